@@ -1,0 +1,7 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { getHealth } from '../lib/health';
+import type { HttpResponse } from '../lib/http/response';
+import { httpStack } from '../lib/http/stack';
+
+export const handler = middy<APIGatewayProxyEventV2, HttpResponse>().use(httpStack()).handler(getHealth);

@@ -1,0 +1,13 @@
+// ky, octokit, middy, p-limit and jose ship ESM only: swc turns them (and our TypeScript) into CommonJS for jest.
+const esmOnly = ['ky', '@octokit', 'octokit', 'universal-user-agent', 'before-after-hook', 'bottleneck', '@middy', 'p-limit', 'yocto-queue', 'jose', 'fast-content-type-parse', 'json-with-bigint', 'lru-cache'];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  testTimeout: 20000,
+};

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the API, read from the environment once and validated.
+ * A setting has one name everywhere: here, in serverless.yml, in the README and in tests.
+ * Secrets (GITHUB_TOKEN, LOKI_TOKEN, AUTH_JWT_SECRET) are not read here: see lib/secrets.ts.
+ */
+
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0),
+    );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
+export function parseDuration(text: string): number {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
+  const consumed = parts.map((part) => part[0]).join('');
+  if (parts.length === 0 || consumed !== text.trim())
+    throw new Error(`"${text}" is not a duration like 30d or 721h`);
+  return parts.reduce(
+    (total, [, amount, unit]) => total + Number(amount) * (DURATION_UNITS_MS[unit ?? 'ms'] ?? 0),
+    0,
+  );
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const urlText = z.url({ protocol: /^https?$/ });
+
+const environmentSchema = z.object({
+  PORT: positiveInt(3000),
+  STAGE: z.string().default('local'),
+  SERVICE_VERSION: z.string().default('0.0.0'),
+
+  GITHUB_ORG: optionalText,
+  GITHUB_API_URL: urlText.default('https://api.github.com'),
+  GITHUB_CONCURRENCY: positiveInt(8),
+  GITHUB_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  TEAMS_CACHE_TTL_SECONDS: positiveInt(900),
+
+  SERVICE_NAME: optionalText,
+  QUERY_SERVICE_NAMESPACE: optionalText,
+  PRODUCTION_ENVIRONMENT_NAMES: commaList('production,prod'),
+  INCIDENT_LABELS: commaList('incident'),
+
+  LOKI_URL: z.union([urlText, z.literal('')]).optional(),
+  LOKI_USER: optionalText,
+  LOKI_TENANT: optionalText,
+  LOKI_MAX_QUERY_LENGTH: duration('30d'),
+  LOKI_PAGE_LIMIT: z.coerce.number().int().min(1).max(5000).default(5000),
+  LOKI_CONCURRENCY: positiveInt(4),
+  LOKI_TIMEOUT_MS: positiveInt(10_000),
+  LOKI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+
+  LOOKAROUND_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  MAX_RANGE_DAYS: positiveInt(400),
+  DATA_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+  DATA_CACHE_MAX_ENTRIES: positiveInt(200),
+
+  SSM_PARAMETER_PATH: optionalText,
+  SECRETS_CACHE_TTL_SECONDS: positiveInt(300),
+  CORS_ORIGINS: optionalText,
+});
+
+export interface Config {
+  port: number;
+  stage: string;
+  version: string;
+  github: {
+    org: string | undefined;
+    apiUrl: string;
+    concurrency: number;
+    maxRetries: number;
+    teamsCacheTtlMs: number;
+  };
+  /** The `service_namespace` label the collector puts on every event. */
+  serviceNamespace: string;
+  productionEnvironments: string[];
+  incidentLabels: string[];
+  loki: {
+    url: string | undefined;
+    user: string | undefined;
+    tenant: string | undefined;
+    maxQueryLengthMs: number;
+    pageLimit: number;
+    concurrency: number;
+    timeoutMs: number;
+    maxRetries: number;
+  };
+  /** How far before `start` merges, and after `end` incidents and fixing deployments, are looked for. */
+  lookaroundMs: number;
+  maxRangeMs: number;
+  dataCache: { ttlMs: number; maxEntries: number };
+  ssmParameterPath: string | undefined;
+  secretsCacheTtlMs: number;
+  corsOrigins: string[] | undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validates an environment; the error names every variable that is wrong. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    stage: e.STAGE,
+    version: e.SERVICE_VERSION,
+    github: {
+      org: e.GITHUB_ORG,
+      apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
+      concurrency: e.GITHUB_CONCURRENCY,
+      maxRetries: e.GITHUB_MAX_RETRIES,
+      teamsCacheTtlMs: e.TEAMS_CACHE_TTL_SECONDS * 1000,
+    },
+    serviceNamespace: e.SERVICE_NAME ?? e.QUERY_SERVICE_NAMESPACE ?? 'github',
+    productionEnvironments: e.PRODUCTION_ENVIRONMENT_NAMES.map((name) => name.toLowerCase()),
+    incidentLabels: e.INCIDENT_LABELS,
+    loki: {
+      url: e.LOKI_URL === '' ? undefined : e.LOKI_URL,
+      user: e.LOKI_USER,
+      tenant: e.LOKI_TENANT,
+      maxQueryLengthMs: e.LOKI_MAX_QUERY_LENGTH,
+      pageLimit: e.LOKI_PAGE_LIMIT,
+      concurrency: e.LOKI_CONCURRENCY,
+      timeoutMs: e.LOKI_TIMEOUT_MS,
+      maxRetries: e.LOKI_MAX_RETRIES,
+    },
+    lookaroundMs: e.LOOKAROUND_DAYS * DAY_MS,
+    maxRangeMs: e.MAX_RANGE_DAYS * DAY_MS,
+    dataCache: { ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000, maxEntries: e.DATA_CACHE_MAX_ENTRIES },
+    ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
+    secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
+    corsOrigins: e.CORS_ORIGINS?.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  };
+}
+
+let cached: Config | undefined;
+
+/** The configuration of this process, validated on first use (cold start). */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Fails with a message naming the variable when a setting a route needs is absent. */
+export function requireSetting<T>(value: T | undefined, variable: string): T {
+  if (value === undefined || value === '') {
+    throw new ConfigError(`Missing configuration: set ${variable}`);
+  }
+  return value;
+}
+
+/** For tests that change the environment between cases. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,16 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/json',
+): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'Content-Type': `${contentType}; charset=utf-8`, ...headers },
+    body: JSON.stringify(body),
+  };
+}

@@ -1,0 +1,51 @@
+import type { EpochMs, EventBatch, TimeRange } from '../dora/types';
+
+/** One log line as Loki stores it: its labels (index labels and structured metadata), time, line. */
+export interface LokiEntry {
+  /** Index labels and structured metadata together, as `query_range` returns them in `stream`. */
+  labels: Record<string, string>;
+  /** Nanoseconds since the epoch, as a decimal string (Loki's wire form). */
+  timestampNs: string;
+  line: string;
+}
+
+/** Which events a request is about. Every value is validated and escaped before it reaches LogQL. */
+export interface EventFilter {
+  repositories?: string[];
+  /** `team_name` label. */
+  team?: string;
+  /**
+   * Repositories the team owns according to GitHub: their events count for the team even when the
+   * stream carries no `team_name` label.
+   */
+  teamRepositories?: string[];
+}
+
+export interface EventRequest {
+  filter: EventFilter;
+  /** Each kind of event has its own range: merges reach back before the window, incidents and fixes after it. */
+  ranges: { deployments: TimeRange; incidents: TimeRange; merges: TimeRange };
+  signal?: AbortSignal;
+  /** Epoch ms after which no new Loki request starts (the request then fails with a 504). */
+  deadline?: EpochMs;
+}
+
+export interface FetchStats {
+  requests: number;
+  pages: number;
+  lines: number;
+  /** Lines that were not JSON or lacked what their kind of event needs. */
+  skippedLines: number;
+  /** Wall time spent waiting on Loki (summed over concurrent requests). */
+  lokiMs: number;
+}
+
+/** The read side of the event store; handlers and tests depend on this, not on Loki. */
+export interface EventStore {
+  fetchEvents(request: EventRequest): Promise<EventBatch & { stats: FetchStats }>;
+}
+
+/** The write side (push API). */
+export interface EventSink {
+  push(entries: LokiEntry[]): Promise<void>;
+}
