@@ -84,3 +84,29 @@ export interface TimeRange {
   /** Exclusive. */
   end: EpochMs;
 }
+
+/**
+ * A production deployment with everything the DORA rules derived for it (lib/dora/records.ts).
+ * `/data` turns these into DeploymentRecords; `/metrics` computes from these and the merges.
+ */
+export interface ProductionDeployment {
+  repository: string;
+  owner: string | null;
+  /** Team from the event's `team_name`, else from GitHub (the team owning the repository), else null. */
+  team: string | null;
+  environment: string;
+  sha: string;
+  createdAt: EpochMs;
+  /** The deployment status was `success`. */
+  success: boolean;
+  deployUrl: string;
+  changeUrl: string;
+  failedAt: EpochMs | null;
+  fixedAt: EpochMs | null;
+  fixedUrl: string | null;
+  issueUrl: string | null;
+  /** This deployment resolved an earlier failure of its repository (counts as rework). */
+  fixesFailure: boolean;
+  /** The pull request whose merge commit is `sha`, when known. */
+  merge: MergeEvent | null;
+}
