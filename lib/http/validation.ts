@@ -3,86 +3,136 @@ import { z } from 'zod';
 import { BadRequestError } from '../errors';
 
 /**
- * Shared input schemas and the one way a schema failure becomes a 400 naming each wrong field.
- * Every value that can reach LogQL is restricted here to what GitHub itself allows.
+ * Shared request validation: every query string and body goes through a zod schema, and every
+ * rejection becomes one BadRequestError whose `fields` name each offending parameter.
+ * Query strings are strict (an unknown flag is a 400 naming it, so a typo never silently changes
+ * an answer); JSON bodies ignore unknown keys, as existing dashboard clients expect (contract).
  */
 
-const MIN_YEAR = 1970;
-const MAX_YEAR = 2100;
+export const MAX_REPOSITORIES = 500;
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 2100;
 
-function yearInRange(epochMs: number): boolean {
-  const year = new Date(epochMs).getUTCFullYear();
+/** GitHub repository names: letters, digits, `.`, `_`, `-`, at most 100 characters, never `.` or `..`. */
+export const repositoryName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository name (letters, digits, ".", "_", "-")')
+  .refine((name) => name !== '.' && name !== '..', 'must be a GitHub repository name, not "." or ".."')
+  .meta({ description: 'A repository name of the GitHub organisation', example: 'checkout-service' });
+
+/** GitHub team names: 1 to 255 characters without control characters (spaces and accents are allowed). */
+export const teamName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+  .meta({ description: 'A team name of the GitHub organisation', example: 'Platform Team' });
+
+export const repositoryList = z
+  .array(repositoryName)
+  .max(MAX_REPOSITORIES, `must list at most ${MAX_REPOSITORIES} repositories`);
+
+function yearIsSane(text: string): boolean {
+  const year = new Date(text).getUTCFullYear();
   return year >= MIN_YEAR && year <= MAX_YEAR;
 }
 
-/** RFC 3339 date-time with an offset (`Z` or `+02:00`), years 1970-2100. */
+const YEAR_MESSAGE = `must be a date between the years ${MIN_YEAR} and ${MAX_YEAR}`;
+
+/** An RFC 3339 date-time with `Z` or an offset (fractional seconds allowed), in the years 1970 to 2100. */
 export const rfc3339DateTime = z.iso
-  .datetime({ offset: true, local: false })
-  .refine((text) => yearInRange(Date.parse(text)), {
-    message: `year must be between ${MIN_YEAR} and ${MAX_YEAR}`,
+  .datetime({ offset: true, message: 'must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z' })
+  .refine(yearIsSane, YEAR_MESSAGE)
+  .meta({ example: '2024-01-31T00:00:00Z' });
+
+/** A calendar date `YYYY-MM-DD` in the years 1970 to 2100. */
+export const isoDate = z.iso
+  .date({ message: 'must be a date such as 2024-01-31' })
+  .refine(yearIsSane, YEAR_MESSAGE)
+  .meta({ example: '2024-01-31' });
+
+/** A query-string switch: `true`/`false`/`1`/`0`, as Grafana and curl users write them. */
+export const queryBoolean = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+export type FieldProblem = { field: string; message: string };
+
+/** One entry per offending parameter; an unknown key is named by itself. */
+export function fieldProblems(error: z.ZodError, root: string): FieldProblem[] {
+  return error.issues.flatMap((issue) => {
+    const field = issue.path.length === 0 ? root : issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        field: issue.path.length === 0 ? key : `${field}.${key}`,
+        message: 'is not a known parameter',
+      }));
+    }
+    return [{ field, message: issue.message }];
   });
-
-/** A calendar date `YYYY-MM-DD` that exists, years 1970-2100. */
-export const isoDate = z.iso.date().refine((text) => yearInRange(Date.parse(`${text}T00:00:00Z`)), {
-  message: `year must be between ${MIN_YEAR} and ${MAX_YEAR}`,
-});
-
-/** What GitHub accepts as a repository name; anything else cannot have events and never reaches LogQL. */
-export const repositoryName = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9._-]{1,100}$/,
-    'must be a GitHub repository name (letters, digits, ".", "_", "-", at most 100)',
-  )
-  .refine((name) => name !== '.' && name !== '..', { message: 'must be a GitHub repository name' });
-
-/** GitHub team names are free text up to 255 characters; control characters have no place in them. */
-export const teamName = z
-  .string()
-  .min(1)
-  .max(255)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
-
-export const MAX_REPOSITORIES = 500;
-
-function toBadRequest(error: z.ZodError, where: string): BadRequestError {
-  const fields = error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : where,
-    message: issue.message,
-  }));
-  const summary = fields.map((field) => `${field.field}: ${field.message}`).join('; ');
-  return new BadRequestError(`Invalid ${where}: ${summary}`, { fields });
 }
 
-/** Parses an already JSON-decoded body (see the stack's body parser); a missing body is `{}`. */
-export function parseBody<Schema extends z.ZodType>(
-  schema: Schema,
-  event: APIGatewayProxyEventV2,
-): z.output<Schema> {
-  const body: unknown = (event as { body?: unknown }).body ?? {};
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+  root: string,
+): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const fields = fieldProblems(parsed.error, root);
+  const summary = fields.map((problem) => `${problem.field} ${problem.message}`).join('; ');
+  throw new BadRequestError(`Invalid ${what}: ${summary}`, { fields });
+}
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/**
+ * Parses the query string (API Gateway has already joined repeated keys with commas) and rejects
+ * unknown parameters. A route without query parameters passes `z.object({})`.
+ */
+export function parseQuery<S extends ObjectSchema>(
+  schema: S,
+  event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>,
+): z.output<S> {
+  const strict = schema.strict() as unknown as S;
+  return parseOrThrow(strict, event.queryStringParameters ?? {}, 'query string', 'query');
+}
+
+/**
+ * Parses the JSON body: already decoded when the stack's JSON parser ran, else text decoded here.
+ * A missing or `null` body counts as `{}` (the schema then names the required fields); anything
+ * but a JSON object is refused.
+ */
+export function parseBody<S extends z.ZodType>(
+  schema: S,
+  event: { body?: unknown; isBase64Encoded?: boolean },
+): z.output<S> {
+  let body = event.body;
+  if (typeof body === 'string') {
+    const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+    try {
+      body = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new BadRequestError('The request body is not valid JSON');
+    }
+  }
+  body ??= {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequestError('The request body must be a JSON object', {
       fields: [{ field: 'body', message: 'must be a JSON object' }],
     });
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) throw toBadRequest(parsed.error, 'request body');
-  return parsed.data;
+  return parseOrThrow(schema, body, 'request body', 'body');
 }
 
-/** Parses the query string parameters (API Gateway joins repeated keys with commas). */
-export function parseQuery<Schema extends z.ZodType>(
-  schema: Schema,
-  event: APIGatewayProxyEventV2,
-): z.output<Schema> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
-  if (!parsed.success) throw toBadRequest(parsed.error, 'query');
-  return parsed.data;
-}
+/** The query string of routes whose only flag is the cache bypass. */
+export const noCacheQuery = z.object({
+  no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
+});
 
-/** `?no_cache=true` (also `1`) bypasses the in-memory caches. */
-export function noCacheRequested(event: APIGatewayProxyEventV2): boolean {
-  const value = event.queryStringParameters?.no_cache?.toLowerCase();
-  return value === 'true' || value === '1';
+/** `?no_cache=true` (also `1`) bypasses the in-memory caches; other query parameters are refused. */
+export function noCacheRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
+  return parseQuery(noCacheQuery, event).no_cache ?? false;
 }
