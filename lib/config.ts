@@ -86,6 +86,14 @@ const environmentSchema = z.object({
   SSM_PARAMETER_PATH: optionalText,
   SECRETS_CACHE_TTL_SECONDS: positiveInt(300),
   CORS_ORIGINS: optionalText,
+
+  AUTH_MODE: z.enum(['auto', 'jwt', 'gateway', 'off']).default('auto'),
+  AUTH_JWT_AUDIENCE: optionalText,
+  AUTH_JWT_ISSUER: optionalText,
+  AUTH_JWT_REQUIRED_CLAIMS: commaList(''),
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  // API Gateway refuses bodies above 10 MB before the function runs.
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
 });
 
 export interface Config {
@@ -120,6 +128,21 @@ export interface Config {
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
+  auth: {
+    /**
+     * `jwt`: the function checks HS256 bearer tokens signed with AUTH_JWT_SECRET (refusing every
+     * request when the secret is missing); `gateway`: an API Gateway authorizer checks tokens before
+     * the function runs; `off`: no authentication; `auto` (default): `jwt` when AUTH_JWT_SECRET is
+     * set, else `off`, so a local run needs no token.
+     */
+    mode: 'auto' | 'jwt' | 'gateway' | 'off';
+    audience: string | undefined;
+    issuer: string | undefined;
+    /** Claims every token must carry (besides exp, which is always checked when present). */
+    requiredClaims: string[];
+    clockToleranceSeconds: number;
+  };
+  maxBodyBytes: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -168,6 +191,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     corsOrigins: e.CORS_ORIGINS?.split(',')
       .map((origin) => origin.trim())
       .filter(Boolean),
+    auth: {
+      mode: e.AUTH_MODE,
+      audience: e.AUTH_JWT_AUDIENCE,
+      issuer: e.AUTH_JWT_ISSUER,
+      requiredClaims: e.AUTH_JWT_REQUIRED_CLAIMS,
+      clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    maxBodyBytes: e.MAX_BODY_BYTES,
   };
 }
 
