@@ -1,0 +1,413 @@
+import ky, { isTimeoutError } from 'ky';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { type Config, requireSetting } from '../config';
+import type { TimeRange } from '../dora/types';
+import { LokiError } from '../errors';
+import { logger } from '../logger';
+import type { Secrets } from '../secrets';
+import { buildQuery, type EventKind } from './logql';
+import {
+  collectEntry,
+  dedupeIncidents,
+  type EventCollector,
+  forEachEntry,
+  incidentLabelSet,
+  newCollector,
+} from './parse';
+import type { EventRequest, EventStore, FetchStats } from './types';
+
+export interface LokiSettings {
+  /** Base URL (optionally with a path prefix) or the full `.../loki/api/v1/query_range` URL. */
+  url: string;
+  user?: string | undefined;
+  token?: string | undefined;
+  /** Sent as `X-Scope-OrgID` (multi-tenant Loki). */
+  tenant?: string | undefined;
+  serviceNamespace: string;
+  /** When given, only deployments to these environments (case-insensitive) are returned. */
+  productionEnvironments?: readonly string[] | undefined;
+  incidentLabels: readonly string[];
+  /** Lines asked per request (`limit`); must not exceed the server's `max_entries_limit_per_query`. */
+  pageLimit: number;
+  /** Longest time span of one request; longer ranges are split (Loki's `max_query_length`). */
+  maxQueryLengthMs: number;
+  /** Requests in flight at once for one `fetchEvents` call. */
+  concurrency: number;
+  timeoutMs: number;
+  /** Retries after the first attempt, on 429, 5xx and network errors only. */
+  maxRetries: number;
+  /** First retry waits about this long (doubling, with jitter) unless Loki sends Retry-After. */
+  retryBaseDelayMs?: number | undefined;
+}
+
+export interface LokiRequestInfo {
+  kind: EventKind;
+  attempt: number;
+  /** HTTP status, or what happened instead of an answer. */
+  outcome: number | 'timeout' | 'network-error';
+  durationMs: number;
+}
+
+export interface LokiHooks {
+  /** Called after every HTTP attempt (for metrics); must not throw. */
+  onRequest?: (info: LokiRequestInfo) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
+/** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
+const LOKI_MAX_LIMIT = 5000;
+const MAX_RETRY_DELAY_MS = 10_000;
+const NS_PER_MS = 1_000_000n;
+
+/** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
+export function parseLokiUrl(raw: string): { baseUrl: string; user?: string; password?: string } {
+  const url = new URL(raw);
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  const path = url.pathname.replace(/\/+$/, '');
+  const apiAt = path.indexOf('/loki/api/');
+  url.pathname = apiAt >= 0 ? path.slice(0, apiAt) : path;
+  return {
+    baseUrl: url.toString().replace(/\/+$/, ''),
+    ...(user ? { user } : {}),
+    ...(password ? { password } : {}),
+  };
+}
+
+export function authorizationHeader(user: string | undefined, token: string | undefined): string | undefined {
+  if (token === undefined || token === '') return undefined;
+  if (user === undefined || user === '') return `Bearer ${token}`;
+  return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
+}
+
+/** Consecutive ranges of at most `maxLengthMs` covering exactly [start, end). */
+export function splitRange(range: TimeRange, maxLengthMs: number): TimeRange[] {
+  const chunks: TimeRange[] = [];
+  for (let start = range.start; start < range.end; start += maxLengthMs) {
+    chunks.push({ start, end: Math.min(start + maxLengthMs, range.end) });
+  }
+  return chunks;
+}
+
+/** Nanosecond timestamps of the same length compare as text; this also orders shorter (older) ones first. */
+function compareNs(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0]?.trim() ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface FetchContext {
+  limit: LimitFunction;
+  signal: AbortSignal;
+  deadline: number | undefined;
+  stats: FetchStats;
+  collector: EventCollector;
+}
+
+export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = {}): EventStore {
+  const parsedUrl = parseLokiUrl(settings.url);
+  const queryRangeUrl = `${parsedUrl.baseUrl}${QUERY_RANGE_PATH}`;
+  const authorization = authorizationHeader(
+    settings.user ?? parsedUrl.user,
+    settings.token ?? parsedUrl.password,
+  );
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(authorization ? { authorization } : {}),
+    ...(settings.tenant ? { 'x-scope-orgid': settings.tenant } : {}),
+  };
+  const incidentLabels = incidentLabelSet(settings.incidentLabels);
+  const productionEnvironments = settings.productionEnvironments?.length
+    ? new Set(settings.productionEnvironments.map((name) => name.toLowerCase()))
+    : undefined;
+  const sleep = hooks.sleep ?? defaultSleep;
+  const retryBaseDelayMs = settings.retryBaseDelayMs ?? 250;
+  const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
+
+  function checkDeadline(context: FetchContext): void {
+    context.signal.throwIfAborted();
+    if (context.deadline !== undefined && Date.now() >= context.deadline) {
+      throw new LokiError('Loki did not answer before the request deadline', { statusCode: 504 });
+    }
+  }
+
+  /** One HTTP attempt; resolves to the parsed body, or to what went wrong. */
+  async function attempt(
+    kind: EventKind,
+    params: URLSearchParams,
+    attemptNumber: number,
+    context: FetchContext,
+  ): Promise<
+    | { ok: true; body: unknown }
+    | { ok: false; status: number; text: string; retryAfter: string | null }
+    | { ok: false; status: 'network-error'; error: unknown }
+  > {
+    checkDeadline(context);
+    const remaining =
+      context.deadline === undefined ? Number.POSITIVE_INFINITY : context.deadline - Date.now();
+    const timeout = Math.max(1, Math.min(settings.timeoutMs, remaining));
+    const startedAt = performance.now();
+    let outcome: LokiRequestInfo['outcome'] = 'network-error';
+    context.stats.requests += 1;
+    try {
+      const response = await ky.get(queryRangeUrl, {
+        searchParams: params,
+        headers,
+        timeout,
+        retry: 0,
+        throwHttpErrors: false,
+        signal: context.signal,
+      });
+      outcome = response.status;
+      if (!response.ok) {
+        return {
+          ok: false,
+          status: response.status,
+          text: await response.text(),
+          retryAfter: response.headers.get('retry-after'),
+        };
+      }
+      return { ok: true, body: JSON.parse(await response.text()) };
+    } catch (error) {
+      context.signal.throwIfAborted();
+      if (isTimeoutError(error)) {
+        outcome = 'timeout';
+        const byDeadline = timeout < settings.timeoutMs;
+        throw new LokiError(
+          byDeadline
+            ? 'Loki did not answer before the request deadline'
+            : `Loki did not answer within ${settings.timeoutMs} ms`,
+          { statusCode: 504, cause: error },
+        );
+      }
+      if (error instanceof SyntaxError) {
+        throw new LokiError('Loki answered HTTP 200 with a body that is not JSON', { cause: error });
+      }
+      return { ok: false, status: 'network-error', error };
+    } finally {
+      const durationMs = performance.now() - startedAt;
+      context.stats.lokiMs += durationMs;
+      hooks.onRequest?.({ kind, attempt: attemptNumber, outcome, durationMs });
+    }
+  }
+
+  /** One query_range request with retries on 429, 5xx and network errors; never on other 4xx. */
+  async function queryRange(
+    kind: EventKind,
+    params: URLSearchParams,
+    context: FetchContext,
+  ): Promise<unknown> {
+    const attempts = settings.maxRetries + 1;
+    for (let attemptNumber = 1; ; attemptNumber += 1) {
+      const result = await context.limit(() => attempt(kind, params, attemptNumber, context));
+      if (result.ok) return result.body;
+      const retryable = result.status === 'network-error' || result.status === 429 || result.status >= 500;
+      if (!retryable || attemptNumber >= attempts) throw failure(result, attemptNumber);
+      const backoff = retryBaseDelayMs * 2 ** (attemptNumber - 1);
+      const jittered = backoff / 2 + Math.random() * (backoff / 2);
+      const fromServer = result.status === 'network-error' ? undefined : retryAfterMs(result.retryAfter);
+      const delay = Math.min(fromServer ?? jittered, MAX_RETRY_DELAY_MS);
+      if (context.deadline !== undefined && Date.now() + delay >= context.deadline) {
+        throw new LokiError('Loki did not answer before the request deadline', {
+          statusCode: 504,
+          cause: failure(result, attemptNumber),
+        });
+      }
+      logger.info('Retrying a Loki request', { kind, attempt: attemptNumber, status: result.status, delay });
+      await sleep(delay);
+    }
+  }
+
+  function failure(
+    result: { status: number; text: string } | { status: 'network-error'; error: unknown },
+    attempts: number,
+  ): LokiError {
+    const times = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+    if (result.status === 'network-error') {
+      return new LokiError(`Loki could not be reached after ${times}`, {
+        cause: 'error' in result ? result.error : undefined,
+      });
+    }
+    const text = 'text' in result ? result.text : '';
+    if (result.status === 400) {
+      // Loki's 400s are about our own query or its limits: safe and useful to show.
+      return new LokiError(`Loki rejected the query (HTTP 400): ${firstLine(text)}`, {
+        upstreamStatus: 400,
+        cause: new Error(text),
+      });
+    }
+    return new LokiError(`Loki answered HTTP ${result.status} after ${times}`, {
+      upstreamStatus: result.status,
+      cause: new Error(firstLine(text)),
+    });
+  }
+
+  /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
+  async function fetchChunk(kind: EventKind, query: string, range: TimeRange, context: FetchContext) {
+    const endNs = String(BigInt(range.end) * NS_PER_MS);
+    let startNs = String(BigInt(range.start) * NS_PER_MS);
+    let limit = pageLimit;
+    // Keys of the entries already taken at `startNs`, which the next page asks for again.
+    let seenAtStart = new Set<string>();
+    for (;;) {
+      const params = new URLSearchParams({
+        query,
+        start: startNs,
+        end: endNs,
+        limit: String(limit),
+        direction: 'forward',
+      });
+      const body = await queryRange(kind, params, context);
+      context.stats.pages += 1;
+
+      let count = 0;
+      let lastNs = startNs;
+      try {
+        count = forEachEntry(body, (entry) => {
+          if (compareNs(entry.timestampNs, lastNs) > 0) lastNs = entry.timestampNs;
+        });
+      } catch (error) {
+        throw new LokiError('Loki answered HTTP 200 with a body that is not a query_range result', {
+          cause: error,
+        });
+      }
+      const seenAtLast = lastNs === startNs ? seenAtStart : new Set<string>();
+      forEachEntry(body, (entry) => {
+        const atStart = entry.timestampNs === startNs;
+        const atLast = entry.timestampNs === lastNs;
+        if (atStart || atLast) {
+          const key = `${entry.timestampNs}\u0000${JSON.stringify(entry.labels)}\u0000${entry.line}`;
+          if (atStart && seenAtStart.has(key)) return;
+          if (atLast) seenAtLast.add(key);
+        }
+        collectEntry(kind, entry, incidentLabels, context.collector);
+      });
+
+      if (count < limit) return;
+      if (lastNs === startNs) {
+        // A whole page on one timestamp: only a bigger page can get past it.
+        if (limit >= LOKI_MAX_LIMIT) {
+          throw new LokiError(
+            `Loki holds more than ${LOKI_MAX_LIMIT} lines on one timestamp; cannot page past it`,
+          );
+        }
+        limit = Math.min(limit * 2, LOKI_MAX_LIMIT);
+      } else {
+        limit = pageLimit;
+      }
+      startNs = lastNs;
+      seenAtStart = seenAtLast;
+    }
+  }
+
+  return {
+    async fetchEvents(request: EventRequest) {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(request.signal?.reason);
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      if (request.signal?.aborted) onAbort();
+      const context: FetchContext = {
+        limit: pLimit(settings.concurrency),
+        signal: controller.signal,
+        deadline: request.deadline,
+        stats: { requests: 0, pages: 0, lines: 0, skippedLines: 0, lokiMs: 0 },
+        collector: newCollector(),
+      };
+      const kinds: EventKind[] = ['deployments', 'incidents', 'merges'];
+      const tasks = kinds.flatMap((kind) => {
+        const query = buildQuery(kind, request.filter, settings);
+        return splitRange(request.ranges[kind], settings.maxQueryLengthMs).map((range) =>
+          fetchChunk(kind, query, range, context),
+        );
+      });
+      try {
+        await Promise.all(
+          tasks.map((task) =>
+            task.catch((error: unknown) => {
+              // The first failure decides; stop everything else instead of paging on for nothing.
+              controller.abort(error);
+              throw error;
+            }),
+          ),
+        );
+      } catch (error) {
+        context.limit.clearQueue();
+        throw controller.signal.reason ?? error;
+      } finally {
+        request.signal?.removeEventListener('abort', onAbort);
+      }
+
+      const { collector, stats } = context;
+      stats.lines = collector.lines;
+      stats.skippedLines = collector.skippedLines;
+      if (stats.skippedLines > 0) {
+        logger.warn('Skipped Loki lines that are not events', { skippedLines: stats.skippedLines });
+      }
+      const deployments = productionEnvironments
+        ? collector.deployments.filter((event) => productionEnvironments.has(event.environment.toLowerCase()))
+        : collector.deployments;
+      return {
+        deployments,
+        incidents: dedupeIncidents(collector.incidents),
+        merges: collector.merges,
+        stats,
+      };
+    },
+  };
+}
+
+/** The store's settings from the configuration and the run-time secrets. */
+export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiToken'>): LokiSettings {
+  return {
+    url: requireSetting(config.loki.url, 'LOKI_URL'),
+    user: config.loki.user,
+    token: secrets.lokiToken,
+    tenant: config.loki.tenant,
+    serviceNamespace: config.serviceNamespace,
+    productionEnvironments: config.productionEnvironments,
+    incidentLabels: config.incidentLabels,
+    pageLimit: config.loki.pageLimit,
+    maxQueryLengthMs: config.loki.maxQueryLengthMs,
+    concurrency: config.loki.concurrency,
+    timeoutMs: config.loki.timeoutMs,
+    maxRetries: config.loki.maxRetries,
+  };
+}
+
+const stores = new Map<string, EventStore>();
+const MAX_STORES = 8;
+
+/**
+ * The event store for this configuration and these secrets, built once and reused by warm invocations
+ * (a rotated token gets a new store).
+ */
+export function getEventStore(config: Config, secrets: Pick<Secrets, 'lokiToken'>): EventStore {
+  const settings = lokiSettingsFrom(config, secrets);
+  const key = JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
+  let store = stores.get(key);
+  if (store === undefined) {
+    if (stores.size >= MAX_STORES) stores.delete(stores.keys().next().value as string);
+    store = createLokiEventStore(settings);
+    stores.set(key, store);
+  }
+  return store;
+}

@@ -1,0 +1,110 @@
+import { BadRequestError } from '../errors';
+import type { EventFilter } from './types';
+
+/**
+ * The only place where LogQL text is built. Every value that comes from a request, from GitHub or from
+ * settings passes through `logqlString` (and `regexLiteral` for regular expressions), so a crafted name can
+ * neither leave its string literal nor widen a regular expression.
+ */
+
+export type EventKind = 'deployments' | 'incidents' | 'merges';
+
+/** GitHub repository names: letters, digits, `.`, `_`, `-`, at most 100 characters. */
+const REPOSITORY_NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** Lone surrogates cannot be written in a Go string literal (Loki parses literals with strconv.Unquote). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const MAX_TEAM_NAME_LENGTH = 200;
+
+export function isRepositoryName(name: string): boolean {
+  return REPOSITORY_NAME.test(name);
+}
+
+/**
+ * A LogQL double-quoted string literal. Loki reads these with Go's strconv.Unquote, whose escapes
+ * (`\"`, `\\`, `\n`, `\t`, `\uXXXX`, ...) are a superset of what JSON.stringify writes for well-formed text.
+ */
+export function logqlString(value: string): string {
+  if (LONE_SURROGATE.test(value)) throw new BadRequestError('Text contains an invalid Unicode character');
+  return JSON.stringify(value);
+}
+
+/** Escapes RE2 metacharacters so that `value` matches only itself. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/** An anchored RE2 alternation matching exactly one of `values`, as a LogQL string literal. */
+export function exactAlternation(values: readonly string[]): string {
+  return logqlString(values.map(escapeRegex).join('|'));
+}
+
+/** Rejects anything that cannot be a GitHub repository name (the names reach LogQL escaped anyway). */
+export function validateRepositories(names: readonly string[], field = 'repositories'): string[] {
+  const problems = names.flatMap((name, index) =>
+    isRepositoryName(name)
+      ? []
+      : [{ field: `${field}[${index}]`, message: 'is not a GitHub repository name ([A-Za-z0-9._-]{1,100})' }],
+  );
+  if (problems.length > 0) {
+    throw new BadRequestError('Invalid repository name', { fields: problems });
+  }
+  return [...new Set(names)];
+}
+
+export function validateTeam(team: string, field = 'team'): string {
+  if (team.length > MAX_TEAM_NAME_LENGTH || LONE_SURROGATE.test(team)) {
+    throw new BadRequestError('Invalid team name', {
+      fields: [{ field, message: `must be well-formed text of at most ${MAX_TEAM_NAME_LENGTH} characters` }],
+    });
+  }
+  return team;
+}
+
+/** Pipeline stages narrowing events to the requested repositories and team; '' when there is no filter. */
+export function filterStages(filter: EventFilter): string {
+  const stages: string[] = [];
+  const repositories = filter.repositories?.length ? validateRepositories(filter.repositories) : [];
+  if (repositories.length > 0) {
+    stages.push(`| vcs_repository_name=~${exactAlternation(repositories)}`);
+  }
+  if (filter.team !== undefined && filter.team !== '') {
+    const team = `team_name=${logqlString(validateTeam(filter.team))}`;
+    // Repositories from GitHub are trusted to be names, but one that is not must not break the query.
+    const owned = [...new Set((filter.teamRepositories ?? []).filter(isRepositoryName))];
+    stages.push(
+      owned.length > 0 ? `| (${team} or vcs_repository_name=~${exactAlternation(owned)})` : `| ${team}`,
+    );
+  }
+  return stages.join(' ');
+}
+
+/**
+ * A line filter that lets Loki drop most non-incident issues before they travel. Only used when every label
+ * is plain text: the JSON line escapes some characters (Go escapes `<`, `>`, `&`), so a filter on an unusual
+ * label could drop real incidents. The labels are checked exactly on the parsed line anyway.
+ */
+function incidentLineFilter(incidentLabels: readonly string[]): string {
+  const plain = /^[A-Za-z0-9 _:.\-/]+$/;
+  if (incidentLabels.length === 0 || !incidentLabels.every((label) => plain.test(label))) return '';
+  return ` |~ ${logqlString(`(?i)(?:${incidentLabels.map(escapeRegex).join('|')})`)}`;
+}
+
+export interface QueryOptions {
+  serviceNamespace: string;
+  incidentLabels: readonly string[];
+}
+
+/** The LogQL query for one kind of event (see the event table of the contract). */
+export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryOptions): string {
+  const selector = `{service_namespace=${logqlString(options.serviceNamespace)}}`;
+  const filters = filterStages(filter);
+  const withFilters = (stage: string) => (filters === '' ? stage : `${stage} ${filters}`);
+  switch (kind) {
+    case 'deployments':
+      return `${selector} | ${withFilters('deployment_status=~"failure|success"')}`;
+    case 'incidents':
+      return `${selector}${incidentLineFilter(options.incidentLabels)} | ${withFilters('event_name="issue_closed"')}`;
+    case 'merges':
+      return `${selector} | ${withFilters('event_name="change_closed", merged_at!=""')}`;
+  }
+}

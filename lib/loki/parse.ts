@@ -1,0 +1,301 @@
+import type { DeploymentEvent, EpochMs, IncidentEvent, MergeEvent } from '../dora/types';
+import type { EventKind } from './logql';
+import type { LokiEntry } from './types';
+
+/**
+ * The only module that knows the shapes of Loki's answers and of the collector's JSON lines
+ * (GitHub webhook payloads). Anything unexpected makes a line count as skipped; nothing here throws
+ * because of one bad line.
+ */
+
+type Labels = Record<string, string>;
+// biome-ignore lint/suspicious/noExplicitAny: webhook payloads are untyped JSON, read defensively below
+type Json = any;
+
+// ---------------------------------------------------------------------------------------------
+// query_range bodies
+
+export interface StreamEntry {
+  labels: Labels;
+  timestampNs: string;
+  line: string;
+}
+
+/**
+ * Calls `visit` for every entry of a `query_range` answer. Accepts both forms Loki answers in: structured
+ * metadata merged into `stream`, and `categorize-labels` (metadata as a third element of each value).
+ * Returns the number of entries, or throws when the body is not a streams answer at all.
+ */
+export function forEachEntry(body: Json, visit: (entry: StreamEntry) => void): number {
+  const result = body?.data?.result;
+  if (body?.status !== 'success' || !Array.isArray(result)) {
+    throw new Error('Loki answered something that is not a query_range streams result');
+  }
+  let count = 0;
+  for (const stream of result) {
+    const streamLabels: Labels = stream?.stream ?? {};
+    const values = stream?.values;
+    if (!Array.isArray(values)) continue;
+    for (const value of values) {
+      const timestampNs = value?.[0];
+      const line = value?.[1];
+      if (typeof timestampNs !== 'string' || typeof line !== 'string') continue;
+      const categorized = value[2];
+      const labels =
+        categorized && typeof categorized === 'object'
+          ? { ...streamLabels, ...categorized.structuredMetadata, ...categorized.parsed }
+          : streamLabels;
+      count += 1;
+      visit({ labels, timestampNs, line });
+    }
+  }
+  return count;
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+function epochMs(value: unknown): EpochMs | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function parseLine(line: string): Json {
+  if (line.length === 0 || line.charCodeAt(0) !== 123 /* { */) return undefined;
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+const GITHUB = 'https://github.com';
+const API_REPOS = /^https:\/\/api\.github\.com\/repos\/([^/]+)\/([^/]+)\/(?:pulls|issues|deployments)\/(\d+)/;
+
+function isHttpsUrl(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith('https://') && !/\s/.test(value);
+}
+
+interface RepositoryRef {
+  repository: string;
+  owner: string | null;
+  team: string | null;
+  /** `https://github.com/<owner>/<repo>` (or the enterprise server's page), null when unknown. */
+  htmlUrl: string | null;
+}
+
+function repositoryOf(labels: Labels, payload: Json): RepositoryRef | undefined {
+  const repo = payload?.repository;
+  const fullName: string | undefined = text(repo?.full_name);
+  const repository = text(labels.vcs_repository_name) ?? text(repo?.name) ?? fullName?.split('/')[1];
+  if (repository === undefined) return undefined;
+  const owner =
+    text(labels.vcs_repository_owner) ?? text(repo?.owner?.login) ?? fullName?.split('/')[0] ?? null;
+  const htmlUrl = isHttpsUrl(repo?.html_url)
+    ? repo.html_url
+    : isHttpsUrl(labels.vcs_repository_url_full)
+      ? labels.vcs_repository_url_full
+      : owner !== null
+        ? `${GITHUB}/${encodeURIComponent(owner)}/${encodeURIComponent(repository)}`
+        : null;
+  return {
+    repository,
+    owner,
+    team: text(labels.team_name) ?? null,
+    htmlUrl: htmlUrl?.replace(/\/+$/, '') ?? null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+
+/** A deployment status event; undefined when the line lacks what a deployment needs. */
+export function parseDeployment(labels: Labels, line: string): DeploymentEvent | undefined {
+  const payload = parseLine(line);
+  if (payload === undefined) return undefined;
+  const repo = repositoryOf(labels, payload);
+  const deployment = payload.deployment;
+  const sha = text(deployment?.sha) ?? text(labels.vcs_repository_ref_revision);
+  const deploymentId = text(deployment?.id) ?? text(labels.deployment_id);
+  const state = text(payload.deployment_status?.state) ?? text(labels.deployment_status);
+  const environment =
+    text(labels.deployment_environment_name) ??
+    text(payload.deployment_status?.environment) ??
+    text(deployment?.environment);
+  const createdAt = epochMs(deployment?.created_at);
+  if (!repo || !sha || !deploymentId || !state || !environment || createdAt === undefined) return undefined;
+  const url = deploymentUrl(repo, payload.workflow_run, environment);
+  if (url === undefined) return undefined;
+  return {
+    repository: repo.repository,
+    owner: repo.owner,
+    team: repo.team,
+    environment,
+    sha,
+    deploymentId,
+    state,
+    createdAt,
+    url,
+  };
+}
+
+/** The workflow run that deployed, else the environment's deployments page; never the workflow definition. */
+function deploymentUrl(repo: RepositoryRef, run: Json, environment: string): string | undefined {
+  if (isHttpsUrl(run?.html_url)) return run.html_url;
+  if (repo.htmlUrl === null) return undefined;
+  const runId = text(run?.id);
+  if (runId !== undefined && /^\d+$/.test(runId)) return `${repo.htmlUrl}/actions/runs/${runId}`;
+  return `${repo.htmlUrl}/deployments/${encodeURIComponent(environment)}`;
+}
+
+/**
+ * A closed issue carrying one of `incidentLabels` (lower case); undefined otherwise. Labels are checked
+ * here, exactly, because the LogQL line filter only narrows.
+ */
+export function parseIncident(
+  labels: Labels,
+  line: string,
+  incidentLabels: ReadonlySet<string>,
+): IncidentEvent | undefined {
+  const payload = parseLine(line);
+  if (payload === undefined) return undefined;
+  const issue = payload.issue;
+  const repo = repositoryOf(labels, payload);
+  const number = text(issue?.number);
+  const createdAt = epochMs(issue?.created_at);
+  if (!repo || number === undefined || createdAt === undefined) return undefined;
+  if (!hasIncidentLabel(issue.labels, incidentLabels)) return undefined;
+  const url = isHttpsUrl(issue.html_url)
+    ? issue.html_url
+    : repo.htmlUrl === null
+      ? undefined
+      : `${repo.htmlUrl}/issues/${number}`;
+  if (url === undefined) return undefined;
+  return {
+    repository: repo.repository,
+    owner: repo.owner,
+    team: repo.team,
+    id: number,
+    title: text(issue.title) ?? null,
+    createdAt,
+    closedAt: epochMs(issue.closed_at) ?? epochMs(labels.closed_at) ?? null,
+    url,
+  };
+}
+
+function hasIncidentLabel(issueLabels: unknown, incidentLabels: ReadonlySet<string>): boolean {
+  if (!Array.isArray(issueLabels)) return false;
+  return issueLabels.some((label) => {
+    const name = typeof label === 'string' ? label : label?.name;
+    return typeof name === 'string' && incidentLabels.has(name.toLowerCase());
+  });
+}
+
+/** A merged pull request; undefined when it was closed without merging or lacks its merge commit. */
+export function parseMerge(labels: Labels, line: string): MergeEvent | undefined {
+  const payload = parseLine(line);
+  if (payload === undefined) return undefined;
+  const pull = payload.pull_request;
+  const repo = repositoryOf(labels, payload);
+  const sha = text(pull?.merge_commit_sha) ?? text(labels.merge_sha);
+  const mergedAt = epochMs(pull?.merged_at) ?? epochMs(labels.merged_at);
+  if (!repo || !sha || mergedAt === undefined) return undefined;
+  return {
+    repository: repo.repository,
+    owner: repo.owner,
+    team: repo.team,
+    sha,
+    title: text(pull?.title) ?? text(labels.vcs_repository_change_title) ?? null,
+    user: text(pull?.user?.login) ?? null,
+    mergedAt,
+    url: pullRequestUrl(pull, repo, text(payload.number)),
+  };
+}
+
+function pullRequestUrl(pull: Json, repo: RepositoryRef, number: string | undefined): string | null {
+  if (isHttpsUrl(pull?.html_url)) return pull.html_url;
+  const api = typeof pull?.url === 'string' ? API_REPOS.exec(pull.url) : null;
+  if (api) return `${GITHUB}/${api[1]}/${api[2]}/pull/${api[3]}`;
+  const pullNumber = text(pull?.number) ?? number;
+  return repo.htmlUrl !== null && pullNumber !== undefined ? `${repo.htmlUrl}/pull/${pullNumber}` : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// batches
+
+/** One issue may be closed (and reopened) several times: keep its latest closing. */
+export function dedupeIncidents(incidents: readonly IncidentEvent[]): IncidentEvent[] {
+  const latest = new Map<string, IncidentEvent>();
+  for (const incident of incidents) {
+    const key = `${incident.owner ?? ''}/${incident.repository}#${incident.id}`;
+    const kept = latest.get(key);
+    if (kept === undefined || (incident.closedAt ?? -1) > (kept.closedAt ?? -1)) latest.set(key, incident);
+  }
+  return [...latest.values()];
+}
+
+export interface EventCollector {
+  deployments: DeploymentEvent[];
+  incidents: IncidentEvent[];
+  merges: MergeEvent[];
+  lines: number;
+  skippedLines: number;
+}
+
+export function newCollector(): EventCollector {
+  return { deployments: [], incidents: [], merges: [], lines: 0, skippedLines: 0 };
+}
+
+/** Turns one entry into an event of `kind` and adds it to `into`, or counts it as skipped. */
+export function collectEntry(
+  kind: EventKind,
+  entry: Pick<LokiEntry, 'labels' | 'line'>,
+  incidentLabels: ReadonlySet<string>,
+  into: EventCollector,
+): void {
+  into.lines += 1;
+  switch (kind) {
+    case 'deployments': {
+      const event = parseDeployment(entry.labels, entry.line);
+      if (event) into.deployments.push(event);
+      else into.skippedLines += 1;
+      return;
+    }
+    case 'incidents': {
+      const event = parseIncident(entry.labels, entry.line, incidentLabels);
+      if (event) into.incidents.push(event);
+      else into.skippedLines += 1;
+      return;
+    }
+    case 'merges': {
+      const event = parseMerge(entry.labels, entry.line);
+      if (event) into.merges.push(event);
+      else into.skippedLines += 1;
+      return;
+    }
+  }
+}
+
+/** Entries (for example a fixture's) as events, incidents de-duplicated. */
+export function eventsFromEntries(
+  kind: EventKind,
+  entries: readonly LokiEntry[],
+  incidentLabels: readonly string[] = ['incident'],
+): EventCollector {
+  const collector = newCollector();
+  const labelSet = incidentLabelSet(incidentLabels);
+  for (const entry of entries) collectEntry(kind, entry, labelSet, collector);
+  collector.incidents = dedupeIncidents(collector.incidents);
+  return collector;
+}
+
+export function incidentLabelSet(incidentLabels: readonly string[]): ReadonlySet<string> {
+  return new Set(incidentLabels.map((label) => label.toLowerCase()));
+}
