@@ -1,5 +1,5 @@
 // ky, octokit, middy, p-limit and jose ship ESM only: swc turns them (and our TypeScript) into CommonJS for jest.
-const esmOnly = ['ky', '@octokit', 'octokit', 'universal-user-agent', 'before-after-hook', 'bottleneck', '@middy', 'p-limit', 'yocto-queue', 'jose', 'fast-content-type-parse', 'json-with-bigint', 'lru-cache'];
+const esmOnly = ['ky', '@octokit', 'octokit', 'universal-user-agent', 'before-after-hook', 'bottleneck', '@middy', 'p-limit', 'yocto-queue', 'jose', 'fast-content-type-parse', 'json-with-bigint', 'lru-cache', 'content-type'];
 
 /** @type {import('jest').Config} */
 module.exports = {
