@@ -11,6 +11,10 @@ export interface TeamList {
   fetchedAt: number;
   /** True when GitHub failed and an expired list is served instead. */
   stale: boolean;
+  /** hit: served from memory; miss: fetched now; stale: GitHub failed, the last list is served. */
+  cache: 'hit' | 'miss' | 'stale';
+  /** When stale: why GitHub could not be asked (safe to show a client). */
+  staleReason?: string;
 }
 
 /** Teams with a cache in front: what handlers and /data's team resolution use. */

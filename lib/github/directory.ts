@@ -1,0 +1,168 @@
+import type { Config } from '../config';
+import type { Team } from '../dora/types';
+import { HttpError } from '../errors';
+import { logger } from '../logger';
+import type { Secrets } from '../secrets';
+import { createGitHubTeamSource, toGitHubError } from './client';
+import type { TeamDirectory, TeamList, TeamSource } from './types';
+
+export interface TeamDirectoryOptions {
+  ttlMs: number;
+  /** The clock (tests pass a controllable one). */
+  now?: () => number;
+  /** Organisation name, to word errors that are not already GitHubErrors. */
+  org?: string;
+}
+
+interface CachedTeams {
+  teams: Team[];
+  fetchedAt: number;
+  repositoryTeams?: Map<string, string>;
+}
+
+function byName(left: Team, right: Team): number {
+  return left.name.localeCompare(right.name, 'en');
+}
+
+/** repository -> team; a repository several teams own goes to the first team in name order. */
+export function teamsByRepository(teams: readonly Team[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const team of [...teams].sort(byName)) {
+    for (const repository of team.repositories) {
+      if (!owners.has(repository)) owners.set(repository, team.name);
+    }
+  }
+  return owners;
+}
+
+/**
+ * The one owner of team data (for GET /teams and for /data's team resolution): a TTL cache in
+ * memory (kept between warm invocations), one fetch shared by concurrent callers, and the expired
+ * list served (marked stale) when GitHub fails. `source` is asked for on each fetch so that a
+ * rotated token is picked up without losing the cache.
+ */
+export function createTeamDirectory(source: () => TeamSource, options: TeamDirectoryOptions): TeamDirectory {
+  const now = options.now ?? Date.now;
+  let cached: CachedTeams | undefined;
+  let inFlight: Promise<CachedTeams> | undefined;
+
+  const fetchTeams = (): Promise<CachedTeams> => {
+    inFlight ??= (async () => {
+      try {
+        const teams = (await source().listTeams()).sort(byName);
+        cached = { teams, fetchedAt: now() };
+        return cached;
+      } finally {
+        inFlight = undefined;
+      }
+    })();
+    return inFlight;
+  };
+
+  const toList = (entry: CachedTeams, cache: TeamList['cache'], staleReason?: string): TeamList => ({
+    teams: entry.teams,
+    fetchedAt: entry.fetchedAt,
+    stale: cache === 'stale',
+    cache,
+    ...(staleReason === undefined ? {} : { staleReason }),
+  });
+
+  const getEntry = async (refresh: boolean): Promise<{ entry: CachedTeams; list: TeamList }> => {
+    const current = cached;
+    if (!refresh && current !== undefined && now() - current.fetchedAt < options.ttlMs) {
+      return { entry: current, list: toList(current, 'hit') };
+    }
+    try {
+      const entry = await fetchTeams();
+      return { entry, list: toList(entry, 'miss') };
+    } catch (error) {
+      const failure = toGitHubError(error, options.org ?? '?');
+      const fallback = cached;
+      if (fallback === undefined) throw failure;
+      logger.warn('GitHub failed: serving the cached team list', {
+        statusCode: failure.statusCode,
+        upstreamStatus: failure.upstreamStatus,
+        fetchedAt: new Date(fallback.fetchedAt).toISOString(),
+      });
+      return { entry: fallback, list: toList(fallback, 'stale', failure.publicMessage ?? failure.message) };
+    }
+  };
+
+  return {
+    async getTeams(request = {}) {
+      return (await getEntry(request.refresh === true)).list;
+    },
+    async teamsByRepository(request = {}) {
+      const { entry } = await getEntry(request.refresh === true);
+      entry.repositoryTeams ??= teamsByRepository(entry.teams);
+      return entry.repositoryTeams;
+    },
+  };
+}
+
+const directories = new Map<string, TeamDirectory>();
+const currentTokens = new Map<string, string>();
+
+function directoryKey(config: Config, org: string): string {
+  return JSON.stringify([config.github.apiUrl, org, config.github.teamsCacheTtlMs]);
+}
+
+function cachedDirectory(config: Config, org: string, token: string): TeamDirectory {
+  const key = directoryKey(config, org);
+  currentTokens.set(key, token);
+  let directory = directories.get(key);
+  if (directory === undefined) {
+    const { apiUrl, concurrency, maxRetries, teamsCacheTtlMs } = config.github;
+    directory = createTeamDirectory(
+      () =>
+        createGitHubTeamSource({
+          org,
+          apiUrl,
+          concurrency,
+          maxRetries,
+          token: currentTokens.get(key) ?? token,
+        }),
+      { ttlMs: teamsCacheTtlMs, org },
+    );
+    directories.set(key, directory);
+  }
+  return directory;
+}
+
+/**
+ * The team directory of this Lambda container, or undefined when GITHUB_ORG or GITHUB_TOKEN is not
+ * configured (/data then keeps events without a team_name label as they are).
+ */
+export function getTeamDirectory(config: Config, secrets: Secrets): TeamDirectory | undefined {
+  const org = config.github.org;
+  const token = secrets.githubToken;
+  if (org === undefined || token === undefined) return undefined;
+  return cachedDirectory(config, org, token);
+}
+
+/**
+ * The team directory for a route that cannot work without it (GET /teams): a missing setting is a
+ * deployment mistake, answered 500 with a message that tells the operator which one.
+ */
+export function requireTeamDirectory(config: Config, secrets: Secrets): TeamDirectory {
+  const org = config.github.org;
+  const token = secrets.githubToken;
+  if (org === undefined) {
+    throw new HttpError(500, 'Missing configuration: set GITHUB_ORG', {
+      publicMessage: 'GITHUB_ORG is not configured',
+    });
+  }
+  if (token === undefined) {
+    throw new HttpError(500, 'Missing secret: GITHUB_TOKEN', {
+      publicMessage:
+        'GITHUB_TOKEN is not configured (on AWS: the SSM parameter <SSM_PARAMETER_PATH>/GITHUB_TOKEN)',
+    });
+  }
+  return cachedDirectory(config, org, token);
+}
+
+/** For tests that change settings or the stand-in between cases. */
+export function resetTeamDirectoriesForTests(): void {
+  directories.clear();
+  currentTokens.clear();
+}
