@@ -1,0 +1,123 @@
+import { isoDay } from './buckets';
+import { type Level, type LevelPreset, type LevelTable, levelOf } from './levels';
+import { computeMetric, METRIC_UNITS, METRICS, type MetricName, type MetricPoint } from './metrics';
+import type { MergeEvent, ProductionDeployment, TimeRange } from './types';
+
+/**
+ * The board view: the five metrics over a period, each with its DORA level and its trend against
+ * the previous period of the same length.
+ */
+
+export type Trend = 'up' | 'down' | 'flat';
+
+export interface MetricSummary extends Omit<MetricPoint, 'date'> {
+  unit: (typeof METRIC_UNITS)[MetricName];
+  level: Level | null;
+  previous_value: number | null;
+  previous_count: number;
+  /** Direction of the value from the previous period; null when either value is null. */
+  trend: Trend | null;
+  /** (value - previous_value) / previous_value; null when that is undefined. */
+  change_ratio: number | null;
+  /** Whether the change is an improvement (frequency up, the others down); null when flat or unknown. */
+  improved: boolean | null;
+}
+
+export interface PeriodSummary {
+  start: string;
+  /** Exclusive. */
+  end: string;
+  start_date: string;
+  /** Inclusive: the last day of the period. */
+  end_date: string;
+}
+
+export interface Summary {
+  period: PeriodSummary;
+  previous_period: PeriodSummary;
+  levels_source: LevelPreset;
+  /** DORA report year of the levels; null for a preset that is not a DORA report. */
+  levels_report_year: number | null;
+  /** Metrics whose level bounds come from DORA_LEVEL_THRESHOLDS instead of the preset. */
+  levels_overridden: MetricName[];
+  metrics: Record<MetricName, MetricSummary>;
+}
+
+export interface PeriodData {
+  deployments: readonly ProductionDeployment[];
+  merges: readonly MergeEvent[];
+  range: TimeRange;
+}
+
+const HIGHER_IS_BETTER: ReadonlySet<MetricName> = new Set(['deployment_frequency']);
+
+/** Relative difference under which two values count as equal (float noise). */
+const FLAT_TOLERANCE = 1e-9;
+
+/** The period before `range`, of the same length. */
+export function previousPeriod(range: TimeRange): TimeRange {
+  return { start: range.start - (range.end - range.start), end: range.start };
+}
+
+function describePeriod(range: TimeRange): PeriodSummary {
+  return {
+    start: new Date(range.start).toISOString(),
+    end: new Date(range.end).toISOString(),
+    start_date: isoDay(range.start),
+    end_date: isoDay(range.end - 1),
+  };
+}
+
+function trendOf(value: number | null, previous: number | null): Trend | null {
+  if (value === null || previous === null) return null;
+  const scale = Math.max(Math.abs(value), Math.abs(previous));
+  if (Math.abs(value - previous) <= FLAT_TOLERANCE * scale) return 'flat';
+  return value > previous ? 'up' : 'down';
+}
+
+function wholePeriod(name: MetricName, period: PeriodData): MetricPoint {
+  const [point] = computeMetric(name, { ...period, interval: 'all' });
+  return point ?? { date: null, value: null, count: 0 };
+}
+
+export function summarizeMetric(
+  name: MetricName,
+  current: PeriodData,
+  previous: PeriodData,
+  levels: LevelTable,
+): MetricSummary {
+  const { date: _date, ...now } = wholePeriod(name, current);
+  const before = wholePeriod(name, previous);
+  const trend = trendOf(now.value, before.value);
+  const changeRatio =
+    now.value === null || before.value === null || before.value === 0
+      ? null
+      : (now.value - before.value) / before.value;
+  const improved =
+    trend === null || trend === 'flat' ? null : (trend === 'up') === HIGHER_IS_BETTER.has(name);
+  return {
+    ...now,
+    unit: METRIC_UNITS[name],
+    level: levelOf(levels, name, now.value),
+    previous_value: before.value,
+    previous_count: before.count,
+    trend,
+    change_ratio: changeRatio,
+    improved,
+  };
+}
+
+/** All five metrics of the current period, with levels and the trend against the previous period. */
+export function summarize(input: { current: PeriodData; previous: PeriodData; levels: LevelTable }): Summary {
+  const metrics = Object.fromEntries(
+    METRICS.map((name) => [name, summarizeMetric(name, input.current, input.previous, input.levels)]),
+  ) as Record<MetricName, MetricSummary>;
+  return {
+    period: describePeriod(input.current.range),
+    previous_period: describePeriod(input.previous.range),
+    levels_source: input.levels.preset,
+    levels_report_year: input.levels.reportYear,
+    levels_overridden: input.levels.overridden,
+    metrics,
+  };
+}
