@@ -1,0 +1,123 @@
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../config';
+import { buildDeployments } from '../dora/records';
+import type { MergeEvent, ProductionDeployment } from '../dora/types';
+import type { TeamDirectory } from '../github/types';
+import { logger } from '../logger';
+import type { EventRequest, EventStore, FetchStats } from '../loki/types';
+
+/** The deployments (and merges) of one period, for one set of filters. */
+export interface DeploymentsQuery {
+  /** Epoch ms, inclusive. */
+  start: number;
+  /** Epoch ms, exclusive. */
+  end: number;
+  repositories?: string[] | undefined;
+  team?: string | undefined;
+}
+
+export interface LoadedDeployments {
+  /** Production deployments created in [start, end), with every DORA rule applied. */
+  deployments: ProductionDeployment[];
+  /** Merged pull requests from `start - look-around` to `end` (lead time needs the earlier ones). */
+  merges: MergeEvent[];
+  cached: boolean;
+  stats: FetchStats | undefined;
+}
+
+export interface LoadOptions {
+  noCache?: boolean;
+  /** Epoch ms by which Loki work must stop (the function then answers 504 itself). */
+  deadline?: number;
+}
+
+export interface DataDependencies {
+  events: EventStore;
+  /** Absent when GitHub is not configured: streams without `team_name` then keep a null team. */
+  teams: TeamDirectory | undefined;
+  config: Pick<Config, 'lookaroundMs' | 'productionEnvironments' | 'dataCache'>;
+}
+
+type CacheValue = Promise<Omit<LoadedDeployments, 'cached'>>;
+
+function cacheKey(query: DeploymentsQuery): string {
+  const repositories = query.repositories ? [...new Set(query.repositories)].sort() : null;
+  return JSON.stringify([query.start, query.end, repositories, query.team ?? null]);
+}
+
+/**
+ * Events -> production deployments, behind a cache shared by `/data` and `/metrics`.
+ * Concurrent identical requests share one Loki fetch (the promise is cached), failures are not cached.
+ */
+export class DataService {
+  private readonly cache: LRUCache<string, CacheValue>;
+
+  constructor(private readonly deps: DataDependencies) {
+    this.cache = new LRUCache<string, CacheValue>({
+      max: deps.config.dataCache.maxEntries,
+      ttl: Math.max(deps.config.dataCache.ttlMs, 1),
+    });
+  }
+
+  async loadDeployments(query: DeploymentsQuery, options: LoadOptions = {}): Promise<LoadedDeployments> {
+    const key = cacheKey(query);
+    const useCache = !options.noCache && this.deps.config.dataCache.ttlMs > 0;
+    const hit = useCache ? this.cache.get(key) : undefined;
+    if (hit) return { ...(await hit), cached: true };
+
+    const pending = this.fetchAndBuild(query, options);
+    if (useCache || options.noCache) {
+      this.cache.set(key, pending);
+      pending.catch(() => this.cache.delete(key));
+    }
+    return { ...(await pending), cached: false };
+  }
+
+  private async fetchAndBuild(query: DeploymentsQuery, options: LoadOptions): CacheValue {
+    const { lookaroundMs, productionEnvironments } = this.deps.config;
+    const teamsByRepository = await this.teamsByRepository();
+    const teamRepositories =
+      query.team === undefined
+        ? undefined
+        : [...teamsByRepository].filter(([, team]) => team === query.team).map(([repository]) => repository);
+
+    const request: EventRequest = {
+      filter: {
+        ...(query.repositories ? { repositories: query.repositories } : {}),
+        ...(query.team === undefined ? {} : { team: query.team }),
+        ...(teamRepositories && teamRepositories.length > 0 ? { teamRepositories } : {}),
+      },
+      ranges: {
+        // Earlier deployments tell repeats of a sha apart; later ones fix failures of the window, and
+        // incidents of its last deployments close after it.
+        deployments: { start: query.start - lookaroundMs, end: query.end + lookaroundMs },
+        incidents: { start: query.start, end: query.end + lookaroundMs },
+        // A pull request deployed inside the window may have been merged before it.
+        merges: { start: query.start - lookaroundMs, end: query.end },
+      },
+      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    };
+    const events = await this.deps.events.fetchEvents(request);
+
+    const deployments = buildDeployments(events, {
+      window: { start: query.start, end: query.end },
+      productionEnvironments,
+      teamsByRepository,
+    }).filter((deployment) => query.team === undefined || deployment.team === query.team);
+
+    return { deployments, merges: events.merges, stats: events.stats };
+  }
+
+  /** GitHub's view of team ownership; a GitHub failure must not fail a Loki-backed request. */
+  private async teamsByRepository(): Promise<Map<string, string>> {
+    if (!this.deps.teams) return new Map();
+    try {
+      return await this.deps.teams.teamsByRepository();
+    } catch (error) {
+      logger.warn('team ownership unavailable; events without team_name keep a null team', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return new Map();
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { Context } from 'aws-lambda';
+import type { Config } from '../config';
+import { getTeamDirectory } from '../github/directory';
+import type { TeamDirectory } from '../github/types';
+import { getEventStore } from '../loki/client';
+import type { EventStore } from '../loki/types';
+import type { Secrets } from '../secrets';
+import { DataService } from './service';
+
+/** Time kept back from Lambda's deadline to answer a 504 of our own instead of a gateway error. */
+export const DEADLINE_MARGIN_MS = 2_000;
+
+/** Epoch ms by which upstream work must have stopped for this invocation. */
+export function deadlineOf(context: Pick<Context, 'getRemainingTimeInMillis'>): number {
+  return Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+}
+
+const services = new WeakMap<EventStore, Map<TeamDirectory | undefined, DataService>>();
+
+/**
+ * The data service of this container: built once per event store and team directory (which are
+ * themselves memoised per credentials), so warm invocations share its cache.
+ */
+export function getDataService(config: Config, secrets: Secrets): DataService {
+  const events = getEventStore(config, secrets);
+  const teams = getTeamDirectory(config, secrets);
+  let byDirectory = services.get(events);
+  if (byDirectory === undefined) {
+    byDirectory = new Map();
+    services.set(events, byDirectory);
+  }
+  let service = byDirectory.get(teams);
+  if (service === undefined) {
+    service = new DataService({ events, teams, config });
+    byDirectory.set(teams, service);
+  }
+  return service;
+}
