@@ -4,4 +4,6 @@ import { getHealth } from '../lib/health';
 import type { HttpResponse } from '../lib/http/response';
 import { httpStack } from '../lib/http/stack';
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResponse>().use(httpStack()).handler(getHealth);
+export const handler = middy<APIGatewayProxyEventV2, HttpResponse>()
+  .use(httpStack({ auth: false }))
+  .handler(getHealth);

@@ -1,19 +1,27 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type middy from '@middy/core';
-import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../config';
 import { logger } from '../logger';
-import { secretsMiddlewares } from '../secrets';
+import { type ContextWithSecrets, secretsMiddlewares, secretValues } from '../secrets';
+import { authMiddleware } from './auth';
+import { bodyLimit } from './body-limit';
+import { corsMiddlewares } from './cors';
 import { errorHandler } from './errors';
+import { registerSecrets } from './redact';
 
 export interface StackOptions {
   /** Parse a JSON request body (POST routes). */
   jsonBody?: boolean;
   /** Resolve secrets (SSM on AWS, environment locally) into `context.secrets`. */
   secrets?: boolean;
+  /**
+   * Require a bearer token when authentication is on (default true; only /health and
+   * /openapi.json pass false). Implies `secrets`, where AUTH_JWT_SECRET comes from.
+   */
+  auth?: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: middy's middleware array mixes event/result types
@@ -23,21 +31,35 @@ type AnyMiddleware = middy.MiddlewareObj<any, any, Error, Context>;
 // says (an option @middy/http-json-body-parser 6 supports but does not declare in its types).
 const JSON_BODY_OPTIONS = { disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0];
 
+/** Secret values join the log redaction list as soon as they are resolved. */
+const redactResolvedSecrets: AnyMiddleware = {
+  before: async (request) => {
+    registerSecrets(secretValues((request.context as ContextWithSecrets).secrets));
+  },
+};
+
 /**
  * The middlewares every function shares, in the order middy runs their `before` steps:
- * logging context, header normalisation, CORS, the error mapping, secrets, then body parsing.
+ * logging context, header normalisation, CORS headers, the error mapping, secrets (then added to
+ * the log redaction list), preflight answers, authentication, the body size limit, then body
+ * parsing. Authentication comes before the body is looked at, so an anonymous caller learns
+ * nothing from it; the size check comes before parsing, so a huge body costs no parse.
  * `after`/`onError` run in reverse, so the error mapping answers first and CORS headers are
  * added to error responses too.
  */
 export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
   const config = getConfig();
-  const origins = config.corsOrigins ?? ['*'];
+  const auth = options.auth ?? true;
+  const cors = corsMiddlewares(config);
   return [
     injectLambdaContext(logger, { resetKeys: true }),
     httpHeaderNormalizer(),
-    httpCors({ origins, headers: 'content-type,authorization', credentials: false, maxAge: 600 }),
+    cors.headers,
     errorHandler(),
-    ...(options.secrets ? secretsMiddlewares(config) : []),
+    ...(options.secrets || auth ? [...secretsMiddlewares(config), redactResolvedSecrets] : []),
+    cors.preflight,
+    ...(auth ? [authMiddleware(config.auth)] : []),
+    bodyLimit(config.maxBodyBytes),
     ...(options.jsonBody ? [httpJsonBodyParser(JSON_BODY_OPTIONS)] : []),
   ] as AnyMiddleware[];
 }
