@@ -1,0 +1,151 @@
+import { matchesLabels, parseLogql } from '../../dev/loki-server';
+import { BadRequestError } from '../../lib/errors';
+import {
+  buildQuery,
+  escapeRegex,
+  exactAlternation,
+  filterStages,
+  logqlString,
+  validateRepositories,
+} from '../../lib/loki/logql';
+
+const options = { serviceNamespace: 'github', incidentLabels: ['incident'] };
+
+/** Whether the query the client builds keeps an event with these labels (judged by the stand-in's parser). */
+function keeps(query: string, labels: Record<string, string>): boolean {
+  return matchesLabels(parseLogql(query), labels);
+}
+
+const deployment = (labels: Record<string, string>) => ({
+  service_namespace: 'github',
+  deployment_status: 'success',
+  ...labels,
+});
+
+describe('logqlString', () => {
+  it.each([
+    ['plain', '"plain"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ['back\\slash', '"back\\\\slash"'],
+    ['line\nbreak', '"line\\nbreak"'],
+    ['"} or {a=~".*', '"\\"} or {a=~\\".*"'],
+  ])('writes %j as the literal %s', (value, literal) => {
+    expect(logqlString(value)).toBe(literal);
+  });
+
+  it('reads back as the same text in LogQL for hostile values', () => {
+    const hostile = ['a"b', 'a\\', '\\"', '"} or {x="', '`raw`', 'tab\there', 'nul\u0000', 'ünï€😀', '\r\n'];
+    for (const value of hostile) {
+      const parsed = parseLogql(`{team_name=${logqlString(value)}}`);
+      expect(parsed.selector[0]?.value).toBe(value);
+    }
+  });
+
+  it('rejects text with a lone surrogate, which a Go string literal cannot hold', () => {
+    expect(() => logqlString('bad\uD800')).toThrow(BadRequestError);
+  });
+});
+
+describe('escapeRegex and exactAlternation', () => {
+  it('escapes every RE2 metacharacter', () => {
+    expect(escapeRegex('a.b*c+d?e(f)g|h[i]j{k}l^m$n\\o')).toBe(
+      'a\\.b\\*c\\+d\\?e\\(f\\)g\\|h\\[i\\]j\\{k\\}l\\^m\\$n\\\\o',
+    );
+  });
+
+  it('matches exactly the listed names and nothing else', () => {
+    const query = `{vcs_repository_name=~${exactAlternation(['api.v2', 'web'])}}`;
+    expect(keeps(query, { vcs_repository_name: 'api.v2' })).toBe(true);
+    expect(keeps(query, { vcs_repository_name: 'web' })).toBe(true);
+    expect(keeps(query, { vcs_repository_name: 'apixv2' })).toBe(false);
+    expect(keeps(query, { vcs_repository_name: 'web-tools' })).toBe(false);
+  });
+});
+
+describe('validateRepositories', () => {
+  it('accepts GitHub repository names and drops repeats', () => {
+    expect(validateRepositories(['a', 'A.b_c-1', 'a'])).toEqual(['a', 'A.b_c-1']);
+  });
+
+  it.each([['.*'], ['a|b'], ['"} or {x=~".+'], ['a\nb'], ['a b'], [''], ['x'.repeat(101)]])(
+    'rejects %j with a 400 naming the field',
+    (name) => {
+      const act = () => validateRepositories(['ok', name]);
+      expect(act).toThrow(BadRequestError);
+      try {
+        act();
+      } catch (error) {
+        expect((error as BadRequestError).fields).toEqual([
+          { field: 'repositories[1]', message: expect.any(String) },
+        ]);
+      }
+    },
+  );
+});
+
+describe('buildQuery', () => {
+  it('builds the contract queries when there is no filter', () => {
+    expect(buildQuery('deployments', {}, options)).toBe(
+      '{service_namespace="github"} | deployment_status=~"failure|success"',
+    );
+    expect(buildQuery('incidents', {}, options)).toBe(
+      '{service_namespace="github"} |~ "(?i)(?:incident)" | event_name="issue_closed"',
+    );
+    expect(buildQuery('merges', {}, options)).toBe(
+      '{service_namespace="github"} | event_name="change_closed", merged_at!=""',
+    );
+  });
+
+  it('filters several repositories with ONE anchored alternation, not an equality', () => {
+    const query = buildQuery('deployments', { repositories: ['infra', 'web.app'] }, options);
+    expect(query).toContain('| vcs_repository_name=~"infra|web\\\\.app"');
+    expect(keeps(query, deployment({ vcs_repository_name: 'infra' }))).toBe(true);
+    expect(keeps(query, deployment({ vcs_repository_name: 'web.app' }))).toBe(true);
+    expect(keeps(query, deployment({ vcs_repository_name: 'infra-tools' }))).toBe(false);
+    expect(keeps(query, deployment({ vcs_repository_name: 'webxapp' }))).toBe(false);
+  });
+
+  it('counts streams without team_name when the team owns their repository', () => {
+    const query = buildQuery('merges', { team: 'core', teamRepositories: ['api'] }, options);
+    const merge = {
+      service_namespace: 'github',
+      event_name: 'change_closed',
+      merged_at: '2024-01-01T00:00:00Z',
+    };
+    expect(keeps(query, { ...merge, team_name: 'core', vcs_repository_name: 'other' })).toBe(true);
+    expect(keeps(query, { ...merge, vcs_repository_name: 'api' })).toBe(true);
+    expect(keeps(query, { ...merge, vcs_repository_name: 'web' })).toBe(false);
+    expect(keeps(query, { ...merge, team_name: 'other', vcs_repository_name: 'web' })).toBe(false);
+  });
+
+  it('treats an empty repository list and an empty team as no filter', () => {
+    expect(filterStages({ repositories: [], team: '' })).toBe('');
+  });
+
+  it.each([
+    ['a"b'],
+    ['"} or {service_namespace=~".+'],
+    ['" or team_name!="'],
+    ['.*'],
+    ['\\'],
+    ['x\\"'],
+    ['line\nbreak'],
+    ['`'],
+    [') or (team_name=~".*'],
+  ])('a hostile team name %j matches only that exact team', (team) => {
+    const query = buildQuery('deployments', { team }, options);
+    expect(keeps(query, deployment({ team_name: team }))).toBe(true);
+    expect(keeps(query, deployment({ team_name: 'someone-else' }))).toBe(false);
+    expect(keeps(query, deployment({}))).toBe(false);
+  });
+
+  it('keeps the incident line filter away from labels the JSON line might escape', () => {
+    const query = buildQuery('incidents', {}, { serviceNamespace: 'github', incidentLabels: ['sev<1>'] });
+    expect(query).toBe('{service_namespace="github"} | event_name="issue_closed"');
+  });
+
+  it('ignores repository names from GitHub that are not names instead of breaking the query', () => {
+    const query = buildQuery('deployments', { team: 't', teamRepositories: ['ok', '.*'] }, options);
+    expect(query).toContain('(team_name="t" or vcs_repository_name=~"ok")');
+  });
+});
