@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  LEVEL_PRESETS,
+  type LevelPreset,
+  type LevelThresholdsOverride,
+  levelThresholdsOverrideSchema,
+} from './dora/levels';
 
 /**
  * Every setting of the API, read from the environment once and validated.
@@ -87,6 +93,21 @@ const environmentSchema = z.object({
   SECRETS_CACHE_TTL_SECONDS: positiveInt(300),
   CORS_ORIGINS: optionalText,
 
+  DORA_LEVELS_PRESET: z.enum(LEVEL_PRESETS).default('dora-2024'),
+  DORA_LEVEL_THRESHOLDS: optionalText.transform((text, ctx) => {
+    if (text === undefined) return {};
+    try {
+      const parsed = levelThresholdsOverrideSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data;
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+      }
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+    }
+    return z.NEVER;
+  }),
+
   AUTH_MODE: z.enum(['auto', 'jwt', 'gateway', 'off']).default('auto'),
   AUTH_JWT_AUDIENCE: optionalText,
   AUTH_JWT_ISSUER: optionalText,
@@ -128,6 +149,8 @@ export interface Config {
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
+  /** How GET /metrics/summary ranks metrics into DORA levels. */
+  doraLevels: { preset: LevelPreset; thresholds: LevelThresholdsOverride };
   auth: {
     /**
      * `jwt`: the function checks HS256 bearer tokens signed with AUTH_JWT_SECRET (refusing every
@@ -199,6 +222,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    doraLevels: { preset: e.DORA_LEVELS_PRESET, thresholds: e.DORA_LEVEL_THRESHOLDS },
   };
 }
 
