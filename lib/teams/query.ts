@@ -1,0 +1,39 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { parseQuery, queryBoolean } from '../http/validation';
+
+/** `name`: names only, as liatrio-dora-api v1.3.2 and the Backstage plugin read them. */
+export type TeamsShape = 'full' | 'name';
+
+const FIELD_SETS: Record<string, TeamsShape> = {
+  name: 'name',
+  'name,repositories': 'full',
+  'repositories,name': 'full',
+};
+
+export const teamsQuerySchema = z.object({
+  fields: z
+    .string()
+    .transform((value) => value.replace(/\s+/g, ''))
+    .refine(
+      (value) => value in FIELD_SETS,
+      'must be "name" (names only) or "name,repositories" (the default)',
+    )
+    .optional()
+    .meta({ description: 'Which fields of each team to send: `name` answers a list of team names' }),
+  no_cache: queryBoolean.optional().meta({ description: 'Fetch the teams from GitHub instead of the cache' }),
+});
+
+export interface TeamsQuery {
+  shape: TeamsShape;
+  refresh: boolean;
+}
+
+/** `?fields=name` and `?no_cache=true`; any other parameter is a 400 naming it. */
+export function parseTeamsQuery(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): TeamsQuery {
+  const query = parseQuery(teamsQuerySchema, event);
+  return {
+    shape: query.fields === undefined ? 'full' : (FIELD_SETS[query.fields] ?? 'full'),
+    refresh: query.no_cache ?? false,
+  };
+}

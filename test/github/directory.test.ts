@@ -1,0 +1,147 @@
+import type { Team } from '../../lib/dora/types';
+import { GitHubError } from '../../lib/errors';
+import { createTeamDirectory, teamsByRepository } from '../../lib/github/directory';
+import type { TeamSource } from '../../lib/github/types';
+
+const TTL_MS = 15 * 60_000;
+
+const platform: Team = { name: 'Platform', slug: 'platform', repositories: ['api', 'infra'] };
+const checkout: Team = { name: 'Checkout', slug: 'checkout', repositories: ['cart', 'api'] };
+
+/** A team source whose answers the test scripts: each call takes the next answer. */
+function scriptedSource(...answers: Array<Team[] | Error>) {
+  let calls = 0;
+  const pending: Array<() => void> = [];
+  let held = false;
+  const source: TeamSource = {
+    async listTeams() {
+      calls += 1;
+      if (held) await new Promise<void>((resolve) => pending.push(resolve));
+      const answer = answers[Math.min(calls, answers.length) - 1];
+      if (answer === undefined) throw new Error('no scripted answer');
+      if (answer instanceof Error) throw answer;
+      return answer.map((team) => ({ ...team, repositories: [...team.repositories] }));
+    },
+  };
+  return {
+    source: () => source,
+    calls: () => calls,
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      for (const resolve of pending.splice(0)) resolve();
+    },
+  };
+}
+
+function controllableClock(start = Date.UTC(2026, 10, 28, 12)) {
+  let current = start;
+  return {
+    now: () => current,
+    advance: (ms: number) => {
+      current += ms;
+    },
+  };
+}
+
+describe('team directory', () => {
+  it('fetches once, then serves the list from memory until the TTL expires', async () => {
+    const clock = controllableClock();
+    const script = scriptedSource([platform], [platform, checkout]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS, now: clock.now });
+
+    const first = await directory.getTeams();
+    clock.advance(TTL_MS - 1);
+    const second = await directory.getTeams();
+    clock.advance(1);
+    const third = await directory.getTeams();
+
+    expect([first.cache, second.cache, third.cache]).toEqual(['miss', 'hit', 'miss']);
+    expect(second.teams.map((team) => team.name)).toEqual(['Platform']);
+    expect(third.teams.map((team) => team.name)).toEqual(['Checkout', 'Platform']);
+    expect(third.fetchedAt).toBe(clock.now());
+    expect(script.calls()).toBe(2);
+  });
+
+  it('shares one fetch between concurrent callers on a cold cache', async () => {
+    const script = scriptedSource([platform, checkout]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS });
+    script.hold();
+
+    const callers = Array.from({ length: 20 }, () => directory.getTeams());
+    const byRepository = directory.teamsByRepository();
+    script.release();
+    const lists = await Promise.all(callers);
+
+    expect(script.calls()).toBe(1);
+    expect(new Set(lists.map((list) => list.teams)).size).toBe(1);
+    expect((await byRepository).get('cart')).toBe('Checkout');
+  });
+
+  it('serves the expired list marked stale when GitHub fails, and says why', async () => {
+    const clock = controllableClock();
+    const rateLimited = new GitHubError('GitHub rate limit exceeded (HTTP 403); retry in 60 s', {
+      statusCode: 503,
+      headers: { 'Retry-After': '60' },
+    });
+    const script = scriptedSource([platform], rateLimited, [checkout]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS, now: clock.now });
+    const fresh = await directory.getTeams();
+    clock.advance(TTL_MS);
+
+    const stale = await directory.getTeams();
+    const recovered = await directory.getTeams();
+
+    expect(stale).toEqual({
+      teams: fresh.teams,
+      fetchedAt: fresh.fetchedAt,
+      stale: true,
+      cache: 'stale',
+      staleReason: 'GitHub rate limit exceeded (HTTP 403); retry in 60 s',
+    });
+    expect(recovered.cache).toBe('miss');
+    expect(recovered.teams.map((team) => team.name)).toEqual(['Checkout']);
+  });
+
+  it('fails with the GitHub error when nothing was ever cached', async () => {
+    const refused = new GitHubError('GitHub refused the credentials (HTTP 401); check GITHUB_TOKEN');
+    const directory = createTeamDirectory(scriptedSource(refused).source, { ttlMs: TTL_MS });
+
+    await expect(directory.getTeams()).rejects.toBe(refused);
+  });
+
+  it('fetches again on refresh even while the cached list is fresh', async () => {
+    const script = scriptedSource([platform], [checkout]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS });
+    await directory.getTeams();
+
+    const refreshed = await directory.getTeams({ refresh: true });
+
+    expect(refreshed.cache).toBe('miss');
+    expect(refreshed.teams.map((team) => team.name)).toEqual(['Checkout']);
+    expect(script.calls()).toBe(2);
+  });
+
+  it('resolves repositories from the same cached list, without another fetch', async () => {
+    const script = scriptedSource([platform, checkout]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS });
+    await directory.getTeams();
+
+    const owners = await directory.teamsByRepository();
+
+    expect(Object.fromEntries(owners)).toEqual({ api: 'Checkout', cart: 'Checkout', infra: 'Platform' });
+    expect(script.calls()).toBe(1);
+  });
+});
+
+describe('teamsByRepository', () => {
+  it('gives a repository owned by several teams to the first team in name order', () => {
+    const owners = teamsByRepository([platform, checkout]);
+
+    expect(owners.get('api')).toBe('Checkout');
+    expect(owners.get('infra')).toBe('Platform');
+    expect(owners.has('unknown')).toBe(false);
+  });
+});
