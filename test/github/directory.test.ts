@@ -1,7 +1,16 @@
+import { startGitHubServer } from '../../dev/github-server';
+import { parseConfig } from '../../lib/config';
 import type { Team } from '../../lib/dora/types';
 import { GitHubError } from '../../lib/errors';
-import { createTeamDirectory, teamsByRepository } from '../../lib/github/directory';
+import {
+  createTeamDirectory,
+  getTeamDirectory,
+  requireTeamDirectory,
+  resetTeamDirectoriesForTests,
+  teamsByRepository,
+} from '../../lib/github/directory';
 import type { TeamSource } from '../../lib/github/types';
+import type { Secrets } from '../../lib/secrets';
 
 const TTL_MS = 15 * 60_000;
 
@@ -143,5 +152,51 @@ describe('teamsByRepository', () => {
     expect(owners.get('api')).toBe('Checkout');
     expect(owners.get('infra')).toBe('Platform');
     expect(owners.has('unknown')).toBe(false);
+  });
+});
+
+describe('getTeamDirectory', () => {
+  const secrets = (githubToken?: string): Secrets => ({
+    githubToken,
+    lokiToken: undefined,
+    authJwtSecret: undefined,
+  });
+  const config = (env: Record<string, string> = {}) => parseConfig({ GITHUB_ORG: 'acme', ...env });
+
+  afterEach(() => resetTeamDirectoriesForTests());
+
+  it('is undefined when GITHUB_ORG or GITHUB_TOKEN is missing, so /data works without GitHub', () => {
+    expect(getTeamDirectory(parseConfig({}), secrets('ghp_token1'))).toBeUndefined();
+    expect(getTeamDirectory(config(), secrets(undefined))).toBeUndefined();
+  });
+
+  it('keeps one directory (and its cache) per organisation for the life of the container', () => {
+    const first = getTeamDirectory(config(), secrets('ghp_token1'));
+    const rotatedToken = getTeamDirectory(config(), secrets('ghp_token2'));
+    const otherOrg = getTeamDirectory(config({ GITHUB_ORG: 'other' }), secrets('ghp_token1'));
+
+    expect(first).toBeDefined();
+    expect(rotatedToken).toBe(first);
+    expect(otherOrg).not.toBe(first);
+  });
+
+  it('uses the current token after a rotation', async () => {
+    const server = await startGitHubServer({ org: 'acme', token: 'ghp_token2', teams: [platform] });
+    try {
+      const settings = config({ GITHUB_API_URL: server.url, GITHUB_MAX_RETRIES: '0' });
+      getTeamDirectory(settings, secrets('ghp_token1'));
+
+      const teams = await getTeamDirectory(settings, secrets('ghp_token2'))?.getTeams();
+
+      expect(teams?.teams.map((team) => team.name)).toEqual(['Platform']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers 500 naming the missing setting for routes that need GitHub', () => {
+    expect(() => requireTeamDirectory(parseConfig({}), secrets('ghp_token1'))).toThrow(
+      expect.objectContaining({ statusCode: 500, publicMessage: 'GITHUB_ORG is not configured' }),
+    );
   });
 });
