@@ -77,11 +77,15 @@ export interface InvokeResult {
   body: string;
 }
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
-
-/** Calls a middy-wrapped handler the way Lambda does and parses its JSON answer. */
-export async function invoke(handler: Handler, options: EventOptions): Promise<InvokeResult> {
-  const result = (await handler(httpEvent(options), lambdaContext())) as {
+/**
+ * Calls a middy-wrapped handler the way Lambda does and parses its JSON answer. Middlewares add to the
+ * context (secrets, for example), so the handler's context type is wider than Lambda's own.
+ */
+export async function invoke<HandlerContext extends Context>(
+  handler: (event: APIGatewayProxyEventV2, context: HandlerContext) => Promise<unknown>,
+  options: EventOptions,
+): Promise<InvokeResult> {
+  const result = (await handler(httpEvent(options), lambdaContext() as HandlerContext)) as {
     statusCode: number;
     headers?: Record<string, string>;
     body?: string;
