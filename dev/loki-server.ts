@@ -35,8 +35,8 @@ export interface LokiServer {
   url: string;
   add(entries: LokiEntry[]): void;
   requests: RecordedRequest[];
-  /** The next `times` API calls answer `status` with a plain-text `body`. */
-  failNext(status: number, times?: number, body?: string): void;
+  /** The next `times` API calls answer `status` with a plain-text `body` (and `headers`, e.g. Retry-After). */
+  failNext(status: number, times?: number, body?: string, headers?: Record<string, string>): void;
   /** The next `times` API calls wait `ms` before answering. */
   delayNext(ms: number, times?: number): void;
   close(): Promise<void>;
@@ -566,7 +566,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
   const maxQueryLengthMs = options.maxQueryLengthMs ?? DEFAULT_MAX_QUERY_LENGTH_MS;
   const store = new EntryStore(new Set(options.indexLabels ?? ['service_name', 'service_namespace']));
   const requests: RecordedRequest[] = [];
-  const failures: Array<{ status: number; body: string }> = [];
+  const failures: Array<{ status: number; body: string; headers: Record<string, string> }> = [];
   const delays: number[] = [];
   const queryCache = new Map<string, LogqlQuery>();
 
@@ -644,8 +644,10 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     const isForm = (request.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
     const params = new URLSearchParams(url.searchParams);
     if (isForm) for (const [name, value] of new URLSearchParams(body)) params.append(name, value);
-    const text = (status: number, message: string) => {
-      response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+    const text = (status: number, message: string, headers: Record<string, string> = {}) => {
+      response
+        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers })
+        .end(`${message}\n`);
     };
 
     if (url.pathname === '/ready') return text(200, 'ready');
@@ -656,7 +658,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
     if (response.destroyed) return;
     const failure = failures.shift();
-    if (failure !== undefined) return text(failure.status, failure.body);
+    if (failure !== undefined) return text(failure.status, failure.body, failure.headers);
     if (options.requireAuth && !authorized(request.headers, options.requireAuth))
       return text(401, 'Unauthorized');
 
@@ -707,8 +709,8 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     add,
     requests,
-    failNext(status, times = 1, body = `HTTP ${status} from the stand-in Loki`) {
-      for (let i = 0; i < times; i += 1) failures.push({ status, body });
+    failNext(status, times = 1, body = `HTTP ${status} from the stand-in Loki`, headers = {}) {
+      for (let i = 0; i < times; i += 1) failures.push({ status, body, headers });
     },
     delayNext(ms, times = 1) {
       for (let i = 0; i < times; i += 1) delays.push(ms);

@@ -1,0 +1,384 @@
+import { type LokiServer, startLokiServer } from '../../dev/loki-server';
+import { parseConfig } from '../../lib/config';
+import type { TimeRange } from '../../lib/dora/types';
+import { BadRequestError, LokiError } from '../../lib/errors';
+import {
+  createLokiEventStore,
+  getEventStore,
+  type LokiSettings,
+  parseLokiUrl,
+  splitRange,
+} from '../../lib/loki/client';
+import type { EventFilter, EventRequest, LokiEntry } from '../../lib/loki/types';
+
+const DAY_MS = 86_400_000;
+const START = Date.parse('2024-09-01T00:00:00Z');
+const EMPTY: TimeRange = { start: START, end: START };
+
+function ns(ms: number, extraNs = 0): string {
+  return String(BigInt(ms) * 1_000_000n + BigInt(extraNs));
+}
+
+let nextId = 1;
+
+function deploymentEntry(
+  atMs: number,
+  options: { repository?: string; team?: string; environment?: string; extraNs?: number } = {},
+): LokiEntry {
+  const id = nextId++;
+  const repository = options.repository ?? 'api';
+  return {
+    labels: {
+      service_namespace: 'github',
+      deployment_status: 'success',
+      deployment_environment_name: options.environment ?? 'production',
+      vcs_repository_name: repository,
+      ...(options.team === undefined ? {} : { team_name: options.team }),
+      deployment_id: String(id),
+    },
+    timestampNs: ns(atMs, options.extraNs ?? 0),
+    line: JSON.stringify({
+      deployment: { id, sha: `sha${id}`, created_at: new Date(atMs).toISOString() },
+      deployment_status: { state: 'success' },
+      repository: {
+        name: repository,
+        full_name: `acme/${repository}`,
+        html_url: `https://github.com/acme/${repository}`,
+      },
+    }),
+  };
+}
+
+function settings(server: LokiServer, overrides: Partial<LokiSettings> = {}): LokiSettings {
+  return {
+    url: server.url,
+    serviceNamespace: 'github',
+    incidentLabels: ['incident'],
+    pageLimit: 7,
+    maxQueryLengthMs: DAY_MS,
+    concurrency: 3,
+    timeoutMs: 2000,
+    maxRetries: 2,
+    retryBaseDelayMs: 1,
+    ...overrides,
+  };
+}
+
+function deploymentsOnly(range: TimeRange, filter: EventFilter = {}): EventRequest {
+  return { filter, ranges: { deployments: range, incidents: EMPTY, merges: EMPTY } };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<LokiError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as LokiError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+const queryRanges = (server: LokiServer) =>
+  server.requests.filter((request) => request.path === '/loki/api/v1/query_range');
+
+describe('the Loki event store against a Loki-speaking server', () => {
+  let server: LokiServer;
+
+  beforeEach(async () => {
+    server = await startLokiServer();
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('pages until a short page and loses nothing when many lines share the timestamp at a page edge', async () => {
+    const before = Array.from({ length: 5 }, (_, i) => deploymentEntry(START + i * 1000));
+    const sameInstant = Array.from({ length: 12 }, () => deploymentEntry(START + 10_000));
+    const after = Array.from({ length: 13 }, (_, i) => deploymentEntry(START + 20_000 + i * 1000));
+    const entries = [...before, ...sameInstant, ...after];
+    server.add(entries);
+    const store = createLokiEventStore(settings(server));
+
+    const result = await store.fetchEvents(deploymentsOnly({ start: START, end: START + 60_000 }));
+
+    const ids = result.deployments.map((event) => event.deploymentId).sort();
+    expect(ids).toEqual(entries.map((entry) => entry.labels.deployment_id).sort());
+    expect(result.stats.pages).toBeGreaterThanOrEqual(5);
+    expect(result.stats).toMatchObject({ lines: 30, skippedLines: 0 });
+    for (const request of queryRanges(server)) {
+      expect(request.params.get('direction')).toBe('forward');
+      expect(Number(request.params.get('limit'))).toBeLessThanOrEqual(5000);
+    }
+  });
+
+  it('splits a 3.5-day range into spans Loki accepts and covers exactly [start, end)', async () => {
+    const range = { start: START, end: START + 3.5 * DAY_MS };
+    const inside = [
+      deploymentEntry(range.start),
+      deploymentEntry(range.start + DAY_MS - 1),
+      deploymentEntry(range.start + DAY_MS),
+      deploymentEntry(range.start + 2 * DAY_MS + 5),
+      deploymentEntry(range.start + 3 * DAY_MS),
+      deploymentEntry(range.end - 1, { extraNs: 999_999 }),
+    ];
+    const outside = [deploymentEntry(range.start - 1), deploymentEntry(range.end)];
+    server = await replaceServer(server, { maxQueryLengthMs: DAY_MS, entries: [...inside, ...outside] });
+    const store = createLokiEventStore(settings(server));
+
+    const result = await store.fetchEvents(deploymentsOnly(range));
+
+    expect(result.deployments.map((event) => event.deploymentId).sort()).toEqual(
+      inside.map((entry) => entry.labels.deployment_id).sort(),
+    );
+    const spans = queryRanges(server).map((request) => [
+      request.params.get('start'),
+      request.params.get('end'),
+    ]);
+    expect(spans).toEqual(
+      expect.arrayContaining([
+        [ns(range.start), ns(range.start + DAY_MS)],
+        [ns(range.start + 3 * DAY_MS), ns(range.end)],
+      ]),
+    );
+  });
+
+  it('sends Basic auth from user and token, and the tenant as X-Scope-OrgID', async () => {
+    server = await replaceServer(server, { requireAuth: { user: 'loki-user', token: 's3cret' } });
+    const store = createLokiEventStore(
+      settings(server, { user: 'loki-user', token: 's3cret', tenant: 'team-a' }),
+    );
+
+    await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    const [request] = queryRanges(server);
+    expect(request?.headers.authorization).toBe(
+      `Basic ${Buffer.from('loki-user:s3cret').toString('base64')}`,
+    );
+    expect(request?.headers['x-scope-orgid']).toBe('team-a');
+  });
+
+  it('sends a Bearer token when there is no user, to the base of a full query_range URL', async () => {
+    server = await replaceServer(server, { requireAuth: { token: 'tok' } });
+    const store = createLokiEventStore(
+      settings(server, { url: `${server.url}/loki/api/v1/query_range`, token: 'tok' }),
+    );
+
+    await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    expect(queryRanges(server)[0]?.headers.authorization).toBe('Bearer tok');
+  });
+
+  it('retries a 503 and then succeeds', async () => {
+    server.add([deploymentEntry(START)]);
+    server.failNext(503, 2);
+    const store = createLokiEventStore(settings(server));
+
+    const result = await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    expect(result.deployments).toHaveLength(1);
+    expect(result.stats.requests).toBe(3);
+  });
+
+  it('waits as long as Retry-After asks before retrying a 429', async () => {
+    server.failNext(429, 1, 'too many outstanding requests', { 'Retry-After': '2' });
+    const delays: number[] = [];
+    const store = createLokiEventStore(settings(server), {
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+
+    await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    expect(delays).toEqual([2000]);
+  });
+
+  it('answers 502 naming Loki and its status once retries are exhausted', async () => {
+    server.failNext(503, 3);
+    const store = createLokiEventStore(settings(server));
+
+    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+
+    expect(error).toBeInstanceOf(LokiError);
+    expect(error).toMatchObject({ statusCode: 502, upstreamStatus: 503 });
+    expect(error.publicMessage).toBe('Loki answered HTTP 503 after 3 attempts');
+  });
+
+  it('never retries a 400 and shows the first line of Loki message', async () => {
+    server.failNext(400, 1, 'parse error at line 1, col 5: syntax error\nmore detail');
+    const store = createLokiEventStore(settings(server));
+
+    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+
+    expect(error).toMatchObject({ statusCode: 502, upstreamStatus: 400 });
+    expect(error.publicMessage).toBe(
+      'Loki rejected the query (HTTP 400): parse error at line 1, col 5: syntax error',
+    );
+    expect(queryRanges(server)).toHaveLength(1);
+  });
+
+  it('answers 504 when Loki does not answer within the timeout', async () => {
+    server.delayNext(1000);
+    const store = createLokiEventStore(settings(server, { timeoutMs: 100 }));
+
+    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+
+    expect(error).toBeInstanceOf(LokiError);
+    expect(error.statusCode).toBe(504);
+  });
+
+  it('answers 504 without asking Loki once the deadline has passed', async () => {
+    const store = createLokiEventStore(settings(server));
+
+    const error = await rejection(
+      store.fetchEvents({
+        ...deploymentsOnly({ start: START, end: START + 1000 }),
+        deadline: Date.now() - 1,
+      }),
+    );
+
+    expect(error.statusCode).toBe(504);
+    expect(queryRanges(server)).toHaveLength(0);
+  });
+
+  it('answers 502 when Loki cannot be reached, without echoing credentials from the URL', async () => {
+    const closed = await startLokiServer();
+    const url = closed.url.replace('http://', 'http://admin:hunter22@');
+    await closed.close();
+    const store = createLokiEventStore(settings(server, { url, maxRetries: 1 }));
+
+    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+
+    expect(error).toMatchObject({
+      statusCode: 502,
+      publicMessage: 'Loki could not be reached after 2 attempts',
+    });
+    expect(`${error.message} ${error.publicMessage}`).not.toContain('hunter22');
+  });
+
+  it('rejects hostile repository names before asking Loki', async () => {
+    const store = createLokiEventStore(settings(server));
+
+    const act = store.fetchEvents(
+      deploymentsOnly({ start: START, end: START + 1000 }, { repositories: ['.*'] }),
+    );
+
+    await expect(act).rejects.toBeInstanceOf(BadRequestError);
+    expect(queryRanges(server)).toHaveLength(0);
+  });
+
+  it.each([['"} or {service_namespace=~".+'], ['.*'], ['core" or team_name!="'], ['core\\']])(
+    'a hostile team name %j returns no other team events',
+    async (team) => {
+      server.add([deploymentEntry(START, { team: 'core' }), deploymentEntry(START + 1, { team: 'web' })]);
+      const store = createLokiEventStore(settings(server));
+
+      const result = await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }, { team }));
+
+      expect(result.deployments).toEqual([]);
+    },
+  );
+
+  it('filters by repositories and by team, counting the team repositories without a team label', async () => {
+    server.add([
+      deploymentEntry(START, { repository: 'api', team: 'core' }),
+      deploymentEntry(START + 1, { repository: 'web.app' }),
+      deploymentEntry(START + 2, { repository: 'webxapp' }),
+      deploymentEntry(START + 3, { repository: 'tools', team: 'other' }),
+    ]);
+    const store = createLokiEventStore(settings(server));
+    const range = { start: START, end: START + 1000 };
+
+    const byRepositories = await store.fetchEvents(
+      deploymentsOnly(range, { repositories: ['api', 'web.app'] }),
+    );
+    const byTeam = await store.fetchEvents(
+      deploymentsOnly(range, { team: 'core', teamRepositories: ['web.app'] }),
+    );
+
+    expect(byRepositories.deployments.map((event) => event.repository).sort()).toEqual(['api', 'web.app']);
+    expect(byTeam.deployments.map((event) => event.repository).sort()).toEqual(['api', 'web.app']);
+  });
+
+  it('keeps only production deployments when production environments are set', async () => {
+    server.add([
+      deploymentEntry(START, { environment: 'Production' }),
+      deploymentEntry(START + 1, { environment: 'staging' }),
+    ]);
+    const store = createLokiEventStore(settings(server, { productionEnvironments: ['production', 'prod'] }));
+
+    const result = await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    expect(result.deployments.map((event) => event.environment)).toEqual(['Production']);
+  });
+
+  it('counts lines that are not events without failing the request', async () => {
+    server.add([
+      deploymentEntry(START),
+      {
+        labels: { service_namespace: 'github', deployment_status: 'success' },
+        timestampNs: ns(START + 1),
+        line: 'oops',
+      },
+    ]);
+    const store = createLokiEventStore(settings(server));
+
+    const result = await store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 }));
+
+    expect(result.deployments).toHaveLength(1);
+    expect(result.stats).toMatchObject({ lines: 2, skippedLines: 1 });
+  });
+});
+
+describe('splitRange', () => {
+  it('covers a range with a fraction of a day exactly', () => {
+    expect(splitRange({ start: 0, end: 2.5 * DAY_MS }, DAY_MS)).toEqual([
+      { start: 0, end: DAY_MS },
+      { start: DAY_MS, end: 2 * DAY_MS },
+      { start: 2 * DAY_MS, end: 2.5 * DAY_MS },
+    ]);
+  });
+
+  it('gives nothing for an empty range', () => {
+    expect(splitRange({ start: 5, end: 5 }, DAY_MS)).toEqual([]);
+  });
+});
+
+describe('parseLokiUrl', () => {
+  it.each([
+    ['https://logs.example.com', 'https://logs.example.com'],
+    ['https://logs.example.com/', 'https://logs.example.com'],
+    ['https://logs.example.com/loki/api/v1/query_range', 'https://logs.example.com'],
+    ['https://example.com/proxy/loki/api/v1/query_range?x=1', 'https://example.com/proxy'],
+  ])('reads %s as the base %s', (raw, base) => {
+    expect(parseLokiUrl(raw).baseUrl).toBe(base);
+  });
+
+  it('takes credentials out of the URL', () => {
+    expect(parseLokiUrl('https://me:p%40ss@logs.example.com')).toEqual({
+      baseUrl: 'https://logs.example.com',
+      user: 'me',
+      password: 'p@ss',
+    });
+  });
+});
+
+describe('getEventStore', () => {
+  const config = parseConfig({ LOKI_URL: 'http://127.0.0.1:9/loki/api/v1/query_range', LOKI_USER: 'u' });
+
+  it('reuses the store while the secrets stay the same and builds a new one for a rotated token', () => {
+    const first = getEventStore(config, { lokiToken: 'one' });
+    const again = getEventStore(config, { lokiToken: 'one' });
+    const rotated = getEventStore(config, { lokiToken: 'two' });
+    expect(again).toBe(first);
+    expect(rotated).not.toBe(first);
+  });
+});
+
+async function replaceServer(
+  current: LokiServer,
+  options: Parameters<typeof startLokiServer>[0],
+): Promise<LokiServer> {
+  await current.close();
+  return startLokiServer(options);
+}
