@@ -66,6 +66,15 @@ describe('GET /teams', () => {
     expect(response.json).toEqual({ teams: ['Checkout', 'Platform'] });
   });
 
+  it('accepts ?fields=name,repositories as the default shape', async () => {
+    const response = await invoke(handler, { path: '/teams', query: { fields: 'name,repositories' } });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toMatchObject({
+      teams: [{ name: 'Checkout', repositories: ['cart'] }, expect.anything()],
+    });
+  });
+
   it('serves the second request from memory without calling GitHub', async () => {
     await invoke(handler, { path: '/teams' });
     const requestsAfterFirst = server.requests.length;
