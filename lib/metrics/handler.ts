@@ -1,0 +1,85 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { type Config, getConfig } from '../config';
+import { deadlineOf, getDataService } from '../data/wiring';
+import { levelTable } from '../dora/levels';
+import { computeMetric } from '../dora/metrics';
+import { previousPeriod, summarize } from '../dora/summary';
+import type { TimeRange } from '../dora/types';
+import { type HttpResponse, jsonResponse } from '../http/response';
+import { parseQuery } from '../http/validation';
+import type { ContextWithSecrets } from '../secrets';
+import {
+  metricsQuerySchema,
+  resolvePeriod,
+  type SummaryQuery,
+  summaryQuerySchema,
+  withoutEmptyValues,
+} from './query';
+
+/**
+ * Loads the production deployments and merges from `from` to the period's end. Deployments of the
+ * look-around before it are loaded too: a pull request already shipped by one of them must not count
+ * as delivered by the period's first deployment, and a failure that began before the period may be
+ * restored inside it.
+ */
+async function loadPeriod(
+  from: number,
+  period: TimeRange,
+  query: Pick<SummaryQuery, 'repositories' | 'team' | 'no_cache'>,
+  config: Config,
+  context: ContextWithSecrets,
+) {
+  return getDataService(config, context.secrets).loadDeployments(
+    {
+      start: from - config.lookaroundMs,
+      end: period.end,
+      repositories: query.repositories,
+      team: query.team,
+    },
+    { noCache: query.no_cache ?? false, deadline: deadlineOf(context) },
+  );
+}
+
+/** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
+export async function getMetrics(
+  event: APIGatewayProxyEventV2,
+  context: ContextWithSecrets,
+): Promise<HttpResponse> {
+  const config = getConfig();
+  const query = parseQuery(metricsQuerySchema, {
+    queryStringParameters: withoutEmptyValues(event.queryStringParameters),
+  });
+  const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
+
+  const loaded = await loadPeriod(range.start, range, query, config, context);
+  const series = computeMetric(query.metric, {
+    deployments: loaded.deployments,
+    merges: loaded.merges,
+    range,
+    interval: query.interval,
+  });
+  return jsonResponse(200, series, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+}
+
+/** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
+export async function getMetricsSummary(
+  event: APIGatewayProxyEventV2,
+  context: ContextWithSecrets,
+): Promise<HttpResponse> {
+  const config = getConfig();
+  const query = parseQuery(summaryQuerySchema, {
+    queryStringParameters: withoutEmptyValues(event.queryStringParameters),
+  });
+  const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
+  const previous = previousPeriod(current);
+
+  // One load covers both periods (and the look-around before the previous one).
+  const loaded = await loadPeriod(previous.start, current, query, config, context);
+  const { deployments, merges } = loaded;
+  const summary = summarize({
+    current: { deployments, merges, range: current },
+    previous: { deployments, merges, range: previous },
+    levels: levelTable(config.doraLevels.preset, config.doraLevels.thresholds),
+  });
+  return jsonResponse(200, summary, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { DAY_MS, INTERVALS } from '../dora/buckets';
+import { METRICS } from '../dora/metrics';
+import type { TimeRange } from '../dora/types';
+import { BadRequestError } from '../errors';
+import { isoDate, MAX_REPOSITORIES, queryBoolean, repositoryName, teamName } from '../http/validation';
+
+/**
+ * Query strings of `GET /metrics` and `GET /metrics/summary`. The period is either calendar days
+ * (`start_date`/`end_date`, both inclusive) or Grafana's `${__from}`/`${__to}` (`from`/`to`, epoch
+ * milliseconds, `to` exclusive). Without either: the last DEFAULT_DAYS days, today (UTC) included.
+ */
+
+export const DEFAULT_DAYS = 90;
+
+const EPOCH_MS_MAX = Date.UTC(2101, 0, 1);
+
+const epochMs = z
+  .string()
+  .regex(/^\d{1,15}$/, 'must be epoch milliseconds (an integer, as Grafana gives with $__from and $__to)')
+  .transform(Number)
+  .refine((value) => value < EPOCH_MS_MAX, { message: 'must be before the year 2101' });
+
+const commaSeparatedRepositories = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0),
+  )
+  .pipe(z.array(repositoryName).max(MAX_REPOSITORIES));
+
+/**
+ * Grafana sends `team=` for an empty template variable: an empty value counts as absent.
+ * Apply to the query string before parsing it.
+ */
+export function withoutEmptyValues(
+  parameters: Record<string, string | undefined> | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parameters ?? {}).filter((entry): entry is [string, string] => (entry[1] ?? '') !== ''),
+  );
+}
+
+const filterShape = {
+  start_date: isoDate.optional(),
+  end_date: isoDate.optional(),
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+  repositories: commaSeparatedRepositories.optional(),
+  team: teamName.optional(),
+  no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
+};
+
+export const summaryQuerySchema = z.object(filterShape);
+
+export const metricsQuerySchema = z.object({
+  ...filterShape,
+  metric: z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` }),
+  interval: z.enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` }).default('daily'),
+});
+
+export type SummaryQuery = z.output<typeof summaryQuerySchema>;
+export type MetricsQuery = z.output<typeof metricsQuerySchema>;
+type PeriodQuery = Pick<SummaryQuery, 'start_date' | 'end_date' | 'from' | 'to'>;
+
+function rejected(field: string, message: string): BadRequestError {
+  return new BadRequestError(`Invalid query: ${field}: ${message}`, { fields: [{ field, message }] });
+}
+
+function dayStart(isoDay: string): number {
+  return Date.parse(`${isoDay}T00:00:00Z`);
+}
+
+/** The period a query asks for, as an epoch-ms range with an exclusive end; 400 naming the parameter. */
+export function resolvePeriod(query: PeriodQuery, now: number, maxRangeMs: number): TimeRange {
+  const byDates = query.start_date !== undefined || query.end_date !== undefined;
+  const byEpoch = query.from !== undefined || query.to !== undefined;
+  if (byDates && byEpoch) {
+    throw rejected(
+      query.from === undefined ? 'to' : 'from',
+      'give either start_date/end_date or from/to, not both',
+    );
+  }
+
+  let range: TimeRange;
+  let endField: 'end_date' | 'to';
+  if (byEpoch) {
+    const end = query.to ?? now;
+    range = { start: query.from ?? end - DEFAULT_DAYS * DAY_MS, end };
+    endField = 'to';
+    if (range.end <= range.start) throw rejected(endField, 'must be after from');
+  } else {
+    const end =
+      query.end_date === undefined
+        ? Math.floor(now / DAY_MS) * DAY_MS + DAY_MS
+        : dayStart(query.end_date) + DAY_MS;
+    range = {
+      start: query.start_date === undefined ? end - DEFAULT_DAYS * DAY_MS : dayStart(query.start_date),
+      end,
+    };
+    endField = 'end_date';
+    if (range.end <= range.start) throw rejected(endField, 'must not be before start_date');
+  }
+
+  if (range.end - range.start > maxRangeMs) {
+    const maxDays = Math.round(maxRangeMs / DAY_MS);
+    throw rejected(endField, `the period may span at most ${maxDays} days (MAX_RANGE_DAYS)`);
+  }
+  return range;
+}

@@ -1,0 +1,254 @@
+import type { LokiServer } from '../../dev/loki-server';
+import type { handler as MetricsHandler } from '../../functions/metrics';
+import type { handler as SummaryHandler } from '../../functions/metrics-summary';
+import { bucketsOf, isoDay } from '../../lib/dora/buckets';
+import { levelTable } from '../../lib/dora/levels';
+import { computeMetric, METRICS, type MetricPoint } from '../../lib/dora/metrics';
+import { buildDeployments } from '../../lib/dora/records';
+import { previousPeriod, summarize } from '../../lib/dora/summary';
+import type { EventBatch, TimeRange } from '../../lib/dora/types';
+import { eventsFromEntries } from '../../lib/loki/parse';
+import type { LokiEntry } from '../../lib/loki/types';
+import { generateSample } from '../../lib/sample/generator';
+import { useLokiStandIn } from '../helpers/environment';
+import { invoke } from '../helpers/lambda';
+
+const DAY = 86_400_000;
+const LOOKAROUND = 30 * DAY;
+const END = Date.UTC(2026, 10, 27);
+const sample = generateSample({ seed: 11, end: END, days: 125, repositories: 5, teams: 2 });
+const repositoryNames = [...new Set(sample.entries.map((entry) => entry.labels.vcs_repository_name ?? ''))]
+  .filter(Boolean)
+  .sort();
+
+// 2026-10-28 .. 2026-11-26 inclusive: 30 days.
+const PERIOD = { start_date: '2026-10-28', end_date: '2026-11-26' };
+const PERIOD_RANGE: TimeRange = { start: Date.UTC(2026, 9, 28), end: END };
+
+type Kind = keyof EventBatch;
+
+function kindOf(entry: LokiEntry): Kind | undefined {
+  if (entry.labels.deployment_status !== undefined) return 'deployments';
+  if (entry.labels.event_name === 'issue_closed') return 'incidents';
+  if (entry.labels.event_name === 'change_closed') return 'merges';
+  return undefined;
+}
+
+function entryTime(entry: LokiEntry): number {
+  return Number(BigInt(entry.timestampNs) / 1_000_000n);
+}
+
+/**
+ * What the API must compute from, built straight from the generated entries: the events Loki holds
+ * in the ranges the data service asks for, from `loadStart` (the look-around before the period).
+ */
+function recordsFrom(loadStart: number, end: number, repositories?: string[]) {
+  const ranges: Record<Kind, TimeRange> = {
+    deployments: { start: loadStart, end: end + LOOKAROUND },
+    incidents: { start: loadStart, end: end + LOOKAROUND },
+    merges: { start: loadStart - LOOKAROUND, end },
+  };
+  const eventsOf = <K extends Kind>(kind: K): EventBatch[K] =>
+    eventsFromEntries(
+      kind,
+      sample.entries.filter((entry) => {
+        const time = entryTime(entry);
+        return (
+          kindOf(entry) === kind &&
+          time >= ranges[kind].start &&
+          time < ranges[kind].end &&
+          (repositories === undefined || repositories.includes(entry.labels.vcs_repository_name ?? ''))
+        );
+      }),
+    )[kind];
+  const events: EventBatch = {
+    deployments: eventsOf('deployments'),
+    incidents: eventsOf('incidents'),
+    merges: eventsOf('merges'),
+  };
+  const deployments = buildDeployments(events, {
+    window: { start: loadStart, end },
+    productionEnvironments: ['production', 'prod'],
+  });
+  return { deployments, merges: events.merges };
+}
+
+describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving generated events', () => {
+  let loki: LokiServer;
+  let restore: () => Promise<void>;
+  let metricsHandler: typeof MetricsHandler;
+  let summaryHandler: typeof SummaryHandler;
+
+  beforeAll(async () => {
+    ({ loki, restore } = await useLokiStandIn(
+      { entries: sample.entries },
+      {
+        GITHUB_ORG: '',
+        GITHUB_TOKEN: '',
+        AUTH_MODE: 'off',
+        LOOKAROUND_DAYS: '30',
+        LOKI_MAX_RETRIES: '0',
+        LOKI_TIMEOUT_MS: '3000',
+      },
+    ));
+    ({ handler: metricsHandler } = await import('../../functions/metrics'));
+    ({ handler: summaryHandler } = await import('../../functions/metrics-summary'));
+  });
+  afterAll(async () => restore());
+
+  const getMetrics = (query: Record<string, string>) => invoke(metricsHandler, { path: '/metrics', query });
+  const getSummary = (query: Record<string, string>) =>
+    invoke(summaryHandler, { path: '/metrics/summary', query });
+
+  it.each(METRICS)('answers %s per day as computed from the same records as /data', async (metric) => {
+    const expected = computeMetric(metric, {
+      ...recordsFrom(PERIOD_RANGE.start - LOOKAROUND, PERIOD_RANGE.end),
+      range: PERIOD_RANGE,
+      interval: 'daily',
+    });
+
+    const response = await getMetrics({ metric, ...PERIOD });
+
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['Content-Type']).toMatch(/^application\/json/);
+    expect(response.json).toEqual(expected);
+    expect(expected).toHaveLength(30);
+    expect(expected.reduce((total, point) => total + point.count, 0)).toBeGreaterThan(0);
+  });
+
+  it('answers weekly buckets dated by Monday and one undated element for interval all', async () => {
+    const weekly = await getMetrics({ metric: 'deployment_frequency', interval: 'weekly', ...PERIOD });
+    const all = await getMetrics({ metric: 'deployment_frequency', interval: 'all', ...PERIOD });
+
+    const weeks = weekly.json as MetricPoint[];
+    expect(weeks.map((point) => point.date)).toEqual(
+      bucketsOf(PERIOD_RANGE, 'weekly').map((bucket) => bucket.date),
+    );
+    expect(weeks[0]?.date).toBe('2026-10-26'); // the Monday before 2026-10-28
+    const [whole] = all.json as MetricPoint[];
+    expect(all.json).toHaveLength(1);
+    expect(whole?.date).toBeNull();
+    expect(whole?.count).toBe(weeks.reduce((total, point) => total + point.count, 0));
+    expect(whole?.value).toBeCloseTo((whole?.count ?? 0) / 30, 10);
+  });
+
+  it('accepts Grafana epoch milliseconds from/to as the same period as start_date/end_date', async () => {
+    const byDates = await getMetrics({ metric: 'lead_time_for_changes', ...PERIOD });
+
+    const byEpoch = await getMetrics({
+      metric: 'lead_time_for_changes',
+      from: String(PERIOD_RANGE.start),
+      to: String(PERIOD_RANGE.end),
+    });
+
+    expect(byEpoch.statusCode).toBe(200);
+    expect(byEpoch.json).toEqual(byDates.json);
+  });
+
+  it('restricts the metric to the repositories asked for', async () => {
+    const chosen = repositoryNames.slice(0, 2);
+    const expected = computeMetric('change_failure_rate', {
+      ...recordsFrom(PERIOD_RANGE.start - LOOKAROUND, PERIOD_RANGE.end, chosen),
+      range: PERIOD_RANGE,
+      interval: 'monthly',
+    });
+
+    const response = await getMetrics({
+      metric: 'change_failure_rate',
+      interval: 'monthly',
+      repositories: chosen.join(','),
+      ...PERIOD,
+    });
+
+    expect(response.json).toEqual(expected);
+    const everything = await getMetrics({ metric: 'change_failure_rate', interval: 'monthly', ...PERIOD });
+    expect(response.json).not.toEqual(everything.json);
+  });
+
+  it('treats empty parameters (an empty Grafana variable) as absent', async () => {
+    const response = await getMetrics({ metric: 'rework_rate', team: '', repositories: '', ...PERIOD });
+
+    expect(response.statusCode).toBe(200);
+  });
+
+  it('defaults to the last 90 days per day, today (UTC) included', async () => {
+    const response = await getMetrics({ metric: 'deployment_frequency' });
+
+    const series = response.json as MetricPoint[];
+    expect(series).toHaveLength(90);
+    expect(series[89]?.date).toBe(isoDay(Date.now()));
+  });
+
+  it('summarises the five metrics with levels and the trend against the previous 30 days', async () => {
+    const previous = previousPeriod(PERIOD_RANGE);
+    const records = recordsFrom(previous.start - LOOKAROUND, PERIOD_RANGE.end);
+    const expected = summarize({
+      current: { ...records, range: PERIOD_RANGE },
+      previous: { ...records, range: previous },
+      levels: levelTable('dora-2024'),
+    });
+
+    const response = await getSummary(PERIOD);
+
+    expect(response.statusCode).toBe(200);
+    expect(response.json).toEqual(expected);
+    expect(response.json).toMatchObject({
+      period: { start_date: '2026-10-28', end_date: '2026-11-26' },
+      previous_period: { start_date: '2026-09-28', end_date: '2026-10-27' },
+      levels_source: 'dora-2024',
+      levels_report_year: 2024,
+    });
+    expect(Object.keys(expected.metrics).sort()).toEqual([...METRICS].sort());
+    expect(expected.metrics.deployment_frequency.level).not.toBeNull();
+  });
+
+  it.each([
+    ['the metric is missing', {}, 'metric'],
+    ['the metric is unknown', { metric: 'mttr' }, 'metric'],
+    ['the interval is unknown', { metric: 'rework_rate', interval: 'hourly' }, 'interval'],
+    ['start_date is not a real date', { metric: 'rework_rate', start_date: '2026-02-30' }, 'start_date'],
+    ['end_date is not a date', { metric: 'rework_rate', end_date: '27/11/2026' }, 'end_date'],
+    [
+      'end_date is before start_date',
+      { metric: 'rework_rate', start_date: '2026-11-10', end_date: '2026-11-09' },
+      'end_date',
+    ],
+    [
+      'the span is over MAX_RANGE_DAYS',
+      { metric: 'rework_rate', start_date: '2024-01-01', end_date: '2026-01-01' },
+      'end_date',
+    ],
+    ['from is not epoch milliseconds', { metric: 'rework_rate', from: 'now-7d' }, 'from'],
+    ['to is not after from', { metric: 'rework_rate', from: '1764000000000', to: '1764000000000' }, 'to'],
+    [
+      'dates and epoch bounds are mixed',
+      { metric: 'rework_rate', start_date: '2026-11-01', from: '1764000000000' },
+      'from',
+    ],
+    [
+      'a repository name could break out of LogQL',
+      { metric: 'rework_rate', repositories: 'a"}' },
+      'repositories.0',
+    ],
+    ['a parameter is unknown', { metric: 'rework_rate', granularity: 'daily' }, 'granularity'],
+  ])('returns 400 naming the parameter when %s', async (_case, query, field) => {
+    const requestsBefore = loki.requests.length;
+
+    const response = await getMetrics(query);
+
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['Content-Type']).toMatch(/^application\/problem\+json/);
+    expect(response.json).toMatchObject({
+      status: 400,
+      errors: expect.arrayContaining([expect.objectContaining({ field })]),
+    });
+    expect(loki.requests.length).toBe(requestsBefore);
+  });
+
+  it('returns 400 naming the parameter for the summary too', async () => {
+    const response = await getSummary({ start_date: '2026-11-10', end_date: '2026-11-01' });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json).toMatchObject({ errors: [expect.objectContaining({ field: 'end_date' })] });
+  });
+});
