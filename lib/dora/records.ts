@@ -20,8 +20,9 @@ export interface BuildOptions {
 }
 
 /**
- * The production deployments created in `options.window`, sorted by `createdAt` (then repository, sha),
- * with every DORA rule of the contract applied. Pure and linear apart from sorting.
+ * The production deployments created in `options.window`, sorted by `createdAt`, then repository, then
+ * deployment id (the order the rules were applied in), with every DORA rule of the contract applied.
+ * Pure, and linear apart from sorting.
  *
  * The events may reach outside the window and are used whole: merges before it give `merged_at`,
  * incidents and deployments after it give `failed_at`/`fixed_at`, and deployments before it (when the
@@ -55,46 +56,44 @@ export interface BuildOptions {
  *   no owner is known (a guessed link would be a broken one).
  */
 export function buildDeployments(events: EventBatch, options: BuildOptions): ProductionDeployment[] {
-  const productionNames = new Set(options.productionEnvironments.map((name) => name.toLowerCase()));
-  const deploymentsByRepository = groupBy(
-    events.deployments.filter(
-      (event) => productionNames.has(event.environment.toLowerCase()) && outcomeOf(event.state) !== null,
-    ),
-    (event) => event.repository,
-  );
-  const incidentsByRepository = incidentsPerRepository(events.incidents);
-  const mergesBySha = mergesByRepositoryAndSha(events.merges);
-  const ownersByRepository = knownOwners(events);
+  const candidatesByRepository = productionCandidates(events.deployments, options.productionEnvironments);
+  const incidentsByRepository = incidentsPerRepository(events.incidents, candidatesByRepository);
+  const mergesByRepository = mergesPerRepository(events.merges, candidatesByRepository);
+  const knownOwnerOf = knownOwnerLookup(events);
   const { start, end } = options.window;
 
   const result: ProductionDeployment[] = [];
-  for (const [repository, repositoryEvents] of deploymentsByRepository) {
-    const deployments = dropRepeats(repositoryEvents.sort(byCreationThenId));
+  for (const [repository, candidates] of candidatesByRepository) {
+    const deployments = dropRepeats(candidates.sort(byCreationThenId));
     const assessments = assessFailures(deployments, incidentsByRepository.get(repository) ?? []);
-    deployments.forEach((event, index) => {
+    const merges = mergesByRepository.get(repository);
+    const team = options.teamsByRepository?.get(repository) ?? null;
+    deployments.forEach(({ event, success }, index) => {
       const assessment = assessments[index];
       if (assessment === undefined || event.createdAt < start || event.createdAt >= end) return;
-      const owner = event.owner ?? ownersByRepository.get(repository) ?? githubOwnerOf(event.url);
+      const owner = event.owner ?? knownOwnerOf(repository) ?? githubOwnerOf(event.url);
       result.push({
         repository,
         owner,
-        team: event.team ?? options.teamsByRepository?.get(repository) ?? null,
+        team: event.team ?? team,
         environment: event.environment,
         sha: event.sha,
         createdAt: event.createdAt,
-        success: outcomeOf(event.state) === 'success',
+        success,
         deployUrl: event.url,
         changeUrl: owner === null ? '' : `https://github.com/${owner}/${repository}/commit/${event.sha}`,
-        ...assessment,
-        merge: mergesBySha.get(mergeKey(repository, event.sha)) ?? null,
+        failedAt: assessment.failedAt,
+        fixedAt: assessment.fixedAt,
+        fixedUrl: assessment.fixedUrl,
+        issueUrl: assessment.issueUrl,
+        fixesFailure: assessment.fixesFailure,
+        merge: merges?.get(event.sha) ?? null,
       });
     });
   }
-  // Stable: equal keys keep the per-repository order (deploymentId ties).
-  return result.sort(
-    (a, b) =>
-      a.createdAt - b.createdAt || compareText(a.repository, b.repository) || compareText(a.sha, b.sha),
-  );
+  // Stable sort: deployments of one repository created at the same time keep their processing order
+  // (by deployment id), so a fix never comes out before the failure it fixes.
+  return result.sort((a, b) => a.createdAt - b.createdAt || compareText(a.repository, b.repository));
 }
 
 /** The `/data` record of a deployment: always the 15 contract keys in contract order, null where unknown. */
@@ -122,18 +121,41 @@ export function toRecords(deployments: readonly ProductionDeployment[]): Deploym
   return deployments.map(toRecord);
 }
 
-type Outcome = 'success' | 'failure';
+/** A production deployment event with its outcome read once. */
+interface Candidate {
+  event: DeploymentEvent;
+  success: boolean;
+}
 
-function outcomeOf(state: string): Outcome | null {
+/** Whether a state is a final outcome: true for success, false for a failed deployment, null otherwise. */
+function succeeded(state: string): boolean | null {
   switch (state.toLowerCase()) {
     case 'success':
-      return 'success';
+      return true;
     case 'failure':
     case 'error':
-      return 'failure';
+      return false;
     default:
       return null;
   }
+}
+
+function productionCandidates(
+  deployments: readonly DeploymentEvent[],
+  productionEnvironments: readonly string[],
+): Map<string, Candidate[]> {
+  const productionNames = new Set(productionEnvironments.map((name) => name.toLowerCase()));
+  const byRepository = new Map<string, Candidate[]>();
+  for (const event of deployments) {
+    if (!productionNames.has(event.environment) && !productionNames.has(event.environment.toLowerCase()))
+      continue;
+    const success = succeeded(event.state);
+    if (success === null) continue;
+    const group = byRepository.get(event.repository);
+    if (group === undefined) byRepository.set(event.repository, [{ event, success }]);
+    else group.push({ event, success });
+  }
+  return byRepository;
 }
 
 type FailureFields = Pick<
@@ -146,18 +168,18 @@ type FailureFields = Pick<
  * `deployments` must be sorted and free of repeats; `incidents` sorted by creation.
  */
 function assessFailures(
-  deployments: readonly DeploymentEvent[],
+  deployments: readonly Candidate[],
   incidents: readonly IncidentEvent[],
 ): FailureFields[] {
   const assessments: FailureFields[] = [];
   const awaitingFix: FailureFields[] = [];
   let nextIncident = 0;
-  const firstDeploymentAt = deployments[0]?.createdAt ?? Number.POSITIVE_INFINITY;
+  const firstDeploymentAt = deployments[0]?.event.createdAt ?? Number.POSITIVE_INFINITY;
   while ((incidents[nextIncident]?.createdAt ?? Number.POSITIVE_INFINITY) < firstDeploymentAt)
     nextIncident += 1;
 
-  deployments.forEach((deployment, index) => {
-    const nextDeploymentAt = deployments[index + 1]?.createdAt ?? Number.POSITIVE_INFINITY;
+  deployments.forEach(({ event: deployment, success }, index) => {
+    const nextDeploymentAt = deployments[index + 1]?.event.createdAt ?? Number.POSITIVE_INFINITY;
     const ownIncidents: IncidentEvent[] = [];
     for (
       let incident = incidents[nextIncident];
@@ -176,7 +198,7 @@ function assessFailures(
       fixesFailure: false,
     };
     const firstIncident = ownIncidents[0];
-    if (outcomeOf(deployment.state) === 'failure') {
+    if (!success) {
       assessment.failedAt = deployment.createdAt;
     } else if (firstIncident !== undefined) {
       assessment.failedAt = firstIncident.createdAt;
@@ -209,21 +231,28 @@ function latestClosing(incidents: readonly IncidentEvent[]): EpochMs | null {
   return latest;
 }
 
-function dropRepeats(sorted: readonly DeploymentEvent[]): DeploymentEvent[] {
-  const kept: DeploymentEvent[] = [];
-  let previous: DeploymentEvent | undefined;
-  for (const event of sorted) {
-    if (previous?.sha === event.sha && outcomeOf(previous.state) === outcomeOf(event.state)) continue;
-    kept.push(event);
-    previous = event;
+function dropRepeats(sorted: readonly Candidate[]): Candidate[] {
+  const kept: Candidate[] = [];
+  let previous: Candidate | undefined;
+  for (const candidate of sorted) {
+    if (previous?.event.sha === candidate.event.sha && previous.success === candidate.success) continue;
+    kept.push(candidate);
+    previous = candidate;
   }
   return kept;
 }
 
-/** One entry per incident (repository and id), sorted by creation then id, grouped by repository. */
-function incidentsPerRepository(incidents: readonly IncidentEvent[]): Map<string, IncidentEvent[]> {
+/**
+ * One entry per incident (repository and id), sorted by creation then id, grouped by repository;
+ * only for the repositories that have production deployments.
+ */
+function incidentsPerRepository(
+  incidents: readonly IncidentEvent[],
+  relevant: ReadonlyMap<string, unknown>,
+): Map<string, IncidentEvent[]> {
   const byKey = new Map<string, IncidentEvent>();
   for (const incident of incidents) {
+    if (!relevant.has(incident.repository)) continue;
     const key = `${incident.repository}\u0000${incident.id}`;
     const seen = byKey.get(key);
     if (seen === undefined) {
@@ -245,29 +274,43 @@ function incidentsPerRepository(incidents: readonly IncidentEvent[]): Map<string
   return grouped;
 }
 
-function mergeKey(repository: string, sha: string): string {
-  return `${repository}\u0000${sha}`;
-}
-
-function mergesByRepositoryAndSha(merges: readonly MergeEvent[]): Map<string, MergeEvent> {
-  const bySha = new Map<string, MergeEvent>();
+/** Repository -> merge commit sha -> earliest merge naming it; only for repositories in `relevant`. */
+function mergesPerRepository(
+  merges: readonly MergeEvent[],
+  relevant: ReadonlyMap<string, unknown>,
+): Map<string, Map<string, MergeEvent>> {
+  const byRepository = new Map<string, Map<string, MergeEvent>>();
   for (const merge of merges) {
-    const key = mergeKey(merge.repository, merge.sha);
-    const seen = bySha.get(key);
-    if (seen === undefined || merge.mergedAt < seen.mergedAt) bySha.set(key, merge);
+    if (!relevant.has(merge.repository)) continue;
+    let bySha = byRepository.get(merge.repository);
+    if (bySha === undefined) {
+      bySha = new Map();
+      byRepository.set(merge.repository, bySha);
+    }
+    const seen = bySha.get(merge.sha);
+    if (seen === undefined || merge.mergedAt < seen.mergedAt) bySha.set(merge.sha, merge);
   }
-  return bySha;
+  return byRepository;
 }
 
-/** The first owner any event names for each repository (all environments count). */
-function knownOwners(events: EventBatch): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const list of [events.deployments, events.merges, events.incidents]) {
-    for (const event of list) {
-      if (event.owner !== null && !owners.has(event.repository)) owners.set(event.repository, event.owner);
+/**
+ * The first owner any event names for a repository (all environments count). Indexed on first use only:
+ * deployment events almost always name their owner themselves.
+ */
+function knownOwnerLookup(events: EventBatch): (repository: string) => string | undefined {
+  let owners: Map<string, string> | undefined;
+  return (repository) => {
+    if (owners === undefined) {
+      owners = new Map();
+      for (const list of [events.deployments, events.merges, events.incidents]) {
+        for (const event of list) {
+          if (event.owner !== null && !owners.has(event.repository))
+            owners.set(event.repository, event.owner);
+        }
+      }
     }
-  }
-  return owners;
+    return owners.get(repository);
+  };
 }
 
 /** `liatrio` from `https://github.com/liatrio/...`; null for any other host or an unparsable link. */
@@ -279,7 +322,7 @@ function githubOwnerOf(url: string): string | null {
   return owner === undefined || owner === '' ? null : owner;
 }
 
-function byCreationThenId(a: DeploymentEvent, b: DeploymentEvent): number {
+function byCreationThenId({ event: a }: Candidate, { event: b }: Candidate): number {
   return a.createdAt - b.createdAt || compareIds(a.deploymentId, b.deploymentId);
 }
 

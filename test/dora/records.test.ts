@@ -419,17 +419,19 @@ describe('buildDeployments: window and order', () => {
     expect(build({ deployments }).map((item) => item.sha)).toEqual(['start', 'last']);
   });
 
-  it('sorts by creation, then repository, then sha', () => {
+  it('sorts by creation, then repository, then deployment id', () => {
     const time = '2024-09-02T10:00:00Z';
     const deployments = [
       deployment({ repository: 'web', sha: 'a', createdAt: '2024-09-01T10:00:00Z' }),
       deployment({ repository: 'checkout', sha: 'b', createdAt: time }),
-      deployment({ repository: 'billing', sha: 'z', createdAt: time }),
+      deployment({ repository: 'billing', sha: 'z', deploymentId: '10', createdAt: time }),
+      deployment({ repository: 'billing', sha: 'zz', deploymentId: '9', createdAt: time }),
       deployment({ repository: 'billing-api', sha: 'c', createdAt: time, environment: 'prod' }),
     ];
 
     expect(build({ deployments }).map((item) => `${item.repository}@${item.sha}`)).toEqual([
       'web@a',
+      'billing@zz',
       'billing@z',
       'billing-api@c',
       'checkout@b',
