@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   GITHUB_API_URL: urlText.default('https://api.github.com'),
   GITHUB_CONCURRENCY: positiveInt(8),
   GITHUB_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  GITHUB_TIMEOUT_MS: positiveInt(20_000),
   TEAMS_CACHE_TTL_SECONDS: positiveInt(900),
 
   SERVICE_NAME: optionalText,
@@ -131,6 +132,8 @@ export interface Config {
   /** The `service_namespace` label the collector puts on every event. */
   serviceNamespace: string;
   productionEnvironments: string[];
+    /** Budget for one fetch of all teams and repositories (Lambda answers within 29 s). */
+    timeoutMs: number;
   incidentLabels: string[];
   loki: {
     url: string | undefined;
@@ -208,6 +211,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     lookaroundMs: e.LOOKAROUND_DAYS * DAY_MS,
     maxRangeMs: e.MAX_RANGE_DAYS * DAY_MS,
+      timeoutMs: e.GITHUB_TIMEOUT_MS,
     dataCache: { ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000, maxEntries: e.DATA_CACHE_MAX_ENTRIES },
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
