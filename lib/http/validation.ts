@@ -18,7 +18,7 @@ export const repositoryName = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository name (letters, digits, ".", "_", "-")')
   .refine((name) => name !== '.' && name !== '..', 'must be a GitHub repository name, not "." or ".."')
-  .meta({ description: 'A repository name of the GitHub organisation', example: 'checkout-service' });
+  .meta({ description: 'A repository name of the GitHub organisation', examples: ['checkout-service'] });
 
 /** GitHub team names: 1 to 255 characters without control characters (spaces and accents are allowed). */
 export const teamName = z
@@ -27,7 +27,7 @@ export const teamName = z
   .max(255, 'must be at most 255 characters')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
-  .meta({ description: 'A team name of the GitHub organisation', example: 'Platform Team' });
+  .meta({ description: 'A team name of the GitHub organisation', examples: ['Platform Team'] });
 
 export const repositoryList = z
   .array(repositoryName)
@@ -44,13 +44,13 @@ const YEAR_MESSAGE = `must be a date between the years ${MIN_YEAR} and ${MAX_YEA
 export const rfc3339DateTime = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z' })
   .refine(yearIsSane, YEAR_MESSAGE)
-  .meta({ example: '2024-01-31T00:00:00Z' });
+  .meta({ examples: ['2024-01-31T00:00:00Z'] });
 
 /** A calendar date `YYYY-MM-DD` in the years 1970 to 2100. */
 export const isoDate = z.iso
   .date({ message: 'must be a date such as 2024-01-31' })
   .refine(yearIsSane, YEAR_MESSAGE)
-  .meta({ example: '2024-01-31' });
+  .meta({ examples: ['2024-01-31'] });
 
 /** A query-string switch: `true`/`false`/`1`/`0`, as Grafana and curl users write them. */
 export const queryBoolean = z
