@@ -127,13 +127,13 @@ export interface Config {
     apiUrl: string;
     concurrency: number;
     maxRetries: number;
+    /** Budget for one fetch of all teams and repositories (Lambda answers within 29 s). */
+    timeoutMs: number;
     teamsCacheTtlMs: number;
   };
   /** The `service_namespace` label the collector puts on every event. */
   serviceNamespace: string;
   productionEnvironments: string[];
-    /** Budget for one fetch of all teams and repositories (Lambda answers within 29 s). */
-    timeoutMs: number;
   incidentLabels: string[];
   loki: {
     url: string | undefined;
@@ -194,6 +194,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       apiUrl: e.GITHUB_API_URL.replace(/\/+$/, ''),
       concurrency: e.GITHUB_CONCURRENCY,
       maxRetries: e.GITHUB_MAX_RETRIES,
+      timeoutMs: e.GITHUB_TIMEOUT_MS,
       teamsCacheTtlMs: e.TEAMS_CACHE_TTL_SECONDS * 1000,
     },
     serviceNamespace: e.SERVICE_NAME ?? e.QUERY_SERVICE_NAMESPACE ?? 'github',
@@ -211,7 +212,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     lookaroundMs: e.LOOKAROUND_DAYS * DAY_MS,
     maxRangeMs: e.MAX_RANGE_DAYS * DAY_MS,
-      timeoutMs: e.GITHUB_TIMEOUT_MS,
     dataCache: { ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000, maxEntries: e.DATA_CACHE_MAX_ENTRIES },
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
