@@ -116,6 +116,11 @@ const environmentSchema = z.object({
   AUTH_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   // API Gateway refuses bodies above 10 MB before the function runs.
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
+
+  // Write path (POST /events/*, POST /api/status, GET /status.json).
+  LOKI_PUSH_MAX_BACKDATE: duration('50m'),
+  INCIDENT_LOOKBACK_DAYS: positiveInt(90),
+  STATUS_TTL_HOURS: positiveInt(24),
 });
 
 export interface Config {
@@ -169,6 +174,18 @@ export interface Config {
     clockToleranceSeconds: number;
   };
   maxBodyBytes: number;
+  writes: {
+    /**
+     * Written events are stored at their own time when it is at most this far in the past (Loki refuses
+     * entries too far behind the newest of their stream, about an hour by default), else at this far
+     * back; their own times stay in the JSON line, which is what the reader uses.
+     */
+    maxBackdateMs: number;
+    /** How far back POST /events/incidents looks for earlier reports of the same incident. */
+    incidentLookbackMs: number;
+    /** GET /status.json leaves out GitOps statuses not reported for this long. */
+    statusTtlMs: number;
+  };
 }
 
 const DAY_MS = 86_400_000;
@@ -226,6 +243,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    writes: {
+      maxBackdateMs: e.LOKI_PUSH_MAX_BACKDATE,
+      incidentLookbackMs: e.INCIDENT_LOOKBACK_DAYS * DAY_MS,
+      statusTtlMs: e.STATUS_TTL_HOURS * 3_600_000,
+    },
     doraLevels: { preset: e.DORA_LEVELS_PRESET, thresholds: e.DORA_LEVEL_THRESHOLDS },
   };
 }
