@@ -45,11 +45,22 @@ export interface ProblemDetails {
 }
 
 /**
- * The one place where an error becomes a response: an RFC 9457 problem document.
- * Client errors (4xx) show their message; server and upstream errors show only a message written
- * to be public (naming the failing upstream and its status), else a generic text.
+ * How a route writes its errors: `problem` (default) is RFC 9457 problem+json; `status-message` is
+ * `{"status":"error","message":"..."}`, the contract existing GitOps agents read from POST /api/status.
+ * Status code, headers and message are decided the same way for both.
  */
-export function errorToResponse(error: unknown, requestId: string | undefined): HttpResponse {
+export type ErrorFormat = 'problem' | 'status-message';
+
+/**
+ * The one place where an error becomes a response: an RFC 9457 problem document (or the route's
+ * `format`). Client errors (4xx) show their message; server and upstream errors show only a message
+ * written to be public (naming the failing upstream and its status), else a generic text.
+ */
+export function errorToResponse(
+  error: unknown,
+  requestId: string | undefined,
+  format: ErrorFormat = 'problem',
+): HttpResponse {
   let status = 500;
   let detail = GENERIC_MESSAGE;
   let headers: Record<string, string> = {};
@@ -66,6 +77,8 @@ export function errorToResponse(error: unknown, requestId: string | undefined): 
     detail = malformedJson ? 'The request body is not valid JSON' : error.message;
   }
 
+  if (format === 'status-message') return jsonResponse(status, { status: 'error', message: detail }, headers);
+
   const problem: ProblemDetails = {
     type: 'about:blank',
     title: STATUS_TITLES[status] ?? 'Error',
@@ -78,10 +91,12 @@ export function errorToResponse(error: unknown, requestId: string | undefined): 
 }
 
 /** Logs every failure once, with its cause, then answers with errorToResponse. */
-export function errorHandler(): middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> {
+export function errorHandler(
+  format: ErrorFormat = 'problem',
+): middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResponse, Error, Context> {
   return {
     onError: async (request) => {
-      const response = errorToResponse(request.error, request.context?.awsRequestId);
+      const response = errorToResponse(request.error, request.context?.awsRequestId, format);
       const log = response.statusCode >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
       log('request failed', {
         statusCode: response.statusCode,

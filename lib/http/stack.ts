@@ -9,7 +9,7 @@ import { type ContextWithSecrets, secretsMiddlewares, secretValues } from '../se
 import { authMiddleware } from './auth';
 import { bodyLimit } from './body-limit';
 import { corsMiddlewares } from './cors';
-import { errorHandler } from './errors';
+import { type ErrorFormat, errorHandler } from './errors';
 import { registerSecrets } from './redact';
 
 export interface StackOptions {
@@ -22,6 +22,8 @@ export interface StackOptions {
    * /openapi.json pass false). Implies `secrets`, where AUTH_JWT_SECRET comes from.
    */
   auth?: boolean;
+  /** How errors are written (default RFC 9457 problem+json); see ErrorFormat. */
+  errorFormat?: ErrorFormat;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: middy's middleware array mixes event/result types
@@ -55,7 +57,7 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     injectLambdaContext(logger, { resetKeys: true }),
     httpHeaderNormalizer(),
     cors.headers,
-    errorHandler(),
+    errorHandler(options.errorFormat),
     ...(options.secrets || auth ? [...secretsMiddlewares(config), redactResolvedSecrets] : []),
     cors.preflight,
     ...(auth ? [authMiddleware(config.auth)] : []),
