@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+const FAKE_SECRET = 'ghp_template-must-never-hold-this-0123456789';
+
+/** Every route the API serves; the template must route each one to a function. */
+const ROUTES = ['GET /health', 'POST /data', 'GET /teams', 'GET /openapi.json'];
+
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+/** `serverless package` is the real check of serverless.yml: offline, without AWS credentials. */
+describe('serverless package', () => {
+  let outDir: string;
+  let template: Template;
+  let templateText: string;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), 'dora-package-'));
+    await run(
+      path.join(ROOT, 'node_modules/.bin/serverless'),
+      ['package', '--stage', 'ci', '--package', outDir],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          GITHUB_TOKEN: FAKE_SECRET,
+          LOKI_TOKEN: FAKE_SECRET,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_PROFILE: '',
+        },
+        timeout: 180_000,
+      },
+    );
+    templateText = readFileSync(path.join(outDir, 'cloudformation-template-update-stack.json'), 'utf8');
+    template = JSON.parse(templateText) as Template;
+  }, 200_000);
+
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  const resourcesOf = (type: string) =>
+    Object.values(template.Resources).filter((resource) => resource.Type === type);
+
+  it('routes every endpoint of the API on an HTTP API', () => {
+    const routeKeys = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
+
+    expect(routeKeys).toEqual(expect.arrayContaining(ROUTES));
+    expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+  });
+
+  it('runs every function on nodejs22.x', () => {
+    const functions = resourcesOf('AWS::Lambda::Function');
+
+    expect(functions.length).toBeGreaterThanOrEqual(ROUTES.length - 1);
+    for (const lambda of functions) expect(lambda.Properties.Runtime).toBe('nodejs22.x');
+  });
+
+  it('lets the functions read only their own SSM parameters', () => {
+    const policies = JSON.stringify(resourcesOf('AWS::IAM::Role').map((role) => role.Properties.Policies));
+
+    expect(policies).toContain(':parameter/dora-api/ci/*');
+    expect(policies).not.toMatch(/"ssm:\*"|"Resource":"\*"/);
+  });
+
+  it('puts no secret in the template', () => {
+    expect(templateText).not.toContain(FAKE_SECRET);
+  });
+
+  it('bundles each function into its own zip under 1 MB', () => {
+    const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
+
+    expect(zips.length).toBeGreaterThanOrEqual(ROUTES.length - 1);
+    for (const zip of zips) expect(statSync(path.join(outDir, zip)).size).toBeLessThan(1024 * 1024);
+  });
+});
