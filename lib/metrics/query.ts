@@ -44,12 +44,26 @@ export function withoutEmptyValues(
 }
 
 const filterShape = {
-  start_date: isoDate.optional(),
-  end_date: isoDate.optional(),
-  from: epochMs.optional(),
-  to: epochMs.optional(),
-  repositories: commaSeparatedRepositories.optional(),
-  team: teamName.optional(),
+  start_date: isoDate.optional().meta({
+    description: `First day of the period (UTC). Default: ${DEFAULT_DAYS - 1} days before end_date`,
+  }),
+  end_date: isoDate
+    .optional()
+    .meta({ description: 'Last day of the period, inclusive (UTC). Default: today' }),
+  from: epochMs.optional().meta({
+    description: 'Start of the period in epoch milliseconds (Grafana `$__from`); instead of start_date',
+    examples: ['1725148800000'],
+  }),
+  to: epochMs.optional().meta({
+    description: 'End of the period in epoch milliseconds, exclusive (Grafana `$__to`). Default: now',
+    examples: ['1727740800000'],
+  }),
+  repositories: commaSeparatedRepositories
+    .optional()
+    .meta({ description: 'Comma-separated repository names', examples: ['checkout-service,web'] }),
+  team: teamName
+    .optional()
+    .meta({ description: 'Team name (`team_name` of the events, or GitHub ownership)' }),
   no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
 };
 
@@ -57,8 +71,13 @@ export const summaryQuerySchema = z.object(filterShape);
 
 export const metricsQuerySchema = z.object({
   ...filterShape,
-  metric: z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` }),
-  interval: z.enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` }).default('daily'),
+  metric: z
+    .enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` })
+    .meta({ description: 'The DORA metric' }),
+  interval: z
+    .enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` })
+    .default('daily')
+    .meta({ description: 'Bucket size: calendar days, ISO weeks (Monday), calendar months (UTC), or all' }),
 });
 
 export type SummaryQuery = z.output<typeof summaryQuerySchema>;
