@@ -1,8 +1,15 @@
 import type { z } from 'zod';
 import { dataRequestSchema, dataResponseSchema } from '../data/request';
 import { noCacheQuery } from '../http/validation';
+import { metricsQuerySchema, summaryQuerySchema } from '../metrics/query';
 import { teamsQuerySchema } from '../teams/query';
-import { healthResponseSchema, openApiDocumentSchema, teamsResponseSchema } from './schemas';
+import {
+  healthResponseSchema,
+  metricsResponseSchema,
+  metricsSummaryResponseSchema,
+  openApiDocumentSchema,
+  teamsResponseSchema,
+} from './schemas';
 
 /**
  * Every route of the API, described once from the same zod schemas the handlers parse with; the
@@ -77,6 +84,32 @@ export const routes: RouteDescription[] = [
       'X-Cache': '`hit`, `miss` or `stale`',
       'X-Teams-Fetched-At': 'When the list was fetched from GitHub',
     },
+    upstream: true,
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'One DORA metric per day, week or month',
+    description:
+      'A flat array for Grafana (Infinity) and scripts. The period is `start_date`/`end_date` (inclusive days) or `from`/`to` (epoch ms, as Grafana sends with `$__from`/`$__to`); empty values count as absent.',
+    auth: true,
+    query: metricsQuerySchema,
+    response: metricsResponseSchema,
+    responseDescription: 'The series of the metric',
+    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    upstream: true,
+  },
+  {
+    method: 'get',
+    path: '/metrics/summary',
+    operationId: 'getMetricsSummary',
+    summary: 'The five DORA metrics of a period with levels and trend',
+    auth: true,
+    query: summaryQuerySchema,
+    response: metricsSummaryResponseSchema,
+    responseDescription: 'The summary of the period against the previous one',
+    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
     upstream: true,
   },
 ];

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
+import { METRICS, type MetricName } from '../dora/metrics';
+
+const isoDay = z.iso.date();
 
 /**
  * Response schemas of routes whose modules do not export one, and the one error shape
@@ -36,3 +40,66 @@ export const teamsResponseSchema = z.object({
 
 /** An OpenAPI document is open-ended JSON; only its top level is described. */
 export const openApiDocumentSchema = z.looseObject({ openapi: z.string(), info: z.object({}).loose() });
+
+const counters = {
+  value: z
+    .number()
+    .nullable()
+    .meta({ description: 'In the unit of the metric; null when there is nothing to measure' }),
+  count: z.number().int().min(0).meta({ description: 'How many events the value is computed over' }),
+  days: z
+    .number()
+    .optional()
+    .meta({ description: 'deployment_frequency: days of the bucket inside the range' }),
+  failed: z.number().int().optional().meta({ description: 'change_failure_rate: failed deployments' }),
+  rework: z.number().int().optional().meta({ description: 'rework_rate: deployments that fixed a failure' }),
+  open: z
+    .number()
+    .int()
+    .optional()
+    .meta({ description: 'time_to_restore_service: failures not restored yet' }),
+  p50: z.number().nullable().optional(),
+  p75: z.number().nullable().optional(),
+  p90: z.number().nullable().optional(),
+};
+
+export const metricsResponseSchema = z
+  .array(
+    z.object({
+      date: isoDay.nullable().meta({ description: 'First day of the bucket; null for interval=all' }),
+      ...counters,
+    }),
+  )
+  .meta({ description: 'One point per bucket of the period, in time order, empty buckets included' });
+
+const periodSchema = z.object({
+  start: z.iso.datetime(),
+  end: z.iso.datetime().meta({ description: 'Exclusive' }),
+  start_date: isoDay,
+  end_date: isoDay.meta({ description: 'Inclusive: the last day of the period' }),
+});
+
+const metricSummarySchema = z.object({
+  ...counters,
+  unit: z.enum(['deployments/day', 'seconds', 'ratio']),
+  level: z.enum(LEVELS).nullable(),
+  previous_value: z.number().nullable(),
+  previous_count: z.number().int().min(0),
+  trend: z.enum(['up', 'down', 'flat']).nullable(),
+  change_ratio: z.number().nullable(),
+  improved: z.boolean().nullable(),
+});
+
+export const metricsSummaryResponseSchema = z.object({
+  period: periodSchema,
+  previous_period: periodSchema,
+  levels_source: z.enum(LEVEL_PRESETS),
+  levels_report_year: z.number().int().nullable(),
+  levels_overridden: z.array(z.enum(METRICS)),
+  metrics: z.object(
+    Object.fromEntries(METRICS.map((name) => [name, metricSummarySchema])) as Record<
+      MetricName,
+      typeof metricSummarySchema
+    >,
+  ),
+});
