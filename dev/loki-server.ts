@@ -697,7 +697,8 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
       if (!response.headersSent) response.writeHead(500).end(String(error));
     });
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than any client keep-alive, so a reused connection is never closed under a request in flight.
+  server.keepAliveTimeout = 65_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -113,6 +113,13 @@ function firstLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
+/** A network error's code (ECONNREFUSED, UND_ERR_SOCKET, ...), never its message, which may hold the URL. */
+function networkReason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
+  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface FetchContext {
@@ -232,7 +239,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           cause: failure(result, attemptNumber),
         });
       }
-      logger.info('Retrying a Loki request', { kind, attempt: attemptNumber, status: result.status, delay });
+      logger.info('Retrying a Loki request', {
+        kind,
+        attempt: attemptNumber,
+        status: result.status,
+        ...(result.status === 'network-error' ? { reason: networkReason(result.error) } : {}),
+        delay: Math.round(delay),
+      });
       await sleep(delay);
     }
   }
