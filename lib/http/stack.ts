@@ -1,7 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../config';
 import { logger } from '../logger';
@@ -11,6 +10,7 @@ import { bodyLimit } from './body-limit';
 import { corsMiddlewares } from './cors';
 import { type ErrorFormat, errorHandler } from './errors';
 import { registerSecrets } from './redact';
+import { jsonBodyParser } from './validation';
 
 export interface StackOptions {
   /** Parse a JSON request body (POST routes). */
@@ -28,10 +28,6 @@ export interface StackOptions {
 
 // biome-ignore lint/suspicious/noExplicitAny: middy's middleware array mixes event/result types
 type AnyMiddleware = middy.MiddlewareObj<any, any, Error, Context>;
-
-// Scripts often POST JSON without a JSON content type (curl -d): parse the body whatever the header
-// says (an option @middy/http-json-body-parser 6 supports but does not declare in its types).
-const JSON_BODY_OPTIONS = { disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0];
 
 /** Secret values join the log redaction list as soon as they are resolved. */
 const redactResolvedSecrets: AnyMiddleware = {
@@ -62,6 +58,6 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     cors.preflight,
     ...(auth ? [authMiddleware(config.auth)] : []),
     bodyLimit(config.maxBodyBytes),
-    ...(options.jsonBody ? [httpJsonBodyParser(JSON_BODY_OPTIONS)] : []),
+    ...(options.jsonBody ? [jsonBodyParser()] : []),
   ] as AnyMiddleware[];
 }

@@ -1,4 +1,5 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { BadRequestError } from '../errors';
 
@@ -100,8 +101,36 @@ export function parseQuery<S extends ObjectSchema>(
   return parseOrThrow(strict, event.queryStringParameters ?? {}, 'query string', 'query');
 }
 
+// Events whose body the stack's parser has already decoded: a JSON string body ("text") is then a
+// string value, not text to decode a second time.
+const decodedBodies = new WeakSet<object>();
+
+function decodeJson(body: string, isBase64Encoded: boolean | undefined): unknown {
+  const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError('The request body is not valid JSON');
+  }
+}
+
 /**
- * Parses the JSON body: already decoded when the stack's JSON parser ran, else text decoded here.
+ * The stack's JSON body parser (whatever the Content-Type says: scripts post with curl -d). An
+ * empty body stays `undefined`, so the route's schema names the fields it requires.
+ */
+export function jsonBodyParser(): middy.MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, Context> {
+  return {
+    before: async (request) => {
+      const event = request.event as APIGatewayProxyEventV2 & { body?: unknown };
+      if (typeof event.body === 'string') event.body = decodeJson(event.body, event.isBase64Encoded);
+      decodedBodies.add(event);
+    },
+  };
+}
+
+/**
+ * Parses the JSON body: already decoded when the stack's JSON parser ran, else decoded here.
  * A missing or `null` body counts as `{}` (the schema then names the required fields); anything
  * but a JSON object is refused.
  */
@@ -110,14 +139,7 @@ export function parseBody<S extends z.ZodType>(
   event: { body?: unknown; isBase64Encoded?: boolean },
 ): z.output<S> {
   let body = event.body;
-  if (typeof body === 'string') {
-    const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-    try {
-      body = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch {
-      throw new BadRequestError('The request body is not valid JSON');
-    }
-  }
+  if (typeof body === 'string' && !decodedBodies.has(event)) body = decodeJson(body, event.isBase64Encoded);
   body ??= {};
   if (typeof body !== 'object' || Array.isArray(body)) {
     throw new BadRequestError('The request body must be a JSON object', {
