@@ -398,10 +398,10 @@ export function parseLokiTimestamp(value: string): bigint | undefined {
 interface LabelSet {
   id: number;
   labels: Record<string, string>;
-  /** Index labels, and the rest as structured metadata, for `categorize-labels` answers. */
-  index: Record<string, string>;
-  metadata: Record<string, string>;
-  indexKey: string;
+  /** Index labels as pushed; otherwise the labels named in `indexLabels` (see `categorized`). */
+  pushedIndex: Record<string, string> | undefined;
+  /** Index labels, the rest as structured metadata, for `categorize-labels` answers; built on first use. */
+  categorized?: { index: Record<string, string>; metadata: Record<string, string>; indexKey: string };
 }
 
 interface StoredEntry {
@@ -418,8 +418,17 @@ class EntryStore {
 
   constructor(private readonly indexLabels: ReadonlySet<string>) {}
 
-  get labelSetCount(): number {
-    return this.labelSets.size;
+  categorized(labelSet: LabelSet): NonNullable<LabelSet['categorized']> {
+    if (labelSet.categorized === undefined) {
+      const index: Record<string, string> = {};
+      const metadata: Record<string, string> = {};
+      for (const [name, value] of Object.entries(labelSet.labels)) {
+        const isIndex = labelSet.pushedIndex ? name in labelSet.pushedIndex : this.indexLabels.has(name);
+        (isIndex ? index : metadata)[name] = value;
+      }
+      labelSet.categorized = { index, metadata, indexKey: JSON.stringify(index) };
+    }
+    return labelSet.categorized;
   }
 
   add(
@@ -429,23 +438,13 @@ class EntryStore {
     index?: Record<string, string>,
   ): void {
     const names = Object.keys(labels).sort();
-    const key = names.map((name) => `${name}\u0000${labels[name]}`).join('\u0001');
+    let key = '';
+    for (const name of names) key += `${name}\u0000${labels[name]}\u0001`;
     let labelSet = this.labelSets.get(key);
     if (labelSet === undefined) {
-      const sortedLabels = Object.fromEntries(names.map((name) => [name, labels[name] as string]));
-      const indexPart =
-        index ??
-        Object.fromEntries(names.filter((n) => this.indexLabels.has(n)).map((n) => [n, sortedLabels[n]]));
-      const metadata = Object.fromEntries(
-        names.filter((n) => !(n in indexPart)).map((n) => [n, sortedLabels[n]]),
-      );
-      labelSet = {
-        id: this.labelSets.size,
-        labels: sortedLabels,
-        index: indexPart as Record<string, string>,
-        metadata: metadata as Record<string, string>,
-        indexKey: JSON.stringify(indexPart),
-      };
+      const sortedLabels: Record<string, string> = {};
+      for (const name of names) sortedLabels[name] = labels[name] as string;
+      labelSet = { id: this.labelSets.size, labels: sortedLabels, pushedIndex: index };
       this.labelSets.set(key, labelSet);
     }
     const ns = BigInt(timestampNs);
@@ -515,18 +514,19 @@ class EntryStore {
 
 class BadRequest extends Error {}
 
-function streamsBody(entries: StoredEntry[], categorize: boolean): unknown {
+function streamsBody(entries: StoredEntry[], store: EntryStore, categorize: boolean): unknown {
   const streams = new Map<string, { stream: Record<string, string>; values: unknown[] }>();
   for (const entry of entries) {
-    const key = categorize ? entry.labelSet.indexKey : String(entry.labelSet.id);
+    const categorized = categorize ? store.categorized(entry.labelSet) : undefined;
+    const key = categorized ? categorized.indexKey : String(entry.labelSet.id);
     let stream = streams.get(key);
     if (stream === undefined) {
-      stream = { stream: categorize ? entry.labelSet.index : entry.labelSet.labels, values: [] };
+      stream = { stream: categorized ? categorized.index : entry.labelSet.labels, values: [] };
       streams.set(key, stream);
     }
     stream.values.push(
-      categorize
-        ? [entry.timestampNs, entry.line, { structuredMetadata: entry.labelSet.metadata }]
+      categorized
+        ? [entry.timestampNs, entry.line, { structuredMetadata: categorized.metadata }]
         : [entry.timestampNs, entry.line],
     );
   }
@@ -613,7 +613,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
         `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
       );
     }
-    return streamsBody(store.select(query, start, end, limit, direction === 'forward'), categorize);
+    return streamsBody(store.select(query, start, end, limit, direction === 'forward'), store, categorize);
   }
 
   function push(body: string): void {
