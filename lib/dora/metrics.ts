@@ -94,9 +94,22 @@ function ratio(part: number, whole: number): number | null {
   return whole === 0 ? null : part / whole;
 }
 
+/** Whole milliseconds, in seconds: interpolation below a millisecond is noise (`66310.70000000003`). */
+function toSeconds(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms) / SECOND_MS;
+}
+
 function durationPoint(date: string | null, durationsMs: number[]): MetricPoint {
-  const percentiles = durationPercentiles(durationsMs.map((ms) => ms / SECOND_MS));
-  return { date, value: percentiles.p50, count: durationsMs.length, ...percentiles };
+  const { p50, p75, p90 } = durationPercentiles(durationsMs);
+  const median = toSeconds(p50);
+  return {
+    date,
+    value: median,
+    count: durationsMs.length,
+    p50: median,
+    p75: toSeconds(p75),
+    p90: toSeconds(p90),
+  };
 }
 
 function deploymentFrequency(buckets: Bucket[], deployments: readonly ProductionDeployment[]): MetricPoint[] {
