@@ -89,6 +89,15 @@ function incidentLineFilter(incidentLabels: readonly string[]): string {
   return ` |~ ${logqlString(`(?i)(?:${incidentLabels.map(escapeRegex).join('|')})`)}`;
 }
 
+/** The `source` label of events written by this API's write routes (the collector writes `webhookevent`). */
+export const WRITE_SOURCE = 'dora-api';
+
+/**
+ * Closed incident issues, and incidents still open that were reported through POST /events/incidents
+ * (issues the collector saw opened are left out, as before: only their closing counts).
+ */
+const INCIDENT_EVENTS = `(event_name="issue_closed" or (event_name="issue_opened" and source="${WRITE_SOURCE}"))`;
+
 export interface QueryOptions {
   serviceNamespace: string;
   incidentLabels: readonly string[];
@@ -103,7 +112,7 @@ export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryO
     case 'deployments':
       return `${selector} | ${withFilters('deployment_status=~"failure|success"')}`;
     case 'incidents':
-      return `${selector}${incidentLineFilter(options.incidentLabels)} | ${withFilters('event_name="issue_closed"')}`;
+      return `${selector}${incidentLineFilter(options.incidentLabels)} | ${withFilters(INCIDENT_EVENTS)}`;
     case 'merges':
       return `${selector} | ${withFilters('event_name="change_closed", merged_at!=""')}`;
   }

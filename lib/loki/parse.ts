@@ -230,13 +230,17 @@ function pullRequestUrl(pull: Json, repo: RepositoryRef, number: string | undefi
 // ---------------------------------------------------------------------------------------------
 // batches
 
-/** One issue may be closed (and reopened) several times: keep its latest closing. */
+/**
+ * One issue may be closed (and reopened) several times: keep its latest closing. On a tie the later
+ * event wins (events arrive in time order): an incident report that only changed its title or link
+ * replaces the earlier one.
+ */
 export function dedupeIncidents(incidents: readonly IncidentEvent[]): IncidentEvent[] {
   const latest = new Map<string, IncidentEvent>();
   for (const incident of incidents) {
     const key = `${incident.owner ?? ''}/${incident.repository}#${incident.id}`;
     const kept = latest.get(key);
-    if (kept === undefined || (incident.closedAt ?? -1) > (kept.closedAt ?? -1)) latest.set(key, incident);
+    if (kept === undefined || (incident.closedAt ?? -1) >= (kept.closedAt ?? -1)) latest.set(key, incident);
   }
   return [...latest.values()];
 }

@@ -89,7 +89,7 @@ describe('buildQuery', () => {
       '{service_namespace="github"} | deployment_status=~"failure|success"',
     );
     expect(buildQuery('incidents', {}, options)).toBe(
-      '{service_namespace="github"} |~ "(?i)(?:incident)" | event_name="issue_closed"',
+      '{service_namespace="github"} |~ "(?i)(?:incident)" | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))',
     );
     expect(buildQuery('merges', {}, options)).toBe(
       '{service_namespace="github"} | event_name="change_closed", merged_at!=""',
@@ -141,7 +141,21 @@ describe('buildQuery', () => {
 
   it('keeps the incident line filter away from labels the JSON line might escape', () => {
     const query = buildQuery('incidents', {}, { serviceNamespace: 'github', incidentLabels: ['sev<1>'] });
-    expect(query).toBe('{service_namespace="github"} | event_name="issue_closed"');
+    expect(query).toBe(
+      '{service_namespace="github"} | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))',
+    );
+  });
+
+  it('finds closed incidents and open ones reported through the API, not other opened issues', () => {
+    const query = buildQuery('incidents', { repositories: ['api'] }, options);
+    const issue = { service_namespace: 'github', vcs_repository_name: 'api' };
+
+    expect(keeps(query, { ...issue, event_name: 'issue_closed', source: 'webhookevent' })).toBe(true);
+    expect(keeps(query, { ...issue, event_name: 'issue_opened', source: 'dora-api' })).toBe(true);
+    expect(keeps(query, { ...issue, event_name: 'issue_opened', source: 'webhookevent' })).toBe(false);
+    expect(
+      keeps(query, { ...issue, event_name: 'issue_opened', source: 'dora-api', vcs_repository_name: 'web' }),
+    ).toBe(false);
   });
 
   it('ignores repository names from GitHub that are not names instead of breaking the query', () => {
