@@ -109,7 +109,11 @@ export function resolvePeriod(query: PeriodQuery, now: number, maxRangeMs: numbe
     const end = query.to ?? now;
     range = { start: query.from ?? end - DEFAULT_DAYS * DAY_MS, end };
     endField = 'to';
-    if (range.end <= range.start) throw rejected(endField, 'must be after from');
+    if (range.end <= range.start) {
+      throw query.to === undefined
+        ? rejected('from', 'must be in the past (to defaults to now)')
+        : rejected('to', 'must be after from');
+    }
   } else {
     const end =
       query.end_date === undefined
@@ -120,7 +124,11 @@ export function resolvePeriod(query: PeriodQuery, now: number, maxRangeMs: numbe
       end,
     };
     endField = 'end_date';
-    if (range.end <= range.start) throw rejected(endField, 'must not be before start_date');
+    if (range.end <= range.start) {
+      throw query.end_date === undefined
+        ? rejected('start_date', 'must not be after today (end_date defaults to today)')
+        : rejected('end_date', 'must not be before start_date');
+    }
   }
 
   if (range.end - range.start > maxRangeMs) {

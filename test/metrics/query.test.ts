@@ -60,6 +60,11 @@ describe('resolvePeriod', () => {
     );
   });
 
+  it('names the given parameter when a defaulted end would come before it', () => {
+    expect(fieldOf(() => resolvePeriod({ start_date: '2026-12-01' }, NOW, MAX))).toBe('start_date');
+    expect(fieldOf(() => resolvePeriod({ from: NOW + DAY }, NOW, MAX))).toBe('from');
+  });
+
   it('refuses dates mixed with epoch bounds, naming the epoch parameter', () => {
     expect(fieldOf(() => resolvePeriod({ end_date: '2024-01-01', to: 5_000 }, NOW, MAX))).toBe('to');
   });
