@@ -1,0 +1,175 @@
+/**
+ * `npm start`: the API on http://localhost:$PORT (default 3000) through `serverless offline`, with
+ * local stand-ins for whatever is not configured: generated events behind a Loki-speaking server when
+ * LOKI_URL is unset, a GitHub stand-in serving the generator's teams when GITHUB_TOKEN or GITHUB_ORG is.
+ *
+ * Messages go to the console as plain lines (not lib/logger JSON): this is a command talking to a
+ * developer at a terminal, next to serverless-offline's own output.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { config as loadDotenv } from 'dotenv';
+import { generateSample, type Sample } from '../lib/sample/generator';
+import { startGitHubServer } from './github-server';
+import { startLokiServer } from './loki-server';
+
+const ROOT = path.resolve(__dirname, '..');
+/** Fixed so every `npm start` shows the same story (relative to today). */
+const SAMPLE_SEED = 42;
+const SAMPLE_DAYS = 90;
+const LOCAL_GITHUB_TOKEN = 'local-stand-in-token';
+/** How long serverless-offline gets to stop before it is killed. */
+const STOP_GRACE_MS = 5_000;
+
+interface StandIn {
+  close(): Promise<void>;
+}
+
+function say(message: string): void {
+  console.log(`[npm start] ${message}`);
+}
+
+function unset(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}
+
+/** The environment the API runs with: .env and the shell, then the stand-ins' addresses. */
+async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): Promise<NodeJS.ProcessEnv> {
+  const prepared: NodeJS.ProcessEnv = { ...env };
+  prepared.PORT = unset(env.PORT) ? '3000' : env.PORT;
+  const org = unset(env.GITHUB_ORG) ? 'acme' : (env.GITHUB_ORG as string);
+  let sample: Sample | undefined;
+
+  if (unset(env.LOKI_URL)) {
+    sample = generateSample({
+      seed: SAMPLE_SEED,
+      end: Date.now(),
+      days: SAMPLE_DAYS,
+      org,
+      serviceNamespace: env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github',
+    });
+    const loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
+    standIns.push(loki);
+    prepared.LOKI_URL = loki.url;
+    const { counts } = sample;
+    say(
+      `No LOKI_URL set: serving ${counts.entries} generated events (${counts.productionDeployments} production ` +
+        `deployments, ${counts.merges} merges, ${counts.incidents} incidents over the last ${SAMPLE_DAYS} days) ` +
+        `from a local Loki stand-in at ${loki.url}`,
+    );
+  } else {
+    say(`Using Loki at ${env.LOKI_URL}`);
+  }
+
+  if (unset(env.GITHUB_TOKEN) || unset(env.GITHUB_ORG)) {
+    // With a real Loki the generated teams would name repositories it has never seen: serve none then.
+    const teams = sample?.teams ?? [];
+    const github = await startGitHubServer({ org, teams, token: LOCAL_GITHUB_TOKEN, host: '127.0.0.1' });
+    standIns.push(github);
+    Object.assign(prepared, {
+      GITHUB_API_URL: github.url,
+      GITHUB_ORG: org,
+      GITHUB_TOKEN: LOCAL_GITHUB_TOKEN,
+    });
+    say(
+      `GITHUB_TOKEN or GITHUB_ORG not set: serving ${teams.length} teams of organisation "${org}" from a local ` +
+        `GitHub stand-in at ${github.url}`,
+    );
+  } else {
+    say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
+  }
+
+  // serverless.yml defaults to `jwt`; locally the API's own default applies: off unless a secret is set.
+  if (unset(env.AUTH_MODE)) {
+    prepared.AUTH_MODE = 'auto';
+    say(
+      unset(env.AUTH_JWT_SECRET)
+        ? 'Authentication off (set AUTH_JWT_SECRET or AUTH_MODE to change that)'
+        : 'Bearer tokens signed with AUTH_JWT_SECRET required',
+    );
+  }
+  return prepared;
+}
+
+function startApi(env: NodeJS.ProcessEnv): ChildProcess {
+  const serverless = path.join(ROOT, 'node_modules', '.bin', 'serverless');
+  // Its own process group, so stopping it also stops what it started (esbuild, workers): no orphans.
+  // --localEnvironment: secrets are deliberately not in serverless.yml's environment; locally the functions
+  // read them (GITHUB_TOKEN, LOKI_TOKEN, AUTH_JWT_SECRET) from this environment, as lib/secrets.ts expects.
+  return spawn(serverless, ['offline', '--stage', 'local', '--localEnvironment', ...process.argv.slice(2)], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+async function main(): Promise<void> {
+  const envFile = path.join(ROOT, '.env');
+  if (existsSync(envFile)) {
+    loadDotenv({ path: envFile, quiet: true });
+    say('Read settings from .env');
+  }
+
+  const standIns: StandIn[] = [];
+  let closing: Promise<void> | undefined;
+  const closeStandIns = () => {
+    closing ??= Promise.allSettled(standIns.map((standIn) => standIn.close())).then(() => undefined);
+    return closing;
+  };
+
+  let env: NodeJS.ProcessEnv;
+  try {
+    env = await prepareEnvironment(process.env, standIns);
+  } catch (error) {
+    await closeStandIns();
+    throw error;
+  }
+
+  const api = startApi(env);
+  say(`Starting the API on http://localhost:${env.PORT} (serverless offline --stage local)`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    signalGroup(api, 'SIGTERM');
+    setTimeout(() => signalGroup(api, 'SIGKILL'), STOP_GRACE_MS).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  api.on('error', async (error) => {
+    console.error(`[npm start] Could not start serverless offline: ${error.message}`);
+    await closeStandIns();
+    process.exit(1);
+  });
+  api.on('exit', async (code, signal) => {
+    // Whatever serverless left in its group goes with it.
+    if (api.pid !== undefined) {
+      try {
+        process.kill(-api.pid, 'SIGKILL');
+      } catch {
+        // Nothing left.
+      }
+    }
+    await closeStandIns();
+    process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(`[npm start] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
