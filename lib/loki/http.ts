@@ -105,6 +105,6 @@ async function lokiFailure(action: string, error: unknown, connection: LokiConne
   const what =
     status === 401 || status === 403
       ? `Loki refused the credentials for the ${action} (HTTP ${status})`
-      : `Loki refused the ${action} (HTTP ${status})`;
+      : `Loki answered the ${action} with HTTP ${status}`;
   return new LokiError(what, { upstreamStatus: status, cause: new Error(firstLineOf(text)) });
 }
