@@ -87,11 +87,17 @@ export function authorizationHeader(user: string | undefined, token: string | un
 
 /** Consecutive ranges of at most `maxLengthMs` covering exactly [start, end). */
 export function splitRange(range: TimeRange, maxLengthMs: number): TimeRange[] {
+  if (!(maxLengthMs >= 1))
+    throw new RangeError(`A Loki query length must be at least 1 ms, not ${maxLengthMs}`);
   const chunks: TimeRange[] = [];
   for (let start = range.start; start < range.end; start += maxLengthMs) {
     chunks.push({ start, end: Math.min(start + maxLengthMs, range.end) });
   }
   return chunks;
+}
+
+function msToNs(ms: number): string {
+  return String(BigInt(Math.floor(ms)) * NS_PER_MS);
 }
 
 /** Nanosecond timestamps of the same length compare as text; this also orders shorter (older) ones first. */
@@ -119,6 +125,10 @@ function networkReason(error: unknown): string {
   const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }
+
+type AttemptFailure =
+  | { ok: false; status: number; text: string; retryAfter: string | null }
+  | { ok: false; status: 'network-error'; error: unknown };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -163,11 +173,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     params: URLSearchParams,
     attemptNumber: number,
     context: FetchContext,
-  ): Promise<
-    | { ok: true; body: unknown }
-    | { ok: false; status: number; text: string; retryAfter: string | null }
-    | { ok: false; status: 'network-error'; error: unknown }
-  > {
+  ): Promise<{ ok: true; body: unknown } | AttemptFailure> {
     checkDeadline(context);
     const remaining =
       context.deadline === undefined ? Number.POSITIVE_INFINITY : context.deadline - Date.now();
@@ -250,17 +256,14 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     }
   }
 
-  function failure(
-    result: { status: number; text: string } | { status: 'network-error'; error: unknown },
-    attempts: number,
-  ): LokiError {
+  function failure(result: AttemptFailure, attempts: number): LokiError {
     const times = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
     if (result.status === 'network-error') {
       return new LokiError(`Loki could not be reached after ${times}`, {
-        cause: 'error' in result ? result.error : undefined,
+        cause: result.error,
       });
     }
-    const text = 'text' in result ? result.text : '';
+    const text = result.text;
     if (result.status === 400) {
       // Loki's 400s are about our own query or its limits: safe and useful to show.
       return new LokiError(`Loki rejected the query (HTTP 400): ${firstLine(text)}`, {
@@ -276,8 +279,8 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
 
   /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
   async function fetchChunk(kind: EventKind, query: string, range: TimeRange, context: FetchContext) {
-    const endNs = String(BigInt(range.end) * NS_PER_MS);
-    let startNs = String(BigInt(range.start) * NS_PER_MS);
+    const endNs = msToNs(range.end);
+    let startNs = msToNs(range.start);
     let limit = pageLimit;
     // Keys of the entries already taken at `startNs`, which the next page asks for again.
     let seenAtStart = new Set<string>();

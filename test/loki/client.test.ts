@@ -339,6 +339,10 @@ describe('splitRange', () => {
     ]);
   });
 
+  it('refuses a query length that would never advance', () => {
+    expect(() => splitRange({ start: 0, end: DAY_MS }, 0)).toThrow(RangeError);
+  });
+
   it('gives nothing for an empty range', () => {
     expect(splitRange({ start: 5, end: 5 }, DAY_MS)).toEqual([]);
   });
