@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -20,6 +20,8 @@ export type GitHubFailure =
   | { kind: 'primary-rate-limit'; resetInSeconds: number; status?: 403 | 429 }
   /** Secondary limit, with a retry-after header unless `retryAfterSeconds` is undefined. */
   | { kind: 'secondary-rate-limit'; retryAfterSeconds?: number; status?: 403 | 429 }
+  /** Answers normally, but only after `ms` milliseconds. */
+  | { kind: 'slow'; ms: number }
   /** Any other status with GitHub's error body. */
   | { kind: 'status'; status: number; message?: string };
 
@@ -105,7 +107,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     'x-ratelimit-resource': 'core',
   });
 
-  const failureReply = (failure: GitHubFailure): Reply => {
+  const failureReply = (failure: Exclude<GitHubFailure, { kind: 'slow' }>): Reply => {
     switch (failure.kind) {
       case 'bad-credentials':
         return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } };
@@ -140,7 +142,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
         };
     }
   };
-  const fail = (response: ServerResponse, failure: GitHubFailure): void => {
+  const fail = (response: ServerResponse, failure: Exclude<GitHubFailure, { kind: 'slow' }>): void => {
     const reply = failureReply(failure);
     send(response, reply.status, reply.body, reply.headers);
   };
@@ -154,8 +156,15 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     });
 
     const failure = failures.shift();
+    if (failure?.kind === 'slow') {
+      setTimeout(() => answer(request, response, url), failure.ms).unref();
+      return;
+    }
     if (failure !== undefined) return fail(response, failure);
+    answer(request, response, url);
+  });
 
+  const answer = (request: IncomingMessage, response: ServerResponse, url: URL) => {
     const authorization = request.headers.authorization ?? '';
     if (options.token !== undefined && authorization.replace(/^(token|bearer) /i, '') !== options.token) {
       return fail(response, { kind: 'bad-credentials' });
@@ -198,7 +207,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
       ...rateHeaders(remaining),
       ...(link === undefined ? {} : { link }),
     });
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

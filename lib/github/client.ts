@@ -219,6 +219,17 @@ export function toGitHubError(error: unknown, org: string, now = Date.now()): Gi
   return new GitHubError(`GitHub answered HTTP ${status}`, { upstreamStatus: status, cause });
 }
 
+/**
+ * octokit.paginate passes only method, URL and headers to each page's request, so an abort signal
+ * has to be bound into the route method itself (`defaults` keeps its behaviour, not its types).
+ */
+function withSignal<Method extends { defaults: (options: { request: { signal: AbortSignal } }) => unknown }>(
+  method: Method,
+  signal: AbortSignal | undefined,
+): Method {
+  return signal === undefined ? method : (method.defaults({ request: { signal } }) as Method);
+}
+
 function byName(left: string, right: string): number {
   return left.localeCompare(right, 'en');
 }
@@ -231,22 +242,18 @@ export function createGitHubTeamSource(options: GitHubTeamSourceOptions): TeamSo
 
   return {
     async listTeams(signal?: AbortSignal): Promise<Team[]> {
-      const request = signal === undefined ? {} : { request: { signal } };
+      const listTeamsPage = withSignal(octokit.rest.teams.list, signal);
+      const listReposPage = withSignal(octokit.rest.teams.listReposInOrg, signal);
       try {
-        const teams = await octokit.paginate(octokit.rest.teams.list, {
-          org,
-          per_page: PER_PAGE,
-          ...request,
-        });
+        const teams = await octokit.paginate(listTeamsPage, { org, per_page: PER_PAGE });
         const withRepositories = await Promise.all(
           teams.map((team) =>
             limit(async (): Promise<Team | undefined> => {
               try {
-                const repositories = await octokit.paginate(octokit.rest.teams.listReposInOrg, {
+                const repositories = await octokit.paginate(listReposPage, {
                   org,
                   team_slug: team.slug,
                   per_page: PER_PAGE,
-                  ...request,
                 });
                 return {
                   name: team.name,
@@ -264,6 +271,12 @@ export function createGitHubTeamSource(options: GitHubTeamSourceOptions): TeamSo
         return withRepositories.filter((team): team is Team => team !== undefined);
       } catch (error) {
         limit.clearQueue();
+        if (signal?.aborted) {
+          throw new GitHubError('GitHub did not list the teams in time', {
+            statusCode: 504,
+            cause: signal.reason,
+          });
+        }
         throw toGitHubError(error, org);
       }
     },

@@ -8,6 +8,8 @@ import type { TeamDirectory, TeamList, TeamSource } from './types';
 
 export interface TeamDirectoryOptions {
   ttlMs: number;
+  /** A fetch still running after this long is abandoned (504, or the stale list when there is one). */
+  fetchTimeoutMs?: number;
   /** The clock (tests pass a controllable one). */
   now?: () => number;
   /** Organisation name, to word errors that are not already GitHubErrors. */
@@ -22,6 +24,21 @@ interface CachedTeams {
 
 function byName(left: Team, right: Team): number {
   return left.name.localeCompare(right.name, 'en');
+}
+
+/**
+ * One abort for the whole fetch (every page of every team): a plain abort(), whose AbortError
+ * octokit's retry plugin does not retry.
+ */
+async function listWithin(source: TeamSource, timeoutMs: number | undefined): Promise<Team[]> {
+  if (timeoutMs === undefined) return source.listTeams();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await source.listTeams(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** repository -> team; a repository several teams own goes to the first team in name order. */
@@ -49,7 +66,7 @@ export function createTeamDirectory(source: () => TeamSource, options: TeamDirec
   const fetchTeams = (): Promise<CachedTeams> => {
     inFlight ??= (async () => {
       try {
-        const teams = (await source().listTeams()).sort(byName);
+        const teams = (await listWithin(source(), options.fetchTimeoutMs)).sort(byName);
         cached = { teams, fetchedAt: now() };
         return cached;
       } finally {
@@ -104,7 +121,8 @@ const directories = new Map<string, TeamDirectory>();
 const currentTokens = new Map<string, string>();
 
 function directoryKey(config: Config, org: string): string {
-  return JSON.stringify([config.github.apiUrl, org, config.github.teamsCacheTtlMs]);
+  const { apiUrl, teamsCacheTtlMs, timeoutMs } = config.github;
+  return JSON.stringify([apiUrl, org, teamsCacheTtlMs, timeoutMs]);
 }
 
 function cachedDirectory(config: Config, org: string, token: string): TeamDirectory {
@@ -112,7 +130,7 @@ function cachedDirectory(config: Config, org: string, token: string): TeamDirect
   currentTokens.set(key, token);
   let directory = directories.get(key);
   if (directory === undefined) {
-    const { apiUrl, concurrency, maxRetries, teamsCacheTtlMs } = config.github;
+    const { apiUrl, concurrency, maxRetries, teamsCacheTtlMs, timeoutMs } = config.github;
     directory = createTeamDirectory(
       () =>
         createGitHubTeamSource({
@@ -122,7 +140,7 @@ function cachedDirectory(config: Config, org: string, token: string): TeamDirect
           maxRetries,
           token: currentTokens.get(key) ?? token,
         }),
-      { ttlMs: teamsCacheTtlMs, org },
+      { ttlMs: teamsCacheTtlMs, fetchTimeoutMs: timeoutMs, org },
     );
     directories.set(key, directory);
   }

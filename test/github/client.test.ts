@@ -188,6 +188,19 @@ describe('GitHub team source', () => {
     await expect(source().listTeams()).resolves.toHaveLength(2);
   });
 
+  it('answers 504 when the listing does not finish in time', async () => {
+    server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(2) });
+    server.failNext({ kind: 'slow', ms: 2_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+
+    const error = await failureOf(source().listTeams(controller.signal));
+
+    expect(error.statusCode).toBe(504);
+    expect(error.publicMessage).toBe('GitHub did not list the teams in time');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('reports an unreachable GitHub as 502', async () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: [] });
     const url = server.url;

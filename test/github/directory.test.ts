@@ -194,6 +194,27 @@ describe('getTeamDirectory', () => {
     }
   });
 
+  it('abandons a fetch that exceeds GITHUB_TIMEOUT_MS and serves the stale list', async () => {
+    const server = await startGitHubServer({ org: 'acme', token: 'ghp_token1', teams: [platform] });
+    try {
+      const settings = config({
+        GITHUB_API_URL: server.url,
+        GITHUB_TIMEOUT_MS: '100',
+        GITHUB_MAX_RETRIES: '0',
+      });
+      const directory = getTeamDirectory(settings, secrets('ghp_token1'));
+      await directory?.getTeams();
+      server.failNext({ kind: 'slow', ms: 2_000 });
+
+      const list = await directory?.getTeams({ refresh: true });
+
+      expect(list?.cache).toBe('stale');
+      expect(list?.staleReason).toBe('GitHub did not list the teams in time');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('answers 500 naming the missing setting for routes that need GitHub', () => {
     expect(() => requireTeamDirectory(parseConfig({}), secrets('ghp_token1'))).toThrow(
       expect.objectContaining({ statusCode: 500, publicMessage: 'GITHUB_ORG is not configured' }),
