@@ -42,7 +42,16 @@ function entryTime(entry: LokiEntry): number {
  * What the API must compute from, built straight from the generated entries: the events Loki holds
  * in the ranges the data service asks for, from `loadStart` (the look-around before the period).
  */
+const recordsCache = new Map<string, ReturnType<typeof buildRecords>>();
+
 function recordsFrom(loadStart: number, end: number, repositories?: string[]) {
+  const key = JSON.stringify([loadStart, end, repositories ?? null]);
+  const cached = recordsCache.get(key) ?? buildRecords(loadStart, end, repositories);
+  recordsCache.set(key, cached);
+  return cached;
+}
+
+function buildRecords(loadStart: number, end: number, repositories?: string[]) {
   const ranges: Record<Kind, TimeRange> = {
     deployments: { start: loadStart, end: end + LOOKAROUND },
     incidents: { start: loadStart, end: end + LOOKAROUND },
