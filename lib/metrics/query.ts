@@ -85,7 +85,7 @@ export type MetricsQuery = z.output<typeof metricsQuerySchema>;
 type PeriodQuery = Pick<SummaryQuery, 'start_date' | 'end_date' | 'from' | 'to'>;
 
 function rejected(field: string, message: string): BadRequestError {
-  return new BadRequestError(`Invalid query: ${field}: ${message}`, { fields: [{ field, message }] });
+  return new BadRequestError(`Invalid query string: ${field} ${message}`, { fields: [{ field, message }] });
 }
 
 function dayStart(isoDay: string): number {
