@@ -4,7 +4,7 @@ import { logger } from '../logger';
 import { splitRange } from '../loki/client';
 import { logqlString, WRITE_SOURCE } from '../loki/logql';
 import { incidentLabelSet, parseIncident } from '../loki/parse';
-import type { LokiWriter } from '../loki/push';
+import { type LokiWriter, nsRange } from '../loki/push';
 import { INCIDENT_ID_LABEL } from './entries';
 
 /** Entries stored at most this far ahead of our clock (other instances' clocks) are still looked at. */
@@ -44,7 +44,7 @@ export async function findIncident(
     config.loki.maxQueryLengthMs,
   ).reverse();
   for (const span of spans) {
-    const [latest] = await writer.newest(query, span, 1);
+    const [latest] = await writer.newest(query, nsRange(span), 1);
     if (latest === undefined) continue;
     const incident = parseIncident(latest.labels, latest.line, labels);
     if (incident === undefined) {

@@ -23,8 +23,18 @@ const NS_PER_MS = 1_000_000n;
 export interface LokiWriter extends EventSink {
   /** Pushes the entries in one request; resolves when Loki accepted them (HTTP 204). */
   push(entries: LokiEntry[]): Promise<void>;
-  /** Entries matching `query` in [range.start, range.end), newest first, at most `limit` (one request). */
-  newest(query: string, range: TimeRange, limit: number): Promise<LokiEntry[]>;
+  /** Entries matching `query` in [range.startNs, range.endNs), newest first, at most `limit` (one request). */
+  newest(query: string, range: NsRange, limit: number): Promise<LokiEntry[]>;
+}
+
+/** A time range in nanoseconds (end exclusive), precise enough to page past the last entry received. */
+export interface NsRange {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+export function nsRange(range: TimeRange): NsRange {
+  return { startNs: BigInt(range.start) * NS_PER_MS, endNs: BigInt(range.end) * NS_PER_MS };
 }
 
 type PushValue = [string, string] | [string, string, Record<string, string>];
@@ -76,8 +86,8 @@ export function createLokiWriter(settings: LokiConnectionSettings): LokiWriter {
         path: QUERY_RANGE_PATH,
         searchParams: new URLSearchParams({
           query,
-          start: String(BigInt(range.start) * NS_PER_MS),
-          end: String(BigInt(range.end) * NS_PER_MS),
+          start: String(range.startNs),
+          end: String(range.endNs),
           limit: String(limit),
           direction: 'backward',
         }),
