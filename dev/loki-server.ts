@@ -8,7 +8,8 @@ import type { LokiEntry } from '../lib/loki/types';
  * start inclusive / end exclusive, `limit` cutting pages silently, `direction`, the two 400s for limits,
  * plain-text errors, structured metadata merged into stream labels, anchored regular expressions, a missing
  * label comparing as "". Its LogQL is a subset: a stream selector, line filters and label filters (with
- * `and`, `or`, `,` and parentheses); `| json` and `| logfmt` are accepted and ignored.
+ * `and`, `or`, `,` and parentheses), `| keep` and `| drop` with label names (applied after every filter,
+ * whatever their place); `| json` and `| logfmt` are accepted and ignored.
  */
 
 export interface LokiServerOptions {
@@ -74,6 +75,9 @@ export interface LogqlQuery {
   selector: LabelMatcher[];
   labelFilters: LabelExpr[];
   lineFilters: LineFilter[];
+  /** `| keep a, b` and `| drop c`: which labels the answer shows (applied after every filter). */
+  keep?: string[];
+  drop?: string[];
 }
 
 type TokenType = 'ident' | 'string' | 'op' | 'eof';
@@ -288,6 +292,8 @@ export function parseLogql(query: string): LogqlQuery {
 
   const labelFilters: LabelExpr[] = [];
   const lineFilters: LineFilter[] = [];
+  let keep: string[] | undefined;
+  let drop: string[] | undefined;
   while (peek().type !== 'eof') {
     const token = next();
     if (token.type === 'op' && ['|=', '|~', '!=', '!~'].includes(token.text)) {
@@ -298,6 +304,18 @@ export function parseLogql(query: string): LogqlQuery {
       const stage = peek();
       if (stage.type === 'ident' && (stage.value === 'json' || stage.value === 'logfmt')) {
         next();
+      } else if (stage.type === 'ident' && (stage.value === 'keep' || stage.value === 'drop')) {
+        next();
+        const names: string[] = [];
+        for (;;) {
+          const name = next();
+          if (name.type !== 'ident') throw unexpected(name, 'IDENTIFIER');
+          names.push(name.value);
+          if (peek().text !== ',') break;
+          next();
+        }
+        if (stage.value === 'keep') keep = [...(keep ?? []), ...names];
+        else drop = [...(drop ?? []), ...names];
       } else {
         labelFilters.push(labelOr());
       }
@@ -305,7 +323,25 @@ export function parseLogql(query: string): LogqlQuery {
       throw unexpected(token, '| or |= or != or |~ or !~');
     }
   }
-  return { selector, labelFilters, lineFilters };
+  return {
+    selector,
+    labelFilters,
+    lineFilters,
+    ...(keep === undefined ? {} : { keep }),
+    ...(drop === undefined ? {} : { drop }),
+  };
+}
+
+/** The labels an answer shows after `keep` / `drop`. */
+function shownLabels(query: LogqlQuery, labels: Record<string, string>): Record<string, string> {
+  if (query.keep === undefined && query.drop === undefined) return labels;
+  const shown: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) {
+    if (query.keep !== undefined && !query.keep.includes(name)) continue;
+    if (query.drop?.includes(name)) continue;
+    shown[name] = value;
+  }
+  return shown;
 }
 
 /** Whether a stream with these labels passes the selector and every label filter of `query`. */
@@ -514,21 +550,43 @@ class EntryStore {
 
 class BadRequest extends Error {}
 
-function streamsBody(entries: StoredEntry[], store: EntryStore, categorize: boolean): unknown {
+function streamsBody(
+  entries: StoredEntry[],
+  query: LogqlQuery,
+  store: EntryStore,
+  categorize: boolean,
+): unknown {
+  const projects = query.keep !== undefined || query.drop !== undefined;
+  const projections = new Map<number, { key: string; labels: Record<string, string> }>();
   const streams = new Map<string, { stream: Record<string, string>; values: unknown[] }>();
   for (const entry of entries) {
-    const categorized = categorize ? store.categorized(entry.labelSet) : undefined;
-    const key = categorized ? categorized.indexKey : String(entry.labelSet.id);
-    let stream = streams.get(key);
-    if (stream === undefined) {
-      stream = { stream: categorized ? categorized.index : entry.labelSet.labels, values: [] };
-      streams.set(key, stream);
+    const labelSet = entry.labelSet;
+    let stream: { stream: Record<string, string>; values: unknown[] } | undefined;
+    if (categorize) {
+      const categorized = store.categorized(labelSet);
+      const index = shownLabels(query, categorized.index);
+      const key = projects ? JSON.stringify(index) : categorized.indexKey;
+      stream = streams.get(key);
+      if (stream === undefined) {
+        stream = { stream: index, values: [] };
+        streams.set(key, stream);
+      }
+      const metadata = shownLabels(query, categorized.metadata);
+      stream.values.push([entry.timestampNs, entry.line, { structuredMetadata: metadata }]);
+      continue;
     }
-    stream.values.push(
-      categorized
-        ? [entry.timestampNs, entry.line, { structuredMetadata: categorized.metadata }]
-        : [entry.timestampNs, entry.line],
-    );
+    let projection = projections.get(labelSet.id);
+    if (projection === undefined) {
+      const labels = shownLabels(query, labelSet.labels);
+      projection = { key: projects ? JSON.stringify(labels) : String(labelSet.id), labels };
+      projections.set(labelSet.id, projection);
+    }
+    stream = streams.get(projection.key);
+    if (stream === undefined) {
+      stream = { stream: projection.labels, values: [] };
+      streams.set(projection.key, stream);
+    }
+    stream.values.push([entry.timestampNs, entry.line]);
   }
   return {
     status: 'success',
@@ -613,7 +671,12 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
         `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
       );
     }
-    return streamsBody(store.select(query, start, end, limit, direction === 'forward'), store, categorize);
+    return streamsBody(
+      store.select(query, start, end, limit, direction === 'forward'),
+      query,
+      store,
+      categorize,
+    );
   }
 
   function push(body: string): void {

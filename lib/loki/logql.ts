@@ -103,11 +103,27 @@ export interface QueryOptions {
   incidentLabels: readonly string[];
 }
 
+/**
+ * The labels the parser reads that many events share. Structured metadata (ids, shas, titles) makes every
+ * event its own stream, so Loki would repeat ~20 labels beside every line; keeping only these groups a
+ * repository's events into a few streams, which about halves the answer and the work to read it. Everything
+ * else the parser needs is in the JSON line. Filters run before `keep`, so they still see every label.
+ */
+export const KEPT_LABELS = [
+  'vcs_repository_name',
+  'vcs_repository_owner',
+  'vcs_repository_url_full',
+  'team_name',
+  'deployment_environment_name',
+] as const;
+
+const KEEP_STAGE = `| keep ${KEPT_LABELS.join(', ')}`;
+
 /** The LogQL query for one kind of event (see the event table of the contract). */
 export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryOptions): string {
   const selector = `{service_namespace=${logqlString(options.serviceNamespace)}}`;
   const filters = filterStages(filter);
-  const withFilters = (stage: string) => (filters === '' ? stage : `${stage} ${filters}`);
+  const withFilters = (stage: string) => `${filters === '' ? stage : `${stage} ${filters}`} ${KEEP_STAGE}`;
   switch (kind) {
     case 'deployments':
       return `${selector} | ${withFilters('deployment_status=~"failure|success"')}`;

@@ -10,6 +10,8 @@ import {
 } from '../../lib/loki/logql';
 
 const options = { serviceNamespace: 'github', incidentLabels: ['incident'] };
+const KEEP =
+  ' | keep vcs_repository_name, vcs_repository_owner, vcs_repository_url_full, team_name, deployment_environment_name';
 
 /** Whether the query the client builds keeps an event with these labels (judged by the stand-in's parser). */
 function keeps(query: string, labels: Record<string, string>): boolean {
@@ -86,13 +88,13 @@ describe('validateRepositories', () => {
 describe('buildQuery', () => {
   it('builds the contract queries when there is no filter', () => {
     expect(buildQuery('deployments', {}, options)).toBe(
-      '{service_namespace="github"} | deployment_status=~"failure|success"',
+      `{service_namespace="github"} | deployment_status=~"failure|success"${KEEP}`,
     );
     expect(buildQuery('incidents', {}, options)).toBe(
-      '{service_namespace="github"} |~ "(?i)(?:incident)" | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))',
+      `{service_namespace="github"} |~ "(?i)(?:incident)" | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))${KEEP}`,
     );
     expect(buildQuery('merges', {}, options)).toBe(
-      '{service_namespace="github"} | event_name="change_closed", merged_at!=""',
+      `{service_namespace="github"} | event_name="change_closed", merged_at!=""${KEEP}`,
     );
   });
 
@@ -142,7 +144,7 @@ describe('buildQuery', () => {
   it('keeps the incident line filter away from labels the JSON line might escape', () => {
     const query = buildQuery('incidents', {}, { serviceNamespace: 'github', incidentLabels: ['sev<1>'] });
     expect(query).toBe(
-      '{service_namespace="github"} | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))',
+      `{service_namespace="github"} | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))${KEEP}`,
     );
   });
 

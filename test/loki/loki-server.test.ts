@@ -138,6 +138,33 @@ describe('the stand-in Loki query_range', () => {
     ]);
   });
 
+  it('shows only the labels of keep, merging streams that differ in the others, after filtering on them', async () => {
+    const answer = await queryRange({
+      query: '{service_namespace="github"} | deployment_status="success" | keep vcs_repository_name',
+    });
+    const body = JSON.parse(answer.text) as {
+      data: { result: Array<{ stream: Record<string, string>; values: unknown[] }> };
+    };
+    const streams = body.data.result.map((stream) => [stream.stream, stream.values.length]);
+    expect(streams).toEqual(
+      expect.arrayContaining([
+        [{ vcs_repository_name: 'infra' }, 2],
+        [{ vcs_repository_name: 'web' }, 1],
+      ]),
+    );
+    expect(streams).toHaveLength(2);
+  });
+
+  it('hides the labels named by drop', async () => {
+    const answer = await queryRange({ query: '{vcs_repository_name="web"} | drop merged_at, event_name' });
+    const body = JSON.parse(answer.text) as { data: { result: Array<{ stream: Record<string, string> }> } };
+    const labelNames = body.data.result.map((stream) => Object.keys(stream.stream).sort().join(','));
+    expect(labelNames.sort()).toEqual([
+      'deployment_status,service_namespace,vcs_repository_name',
+      'service_namespace,vcs_repository_name',
+    ]);
+  });
+
   it('rejects a limit above max_entries_limit_per_query with Loki plain-text message', async () => {
     const answer = await queryRange({ query: '{service_namespace="github"}', limit: '6000' });
     expect(answer).toMatchObject({
