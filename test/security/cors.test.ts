@@ -1,0 +1,132 @@
+import { setEnv } from '../helpers/environment';
+import { invoke } from '../helpers/lambda';
+import type { Handler } from './api';
+import { mintToken, TEST_JWT_SECRET } from './tokens';
+
+const deployHttpApi = require('../../deploy/http-api.js') as {
+  cors: (options: {
+    resolveVariable: (name: string) => Promise<string>;
+  }) => Promise<false | Record<string, unknown>>;
+};
+
+const ORIGIN = 'https://backstage.example.com';
+const PREFLIGHT = {
+  method: 'OPTIONS',
+  path: '/data',
+  headers: {
+    origin: ORIGIN,
+    'access-control-request-method': 'POST',
+    'access-control-request-headers': 'content-type, authorization',
+  },
+};
+
+let restoreEnv: () => void = () => undefined;
+afterEach(() => restoreEnv());
+
+/** The real POST /data function, loaded under the given settings (the stack reads them once, at load). */
+async function dataFunction(env: Record<string, string>): Promise<Handler> {
+  restoreEnv = setEnv({
+    CORS_ORIGINS: '',
+    AUTH_JWT_SECRET: '',
+    AUTH_MODE: '',
+    SSM_PARAMETER_PATH: '',
+    ...env,
+  });
+  jest.resetModules();
+  return (await import('../../functions/data')).handler as unknown as Handler;
+}
+
+describe('CORS in the function', () => {
+  it('answers a preflight with 204 and any origin while authentication is off', async () => {
+    const handler = await dataFunction({});
+
+    const response = await invoke(handler, PREFLIGHT);
+
+    expect(response.statusCode).toBe(204);
+    expect(response.headers).toMatchObject({
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Allow-Headers': 'content-type,authorization',
+      'Access-Control-Allow-Methods': expect.stringContaining('POST'),
+      'Access-Control-Max-Age': '600',
+    });
+  });
+
+  it('allows no origin when authentication is on and CORS_ORIGINS is unset', async () => {
+    const handler = await dataFunction({ AUTH_JWT_SECRET: TEST_JWT_SECRET });
+
+    const preflight = await invoke(handler, PREFLIGHT);
+    const refused = await invoke(handler, {
+      method: 'POST',
+      path: '/data',
+      body: {},
+      headers: { origin: ORIGIN },
+    });
+
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['Access-Control-Allow-Origin']).toBeUndefined();
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('names only the CORS_ORIGINS origins, on preflights and on error answers', async () => {
+    const handler = await dataFunction({
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      CORS_ORIGINS: `${ORIGIN},https://dash.example.com`,
+    });
+    const token = await mintToken();
+
+    const preflight = await invoke(handler, PREFLIGHT);
+    const badRequest = await invoke(handler, {
+      method: 'POST',
+      path: '/data',
+      body: {},
+      headers: { origin: ORIGIN, authorization: `Bearer ${token}` },
+    });
+    const otherOrigin = await invoke(handler, {
+      ...PREFLIGHT,
+      headers: { ...PREFLIGHT.headers, origin: 'https://evil.example' },
+    });
+
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.headers['Access-Control-Allow-Origin']).toBe(ORIGIN);
+    expect(preflight.headers.Vary).toContain('Origin');
+    expect(badRequest.statusCode).toBe(400);
+    expect(badRequest.headers['Access-Control-Allow-Origin']).toBe(ORIGIN);
+    expect(otherOrigin.headers['Access-Control-Allow-Origin']).toBeUndefined();
+  });
+
+  it('never asks for a token on a preflight', async () => {
+    const handler = await dataFunction({ AUTH_JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: ORIGIN });
+
+    const response = await invoke(handler, PREFLIGHT);
+
+    expect(response.statusCode).toBe(204);
+    expect(response.headers['WWW-Authenticate']).toBeUndefined();
+  });
+});
+
+describe('CORS on API Gateway (deploy/http-api.js, read by serverless.yml)', () => {
+  const resolveWith = (params: Record<string, string>) => ({
+    resolveVariable: async (name: string) => params[name.replace(/^param:/, '')] ?? '',
+  });
+
+  it('allows any origin only when auth is off', async () => {
+    expect(await deployHttpApi.cors(resolveWith({ auth: 'off' }))).toMatchObject({ allowedOrigins: ['*'] });
+    expect(await deployHttpApi.cors(resolveWith({ auth: 'jwt' }))).toBe(false);
+    expect(await deployHttpApi.cors(resolveWith({ auth: 'gateway' }))).toBe(false);
+  });
+
+  it('allows the corsOrigins list with the same headers and methods as the function', async () => {
+    const cors = await deployHttpApi.cors(
+      resolveWith({ auth: 'jwt', corsOrigins: `${ORIGIN}, https://dash.example.com` }),
+    );
+
+    expect(cors).toEqual({
+      allowedOrigins: [ORIGIN, 'https://dash.example.com'],
+      allowedHeaders: ['content-type', 'authorization'],
+      allowedMethods: ['GET', 'POST', 'OPTIONS'],
+      exposedResponseHeaders: ['www-authenticate', 'retry-after'],
+      maxAge: 600,
+    });
+  });
+});
