@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Team } from '../dora/types';
-import { HttpError } from '../errors';
+import { GitHubError, HttpError } from '../errors';
 import { logger } from '../logger';
 import type { Secrets } from '../secrets';
 import { createGitHubTeamSource, toGitHubError } from './client';
@@ -62,8 +62,19 @@ export function createTeamDirectory(source: () => TeamSource, options: TeamDirec
   const now = options.now ?? Date.now;
   let cached: CachedTeams | undefined;
   let inFlight: Promise<CachedTeams> | undefined;
+  // After a rate limit, GitHub is not asked again before it said it would accept requests.
+  let rateLimitedUntil = 0;
+
+  const rateLimitedError = (): GitHubError => {
+    const seconds = Math.max(1, Math.ceil((rateLimitedUntil - now()) / 1000));
+    return new GitHubError(`GitHub rate limit exceeded; retry in ${seconds} s`, {
+      statusCode: 503,
+      headers: { 'Retry-After': String(seconds) },
+    });
+  };
 
   const fetchTeams = (): Promise<CachedTeams> => {
+    if (now() < rateLimitedUntil) return Promise.reject(rateLimitedError());
     inFlight ??= (async () => {
       try {
         const teams = (await listWithin(source(), options.fetchTimeoutMs)).sort(byName);
@@ -94,6 +105,10 @@ export function createTeamDirectory(source: () => TeamSource, options: TeamDirec
       return { entry, list: toList(entry, 'miss') };
     } catch (error) {
       const failure = toGitHubError(error, options.org ?? '?');
+      const retryAfter = Number(failure.headers['Retry-After']);
+      if (failure.statusCode === 503 && Number.isFinite(retryAfter)) {
+        rateLimitedUntil = Math.max(rateLimitedUntil, now() + retryAfter * 1000);
+      }
       const fallback = cached;
       if (fallback === undefined) throw failure;
       logger.warn('GitHub failed: serving the cached team list', {

@@ -101,6 +101,7 @@ describe('team directory', () => {
     clock.advance(TTL_MS);
 
     const stale = await directory.getTeams();
+    clock.advance(60_000);
     const recovered = await directory.getTeams();
 
     expect(stale).toEqual({
@@ -135,6 +136,26 @@ describe('team directory', () => {
     expect(list.cache).toBe('stale');
     expect(list.teams.map((team) => team.name)).toEqual(['Platform']);
     expect(list.staleReason).toBe('GitHub did not list the teams in time');
+  });
+
+  it('does not ask GitHub again before a rate limit resets, answering 503 with the time left', async () => {
+    const clock = controllableClock();
+    const rateLimited = new GitHubError('GitHub rate limit exceeded (HTTP 403); retry in 60 s', {
+      statusCode: 503,
+      headers: { 'Retry-After': '60' },
+    });
+    const script = scriptedSource(rateLimited, [platform]);
+    const directory = createTeamDirectory(script.source, { ttlMs: TTL_MS, now: clock.now });
+    await expect(directory.getTeams()).rejects.toBe(rateLimited);
+    clock.advance(45_000);
+
+    const whileLimited = directory.getTeams({ refresh: true });
+    await expect(whileLimited).rejects.toMatchObject({ statusCode: 503, headers: { 'Retry-After': '15' } });
+    clock.advance(15_000);
+    const afterReset = await directory.getTeams();
+
+    expect(afterReset.teams.map((team) => team.name)).toEqual(['Platform']);
+    expect(script.calls()).toBe(2);
   });
 
   it('fails with the GitHub error when nothing was ever cached', async () => {
