@@ -1,0 +1,474 @@
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { EventRequest, EventStore, FetchStats } from '../lib/loki/types';
+import { buildForProbe } from './bench/build';
+import { type BundleFigures, measureBundles, packageFunctions } from './bench/bundles';
+import { exited, firstMessage, forkScript } from './bench/children';
+import { downloadOnly, type RecordedPage, recordingFetch, replayingFetch } from './bench/fetch-tap';
+import {
+  type BenchCase,
+  benchEnvironment,
+  type Handler,
+  invokeCase,
+  loadHandler,
+  type Route,
+  SCOPE_LABELS,
+  type Scope,
+} from './bench/invocations';
+import type { MemoryProbeResult } from './bench/memory-probe';
+import { BENCH_ORG, LOKI_PAGE_LIMIT } from './bench/org';
+import { formatBytes, formatCount, formatMs, markdownTable, median, p95 } from './bench/stats';
+import type { UpstreamsReady } from './bench/upstreams';
+
+/**
+ * `npm run bench`: the API over a generated organisation of 300 repositories and a year of events,
+ * served by the Loki stand-in with Loki's paging limit. Prints markdown tables and writes
+ * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
+ * --no-bundles (skip `serverless package` and cold starts).
+ */
+
+const args = new Set(process.argv.slice(2));
+const argValue = (name: string) =>
+  process.argv
+    .slice(2)
+    .find((arg) => arg.startsWith(`--${name}=`))
+    ?.split('=')[1];
+const QUICK = args.has('--quick');
+const RUNS = Number(argValue('runs') ?? (QUICK ? 3 : 5));
+/** The year over the whole organisation takes longest: fewer runs (still a median and a p95 of several). */
+const RUNS_LONGEST = Math.max(2, Math.min(RUNS, 3));
+const WINDOWS = QUICK ? [30, 90] : [30, 90, 365];
+const SCOPES: Scope[] = ['repository', 'team', 'organisation'];
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+interface CaseResult extends BenchCase {
+  runs: number;
+  statusCodes: number[];
+  records: number | undefined;
+  responseBytes: number;
+  lokiLines: number;
+  lokiPages: number;
+  lokiRequests: number;
+  medianMs: number;
+  p95Ms: number;
+  /** Main-thread time busy in our code (event-loop utilisation), share of the invocation. */
+  ownCodeShare: number;
+  /** Summed over concurrent requests, as FetchStats reports it. */
+  lokiMsSummed: number;
+  fetchOnlyMedianMs?: number;
+  downloadOnlyMedianMs?: number;
+}
+
+interface Tap {
+  lastRequest: EventRequest | undefined;
+  lastStats: FetchStats | undefined;
+  fetchEvents: EventStore['fetchEvents'];
+}
+
+/** Wraps the store the handlers use (memoised per settings), to learn each invocation's request and stats. */
+function tapEventStore(): Tap {
+  const { getConfig } = require('../lib/config') as typeof import('../lib/config');
+  const { getEventStore } = require('../lib/loki/client') as typeof import('../lib/loki/client');
+  const { secretsFrom } = require('../lib/secrets') as typeof import('../lib/secrets');
+  const store = getEventStore(getConfig(), secretsFrom(process.env as Parameters<typeof secretsFrom>[0]));
+  const original = store.fetchEvents.bind(store);
+  const tap: Tap = { lastRequest: undefined, lastStats: undefined, fetchEvents: original };
+  store.fetchEvents = async (request) => {
+    tap.lastRequest = request;
+    const result = await original(request);
+    tap.lastStats = result.stats;
+    return result;
+  };
+  return tap;
+}
+
+function withoutDeadline(request: EventRequest): EventRequest {
+  const { deadline: _deadline, signal: _signal, ...rest } = request;
+  return rest;
+}
+
+function recordCount(route: Route, body: string | undefined): number | undefined {
+  if (body === undefined || body === '') return undefined;
+  const parsed = JSON.parse(body) as { records?: unknown[] } | unknown[];
+  if (route === 'data') return (parsed as { records?: unknown[] }).records?.length;
+  return Array.isArray(parsed) ? parsed.length : undefined;
+}
+
+async function timeCase(handler: Handler, benchCase: BenchCase, tap: Tap, runs: number): Promise<CaseResult> {
+  const durations: number[] = [];
+  const statusCodes: number[] = [];
+  let active = 0;
+  let total = 0;
+  let records: number | undefined;
+  let responseBytes = 0;
+  let stats: FetchStats | undefined;
+  for (let run = 0; run < runs; run += 1) {
+    const elu = performance.eventLoopUtilization();
+    const startedAt = performance.now();
+    const response = await invokeCase(handler, benchCase);
+    const duration = performance.now() - startedAt;
+    const used = performance.eventLoopUtilization(elu);
+    durations.push(duration);
+    statusCodes.push(response.statusCode);
+    active += used.active;
+    total += used.active + used.idle;
+    stats = tap.lastStats;
+    if (run === 0) {
+      responseBytes = Buffer.byteLength(response.body ?? '');
+      records = recordCount(benchCase.route, response.body);
+    }
+  }
+  return {
+    ...benchCase,
+    runs,
+    statusCodes,
+    records,
+    responseBytes,
+    lokiLines: stats?.lines ?? 0,
+    lokiPages: stats?.pages ?? 0,
+    lokiRequests: stats?.requests ?? 0,
+    medianMs: median(durations),
+    p95Ms: p95(durations),
+    ownCodeShare: total > 0 ? active / total : Number.NaN,
+    lokiMsSummed: stats?.lokiMs ?? 0,
+  };
+}
+
+/** The same Loki work as the last invocation, without building records or answering. */
+async function timeFetchOnly(tap: Tap, runs: number, concurrency: number) {
+  const request = tap.lastRequest;
+  if (request === undefined) throw new Error('no request was captured');
+  const fetchTimes: number[] = [];
+  for (let run = 0; run < runs; run += 1) {
+    const startedAt = performance.now();
+    await tap.fetchEvents(withoutDeadline(request));
+    fetchTimes.push(performance.now() - startedAt);
+  }
+  const { pages } = await recordingFetch(() => tap.fetchEvents(withoutDeadline(request)));
+  const downloadTimes: number[] = [];
+  for (let run = 0; run < runs; run += 1) downloadTimes.push(await downloadOnly(pages, concurrency));
+  return {
+    fetchOnlyMedianMs: median(fetchTimes),
+    downloadOnlyMedianMs: median(downloadTimes),
+    pages,
+    request,
+  };
+}
+
+interface Throughput {
+  lines: number;
+  pages: number;
+  bodyBytes: number;
+  /** Loki answers -> events (HTTP client, JSON parsing, events), Loki answering instantly. */
+  clientMs: number;
+  /** The whole POST /data invocation with Loki answering instantly. */
+  handlerMs: number;
+}
+
+async function timeProcessing(
+  handler: Handler,
+  tap: Tap,
+  recorded: { pages: RecordedPage[]; request: EventRequest; benchCase: BenchCase },
+  runs: number,
+): Promise<Throughput> {
+  const { pages, request, benchCase } = recorded;
+  const clientTimes: number[] = [];
+  const handlerTimes: number[] = [];
+  let lines = 0;
+  for (let run = 0; run < runs; run += 1) {
+    await replayingFetch(pages, async () => {
+      let startedAt = performance.now();
+      const events = await tap.fetchEvents(withoutDeadline(request));
+      clientTimes.push(performance.now() - startedAt);
+      lines = events.stats.lines;
+      startedAt = performance.now();
+      const response = await invokeCase(handler, benchCase);
+      if (response.statusCode !== 200) throw new Error(`replayed /data answered ${response.statusCode}`);
+      handlerTimes.push(performance.now() - startedAt);
+    });
+  }
+  return {
+    lines,
+    pages: pages.length,
+    bodyBytes: pages.reduce((sum, page) => sum + Buffer.byteLength(page.body), 0),
+    clientMs: median(clientTimes),
+    handlerMs: median(handlerTimes),
+  };
+}
+
+async function probeMemory(
+  probe: string,
+  bundle: string,
+  route: Route,
+  env: NodeJS.ProcessEnv,
+  heapLimitMb?: number,
+) {
+  const child = fork(probe, [], {
+    env: {
+      ...env,
+      BENCH_PROBE_ROUTE: route,
+      BENCH_PROBE_BUNDLE: bundle,
+      NODE_PATH: path.join(PROJECT_ROOT, 'node_modules'),
+    },
+    execArgv: heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    return await firstMessage<MemoryProbeResult>(child);
+  } catch (error) {
+    return { route, error: (error as Error).message };
+  } finally {
+    await exited(child);
+  }
+}
+
+const pct = (share: number) => (Number.isFinite(share) ? `${Math.round(share * 100)} %` : '-');
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  console.log(
+    `Benchmark on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+  console.log(
+    `Generating ${BENCH_ORG.repositories} repositories x ${BENCH_ORG.days} days and starting the stand-ins...`,
+  );
+  const upstreams = forkScript('upstreams.ts');
+  const ready = await firstMessage<UpstreamsReady>(upstreams);
+  try {
+    console.log(
+      `Generated ${formatCount(ready.counts.entries)} Loki lines in ${formatMs(ready.generateMs)} ` +
+        `(${formatCount(ready.counts.productionDeployments)} production deployments, ${formatCount(ready.counts.deployments)} deployments in all environments, ` +
+        `${formatCount(ready.counts.merges)} merges, ${formatCount(ready.counts.incidents)} incidents); loaded into the Loki stand-in in ${formatMs(ready.loadMs)}`,
+    );
+
+    const env = benchEnvironment(ready);
+    Object.assign(process.env, env);
+    // require, like the handlers (see loadHandler): one module graph, read after the environment is set.
+    const { getConfig } = require('../lib/config') as typeof import('../lib/config');
+    const concurrency = getConfig().loki.concurrency;
+    const handlers: Record<Route, Handler | undefined> = {
+      data: loadHandler('data'),
+      metrics: loadHandler('metrics'),
+    };
+    const notes: string[] = [];
+    if (!handlers.metrics) notes.push('functions/metrics.ts is absent: GET /metrics was not measured.');
+    const tap = tapEventStore();
+
+    // Warm-up: module initialisation, JIT and the GitHub team directory are not what the table measures.
+    if (handlers.data) await invokeCase(handlers.data, { route: 'data', days: 30, scope: 'team' });
+    if (handlers.metrics) await invokeCase(handlers.metrics, { route: 'metrics', days: 30, scope: 'team' });
+
+    const results: CaseResult[] = [];
+    let longest: { pages: RecordedPage[]; request: EventRequest; benchCase: BenchCase } | undefined;
+    for (const route of ['data', 'metrics'] as const) {
+      const handler = handlers[route];
+      if (!handler) continue;
+      for (const days of WINDOWS) {
+        for (const scope of SCOPES) {
+          const benchCase: BenchCase = { route, days, scope };
+          const runs = days >= 365 && scope === 'organisation' ? RUNS_LONGEST : RUNS;
+          const result = await timeCase(handler, benchCase, tap, runs);
+          if (route === 'data') {
+            const baseline = await timeFetchOnly(tap, runs, concurrency);
+            result.fetchOnlyMedianMs = baseline.fetchOnlyMedianMs;
+            result.downloadOnlyMedianMs = baseline.downloadOnlyMedianMs;
+            if (days === Math.max(...WINDOWS) && scope === 'organisation') {
+              longest = { pages: baseline.pages, request: baseline.request, benchCase };
+            }
+          }
+          results.push(result);
+          console.log(
+            `  ${route} ${days} d ${scope}: median ${formatMs(result.medianMs)}, p95 ${formatMs(result.p95Ms)}` +
+              (result.fetchOnlyMedianMs ? `, fetch only ${formatMs(result.fetchOnlyMedianMs)}` : '') +
+              ` (status ${[...new Set(result.statusCodes)].join('/')})`,
+          );
+        }
+      }
+    }
+
+    console.log('Measuring processing throughput on recorded Loki answers...');
+    const dataHandler = handlers.data;
+    const throughput =
+      dataHandler && longest ? await timeProcessing(dataHandler, tap, longest, RUNS_LONGEST) : undefined;
+
+    console.log('Measuring peak memory in fresh processes...');
+    const measuredRoutes = (['data', 'metrics'] as const).filter((route) => handlers[route]);
+    const built = buildForProbe(measuredRoutes);
+    const memory = [];
+    for (const route of measuredRoutes) {
+      const bundle = built.handlers[route] as string;
+      memory.push({ limit: 'none', ...(await probeMemory(built.probe, bundle, route, process.env)) });
+      // Lambda's Node runtime sizes the heap to the function's memory; 256 MB leaves about 200 MB of heap.
+      memory.push({
+        limit: '--max-old-space-size=200',
+        ...(await probeMemory(built.probe, bundle, route, process.env, 200)),
+      });
+    }
+
+    let bundles: BundleFigures[] = [];
+    if (!args.has('--no-bundles')) {
+      console.log('Packaging the functions (serverless package) and timing cold initialisation...');
+      bundles = measureBundles(packageFunctions(), 5);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // report
+    const latencyRows = results.map((result) => [
+      result.route === 'data' ? 'POST /data' : 'GET /metrics',
+      `${result.days} d`,
+      SCOPE_LABELS[result.scope],
+      result.records === undefined ? '-' : formatCount(result.records),
+      formatCount(result.lokiLines),
+      String(result.lokiPages),
+      formatMs(result.medianMs),
+      formatMs(result.p95Ms),
+      result.fetchOnlyMedianMs === undefined ? '-' : formatMs(result.fetchOnlyMedianMs),
+      result.fetchOnlyMedianMs === undefined
+        ? '-'
+        : `${(result.medianMs / result.fetchOnlyMedianMs).toFixed(2)}x`,
+      result.downloadOnlyMedianMs === undefined ? '-' : formatMs(result.downloadOnlyMedianMs),
+      pct(result.ownCodeShare),
+      formatBytes(result.responseBytes),
+      `${[...new Set(result.statusCodes)].join('/')} x${result.runs}`,
+    ]);
+    const latencyTable = markdownTable(
+      [
+        'route',
+        'window',
+        'scope',
+        'records/buckets',
+        'Loki lines',
+        'pages',
+        'median',
+        'p95',
+        'fetch only',
+        'vs fetch',
+        'download only',
+        'own code',
+        'response',
+        'status x runs',
+      ],
+      latencyRows,
+    );
+
+    const throughputTable = throughput
+      ? markdownTable(
+          [
+            `stage (${longest?.benchCase.days} d, organisation, Loki answering instantly)`,
+            'time',
+            'Loki lines per second',
+          ],
+          [
+            [
+              `Loki answers -> events (${formatCount(throughput.lines)} lines, ${throughput.pages} pages, ${formatBytes(throughput.bodyBytes)})`,
+              formatMs(throughput.clientMs),
+              formatCount(throughput.lines / (throughput.clientMs / 1000)),
+            ],
+            [
+              'records and JSON answer (the rest of POST /data)',
+              formatMs(throughput.handlerMs - throughput.clientMs),
+              '-',
+            ],
+            [
+              'whole POST /data invocation',
+              formatMs(throughput.handlerMs),
+              formatCount(throughput.lines / (throughput.handlerMs / 1000)),
+            ],
+          ],
+        )
+      : '(not measured)';
+
+    const memoryTable = markdownTable(
+      [
+        'route (365 d, organisation)',
+        'heap limit',
+        'status',
+        'RSS after init',
+        'peak RSS',
+        'response',
+        'time',
+      ],
+      memory.map((probe) =>
+        'error' in probe
+          ? [probe.route, probe.limit, `failed: ${probe.error}`, '-', '-', '-', '-']
+          : [
+              probe.route,
+              probe.limit,
+              String(probe.statusCode),
+              formatBytes(probe.rssAfterInitBytes),
+              formatBytes(probe.peakRssBytes),
+              formatBytes(probe.responseBytes),
+              formatMs(probe.durationMs),
+            ],
+      ),
+    );
+
+    const bundleTable = bundles.length
+      ? markdownTable(
+          ['function', 'zip', 'handler .js', 'cold init (require)', 'cold init with --enable-source-maps'],
+          bundles.map((bundle) => [
+            bundle.name,
+            formatBytes(bundle.zipBytes),
+            formatBytes(bundle.jsBytes),
+            formatMs(bundle.coldInitMs),
+            formatMs(bundle.coldInitWithSourceMapsMs),
+          ]),
+        )
+      : '(skipped)';
+
+    const generation = `Organisation: ${BENCH_ORG.repositories} repositories, ${BENCH_ORG.teams} teams, ${BENCH_ORG.days} days; ${formatCount(ready.counts.entries)} Loki lines (${formatCount(ready.counts.productionDeployments)} production deployments) generated in ${formatMs(ready.generateMs)}. Loki stand-in page limit ${LOKI_PAGE_LIMIT}, client concurrency ${concurrency}.`;
+    const report = [
+      generation,
+      '',
+      '### Latency (no_cache=true; "own code" = main-thread busy share of the invocation)',
+      latencyTable,
+      '',
+      '### Processing throughput',
+      throughputTable,
+      '',
+      '### Peak memory of one invocation (fresh process, stand-ins in another process)',
+      memoryTable,
+      '',
+      '### Bundles',
+      bundleTable,
+      ...(notes.length ? ['', ...notes] : []),
+      '',
+      `Finished in ${formatMs(Date.now() - startedAt)}; load average at the end ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}.`,
+    ].join('\n');
+    console.log(`\n${report}`);
+
+    const resultsDir = path.join(PROJECT_ROOT, 'bench-results');
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(
+      path.join(resultsDir, 'latest.json'),
+      `${JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
+          organisation: { ...BENCH_ORG, counts: ready.counts, generateMs: ready.generateMs },
+          latency: results,
+          throughput,
+          memory,
+          bundles,
+          notes,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    console.log(`\nWritten to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+  } finally {
+    upstreams.disconnect();
+    await exited(upstreams);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,33 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+
+/** Runs one of the benchmark's TypeScript files in its own Node process (through tsx). */
+export function forkScript(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: string[] = [],
+): ChildProcess {
+  return fork(path.join(__dirname, file), [], {
+    env,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** The first message the child sends; fails if it exits first. */
+export function firstMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`${child.spawnfile} exited with ${code} before answering`));
+    child.once('exit', onExit);
+    child.once('message', (message) => {
+      child.off('exit', onExit);
+      resolve(message as T);
+    });
+  });
+}
+
+export function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}

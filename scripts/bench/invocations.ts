@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { httpEvent, lambdaContext } from '../../test/helpers/lambda';
+import { BENCH_ORG, BENCH_REPOSITORY, BENCH_TEAM, DAY_MS } from './org';
+
+/** The requests the benchmark times: a window of days ending where the generated data ends, and a scope. */
+export type Route = 'data' | 'metrics';
+export type Scope = 'repository' | 'team' | 'organisation';
+
+export interface BenchCase {
+  route: Route;
+  days: number;
+  scope: Scope;
+}
+
+export const SCOPE_LABELS: Record<Scope, string> = {
+  repository: `one repository (${BENCH_REPOSITORY})`,
+  team: `one team (${BENCH_TEAM})`,
+  organisation: `organisation (${BENCH_ORG.repositories} repositories)`,
+};
+
+export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEventV2 {
+  const end = BENCH_ORG.end;
+  const start = end - days * DAY_MS;
+  const query = { no_cache: 'true' };
+  if (route === 'data') {
+    return httpEvent({
+      method: 'POST',
+      path: '/data',
+      query,
+      body: {
+        start: new Date(start).toISOString(),
+        end: new Date(end).toISOString(),
+        ...(scope === 'repository' ? { repositories: [BENCH_REPOSITORY] } : {}),
+        ...(scope === 'team' ? { team: BENCH_TEAM } : {}),
+      },
+    });
+  }
+  return httpEvent({
+    path: '/metrics',
+    query: {
+      ...query,
+      // Lead time is the metric that needs both deployments and merges: the most work of the five.
+      metric: 'lead_time_for_changes',
+      interval: 'daily',
+      from: String(start),
+      to: String(end),
+      ...(scope === 'repository' ? { repositories: BENCH_REPOSITORY } : {}),
+      ...(scope === 'team' ? { team: BENCH_TEAM } : {}),
+    },
+  });
+}
+
+export interface LambdaResult {
+  statusCode: number;
+  body?: string;
+}
+export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+export async function invokeCase(handler: Handler, benchCase: BenchCase): Promise<LambdaResult> {
+  return (await handler(caseEvent(benchCase), lambdaContext(`bench-${benchCase.route}`))) as LambdaResult;
+}
+
+/** The environment that points the API at the stand-ins, quiet and without authentication. */
+export function benchEnvironment(upstreams: { lokiUrl: string; githubUrl: string }): Record<string, string> {
+  return {
+    LOKI_URL: upstreams.lokiUrl,
+    LOKI_PAGE_LIMIT: '5000',
+    GITHUB_ORG: BENCH_ORG.org,
+    GITHUB_TOKEN: 'bench-token',
+    GITHUB_API_URL: upstreams.githubUrl,
+    AUTH_MODE: 'off',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  };
+}
+
+/**
+ * Loads a function's handler if its file exists (a route may not be built yet). `require`, not a
+ * dynamic `import()` of a computed path, which tsx would load as a second, separate module graph.
+ */
+export function loadHandler(route: Route): Handler | undefined {
+  const file = path.resolve(__dirname, '../../functions', `${route}.ts`);
+  if (!existsSync(file)) return undefined;
+  return (require(file) as { handler: Handler }).handler;
+}
