@@ -11,14 +11,17 @@ import type { TeamSource } from './types';
  * The only module that speaks GitHub's REST API. Rules followed, from GitHub's documentation:
  * - Rate limits: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
  *   - primary limit: when `x-ratelimit-remaining` is 0, do not retry before `x-ratelimit-reset`
- *     (epoch seconds);
+ *     (UTC epoch seconds);
  *   - secondary limit: when `retry-after` is present wait that many seconds; without it wait at
- *     least one minute; keep hitting it and back off exponentially;
- *   - avoid concurrent requests: team repositories are fetched with a small, bounded concurrency.
+ *     least one minute; if it keeps failing, wait exponentially longer and give up after a number
+ *     of retries (here GITHUB_MAX_RETRIES, and never a wait longer than the Lambda can afford).
  * - Best practices: https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
- *   - follow the `Link` header for pagination instead of building page URLs (octokit.paginate does),
- *     ask for the largest page (per_page=100) to make fewer requests;
- *   - do not retry a request refused for its credentials (401) or for lack of access (403/404).
+ *   - avoid concurrent requests: team repositories are fetched GITHUB_CONCURRENCY at a time;
+ *   - make authenticated requests (higher primary limit);
+ *   - do not build page URLs, follow the `Link` header (octokit.paginate does), largest page
+ *     (per_page=100) so there are fewer requests;
+ *   - stop requesting while rate limited, which can otherwise get an integration banned
+ *     (lib/github/directory.ts remembers until when).
  */
 
 /** API Gateway gives a function 29 s: a wait longer than this is reported to the client instead. */
