@@ -1,13 +1,20 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { getConfig } from './config';
 import { type HttpResponse, jsonResponse } from './http/response';
+import { gitOpsHealth } from './status/health';
 
-/** Liveness of the function itself: no upstream call, so a Loki or GitHub outage does not show here. */
-export async function getHealth(): Promise<HttpResponse> {
+/**
+ * Liveness of the function itself: no upstream call by default, so a Loki or GitHub outage does not
+ * show here. `?deep=true` also counts the GitOps repo:server pairs in Loki (see gitOpsHealth).
+ */
+export async function getHealth(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
   const config = getConfig();
+  const now = Date.now();
   return jsonResponse(200, {
     status: 'ok',
     version: config.version,
     stage: config.stage,
-    time: new Date().toISOString(),
+    time: new Date(now).toISOString(),
+    gitops: await gitOpsHealth(config, event, context, now),
   });
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CORS_ALLOWED_HEADERS } from '../http/cors';
+import type { ErrorFormat } from '../http/errors';
+import { statusErrorSchema } from '../status/schema';
 import { type RouteDescription, routes } from './routes';
 import { problemSchema } from './schemas';
 
@@ -43,7 +45,7 @@ function errorStatuses(route: RouteDescription): number[] {
   ];
 }
 
-function problemResponse(status: number): JsonSchema {
+function problemResponse(status: number, format: ErrorFormat = 'problem'): JsonSchema {
   const headers =
     status === 401
       ? { 'WWW-Authenticate': { description: 'Always `Bearer`', schema: { type: 'string' } } }
@@ -53,7 +55,10 @@ function problemResponse(status: number): JsonSchema {
   return {
     description: ERROR_DESCRIPTIONS[status] ?? 'Error',
     ...(headers ? { headers } : {}),
-    content: { 'application/problem+json': { schema: PROBLEM_REF } },
+    content:
+      format === 'status-message'
+        ? { 'application/json': { schema: jsonSchema(statusErrorSchema, 'output') } }
+        : { 'application/problem+json': { schema: PROBLEM_REF } },
   };
 }
 
@@ -97,12 +102,27 @@ function operation(route: RouteDescription): JsonSchema {
         }
       : {}),
     responses: {
-      200: {
+      [route.successStatus ?? 200]: {
         description: route.responseDescription,
         ...(route.responseHeaders ? { headers: responseHeaders } : {}),
         content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
       },
-      ...Object.fromEntries(errorStatuses(route).map((status) => [status, problemResponse(status)])),
+      ...Object.fromEntries(
+        Object.entries(route.otherResponses ?? {}).map(([status, { description, schema, problem }]) => [
+          status,
+          {
+            description,
+            content: {
+              [problem ? 'application/problem+json' : 'application/json']: {
+                schema: jsonSchema(schema, 'output'),
+              },
+            },
+          },
+        ]),
+      ),
+      ...Object.fromEntries(
+        errorStatuses(route).map((status) => [status, problemResponse(status, route.errorFormat)]),
+      ),
     },
   };
 }

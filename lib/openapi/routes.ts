@@ -1,7 +1,21 @@
 import type { z } from 'zod';
 import { dataRequestSchema, dataResponseSchema } from '../data/request';
+import {
+  deploymentEventResponseSchema,
+  incidentConflictSchema,
+  incidentEventResponseSchema,
+} from '../events/responses';
+import { deploymentEventSchema, incidentEventSchema } from '../events/schemas';
+import type { ErrorFormat } from '../http/errors';
 import { noCacheQuery } from '../http/validation';
 import { metricsQuerySchema, summaryQuerySchema } from '../metrics/query';
+import { healthQuerySchema } from '../status/health';
+import {
+  statusAcceptedSchema,
+  statusListSchema,
+  statusQuerySchema,
+  statusReportSchema,
+} from '../status/schema';
 import { teamsQuerySchema } from '../teams/query';
 import {
   healthResponseSchema,
@@ -32,6 +46,12 @@ export interface RouteDescription {
   responseHeaders?: Record<string, string>;
   /** Whether the route calls Loki or GitHub (and so may answer 502/503/504). */
   upstream: boolean;
+  /** Status of the success answer described by `response` (default 200). */
+  successStatus?: number;
+  /** Answers besides the success and the shared errors; `problem` ones are problem+json with that schema. */
+  otherResponses?: Record<number, { description: string; schema: z.ZodType; problem?: boolean }>;
+  /** How the route writes errors (lib/http/errors.ts ErrorFormat; default problem+json). */
+  errorFormat?: ErrorFormat;
 }
 
 export const routes: RouteDescription[] = [
@@ -42,6 +62,7 @@ export const routes: RouteDescription[] = [
     summary: 'Liveness of the API',
     description: 'Calls no upstream: a Loki or GitHub outage does not show here.',
     auth: false,
+    query: healthQuerySchema,
     response: healthResponseSchema,
     responseDescription: 'The function is running',
     upstream: false,
@@ -110,6 +131,70 @@ export const routes: RouteDescription[] = [
     response: metricsSummaryResponseSchema,
     responseDescription: 'The summary of the period against the previous one',
     responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    upstream: true,
+  },
+  {
+    method: 'post',
+    path: '/events/deployments',
+    operationId: 'postDeploymentEvent',
+    summary: 'Report a deployment (and the pull request it shipped)',
+    description:
+      'For CI systems and GitOps agents outside the OpenTelemetry collector pipeline: stored in Loki in the shape the collector writes, so /data and /metrics count it.',
+    auth: true,
+    body: deploymentEventSchema,
+    successStatus: 201,
+    response: deploymentEventResponseSchema,
+    responseDescription: 'The deployment as /data will read it, and its merged change',
+    upstream: true,
+  },
+  {
+    method: 'post',
+    path: '/events/incidents',
+    operationId: 'postIncidentEvent',
+    summary: 'Open, update or resolve an incident from a monitoring or paging tool',
+    description:
+      'One incident per repository and id: a repeated report updates it (earliest creation, latest resolution) instead of counting twice.',
+    auth: true,
+    body: incidentEventSchema,
+    successStatus: 201,
+    response: incidentEventResponseSchema,
+    responseDescription: 'A new incident was recorded',
+    otherResponses: {
+      200: { description: 'The report changed a recorded incident', schema: incidentEventResponseSchema },
+      409: {
+        description: 'The report changes nothing: the recorded incident is in `incident`',
+        schema: incidentConflictSchema,
+        problem: true,
+      },
+    },
+    upstream: true,
+  },
+  {
+    method: 'post',
+    path: '/api/status',
+    operationId: 'postGitOpsStatus',
+    summary: 'Report the sync status of a GitOps repo:server pair',
+    description:
+      'The contract existing GitOps agents speak; errors are `{"status":"error","message":"..."}`, not problem+json.',
+    auth: true,
+    body: statusReportSchema,
+    response: statusAcceptedSchema,
+    responseDescription: 'The status was stored',
+    errorFormat: 'status-message',
+    upstream: true,
+  },
+  {
+    method: 'get',
+    path: '/status.json',
+    operationId: 'getGitOpsStatuses',
+    summary: 'The latest GitOps sync status per repo:server',
+    description:
+      'A flat array for Grafana (Infinity). Pairs not reported within STATUS_TTL_HOURS are left out.',
+    auth: true,
+    query: statusQuerySchema,
+    response: statusListSchema,
+    responseDescription: 'The statuses, sorted by repo then server',
+    responseHeaders: { 'X-Status-Truncated': '`true` when the scan stopped at its line limit' },
     upstream: true,
   },
 ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS, type MetricName } from '../dora/metrics';
+import { gitOpsHealthSchema } from '../status/health';
 
 const isoDay = z.iso.date();
 
@@ -28,6 +29,7 @@ export const healthResponseSchema = z.object({
   version: z.string(),
   stage: z.string(),
   time: z.iso.datetime(),
+  gitops: gitOpsHealthSchema,
 });
 
 const teamWithRepositories = z.object({ name: z.string(), repositories: z.array(z.string()) });

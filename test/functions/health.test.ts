@@ -12,6 +12,7 @@ describe('GET /health', () => {
       version: expect.any(String),
       stage: expect.any(String),
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+      gitops: { tracked_pairs: expect.any(Number), source: 'container' },
     });
   });
 
