@@ -122,7 +122,7 @@ function decodeJson(body: string, isBase64Encoded: boolean | undefined): unknown
 export function jsonBodyParser(): middy.MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, Context> {
   return {
     before: async (request) => {
-      const event = request.event as APIGatewayProxyEventV2 & { body?: unknown };
+      const event = request.event as Omit<APIGatewayProxyEventV2, 'body'> & { body?: unknown };
       if (typeof event.body === 'string') event.body = decodeJson(event.body, event.isBase64Encoded);
       decodedBodies.add(event);
     },
