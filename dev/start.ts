@@ -7,7 +7,7 @@
  * developer at a terminal, next to serverless-offline's own output.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
@@ -79,6 +79,10 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
   } else {
     say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
   }
+
+  // serverless-esbuild deletes its work folder when it stops: a folder of this run's own keeps a second
+  // `npm start` or a `serverless package` running meanwhile from losing its bundles.
+  if (unset(env.ESBUILD_WORK_FOLDER)) prepared.ESBUILD_WORK_FOLDER = `.esbuild-start-${process.pid}`;
 
   // serverless.yml defaults to `jwt`; locally the API's own default applies: off unless a secret is set.
   if (unset(env.AUTH_MODE)) {
@@ -163,6 +167,9 @@ async function main(): Promise<void> {
       } catch {
         // Nothing left.
       }
+    }
+    if (unset(process.env.ESBUILD_WORK_FOLDER)) {
+      rmSync(path.join(ROOT, env.ESBUILD_WORK_FOLDER as string), { recursive: true, force: true });
     }
     await closeStandIns();
     process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
