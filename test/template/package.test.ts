@@ -9,7 +9,18 @@ const ROOT = path.resolve(__dirname, '../..');
 const FAKE_SECRET = 'ghp_template-must-never-hold-this-0123456789';
 
 /** Every route the API serves; the template must route each one to a function. */
-const ROUTES = ['GET /health', 'POST /data', 'GET /teams', 'GET /openapi.json'];
+const ROUTES = [
+  'GET /health',
+  'POST /data',
+  'GET /teams',
+  'GET /metrics',
+  'GET /metrics/summary',
+  'GET /openapi.json',
+  'POST /events/deployments',
+  'POST /events/incidents',
+  'POST /api/status',
+  'GET /status.json',
+];
 
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -20,6 +31,7 @@ describe('serverless package', () => {
   let outDir: string;
   let template: Template;
   let templateText: string;
+  const workFolder = `.esbuild-package-test-${process.pid}`;
 
   beforeAll(async () => {
     outDir = mkdtempSync(path.join(tmpdir(), 'dora-package-'));
@@ -30,6 +42,8 @@ describe('serverless package', () => {
         cwd: ROOT,
         env: {
           ...process.env,
+          // Its own bundle folder, so a concurrent `npm start` or package run keeps its bundles.
+          ESBUILD_WORK_FOLDER: workFolder,
           GITHUB_TOKEN: FAKE_SECRET,
           LOKI_TOKEN: FAKE_SECRET,
           AWS_ACCESS_KEY_ID: '',
@@ -43,7 +57,10 @@ describe('serverless package', () => {
     template = JSON.parse(templateText) as Template;
   }, 200_000);
 
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+    rmSync(path.join(ROOT, workFolder), { recursive: true, force: true });
+  });
 
   const resourcesOf = (type: string) =>
     Object.values(template.Resources).filter((resource) => resource.Type === type);
