@@ -1,0 +1,39 @@
+/**
+ * Mints an HS256 bearer token for the API: `AUTH_JWT_SECRET=... npx tsx scripts/mint-token.ts
+ * [--sub backstage] [--days 90] [--aud dora-api] [--iss ...]`. Prints the token alone on stdout.
+ */
+import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import { MIN_SECRET_BYTES } from '../lib/http/auth';
+
+const { values } = parseArgs({
+  options: {
+    sub: { type: 'string', default: 'dora-client' },
+    days: { type: 'string', default: '90' },
+    aud: { type: 'string' },
+    iss: { type: 'string' },
+  },
+});
+
+const secret = process.env.AUTH_JWT_SECRET ?? '';
+if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
+  process.stderr.write(
+    `Set AUTH_JWT_SECRET (at least ${MIN_SECRET_BYTES} bytes, e.g. openssl rand -base64 48)\n`,
+  );
+  process.exit(1);
+}
+const days = Number(values.days);
+if (!Number.isFinite(days) || days <= 0) {
+  process.stderr.write('--days must be a positive number\n');
+  process.exit(1);
+}
+
+let jwt = new SignJWT({})
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setSubject(values.sub)
+  .setIssuedAt()
+  .setExpirationTime(`${days}d`);
+if (values.aud) jwt = jwt.setAudience(values.aud);
+if (values.iss) jwt = jwt.setIssuer(values.iss);
+
+jwt.sign(new TextEncoder().encode(secret)).then((token) => process.stdout.write(`${token}\n`));
