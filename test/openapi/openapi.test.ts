@@ -176,4 +176,51 @@ describe('real responses match the documented schemas', () => {
     expect(response.statusCode).toBe(200);
     expectDocumented(route, 'get', response);
   });
+
+  /** The request of a sample event of events/ (what `serverless invoke local` sends). */
+  function sampleRequest(name: string): { body: unknown; query: Record<string, string> } {
+    const event = JSON.parse(readFileSync(path.resolve(__dirname, `../../events/${name}.json`), 'utf8'));
+    return {
+      body: event.body === undefined ? undefined : JSON.parse(event.body),
+      query: Object.fromEntries(new URLSearchParams(event.rawQueryString ?? '')),
+    };
+  }
+
+  it.each([
+    ['/events/deployments', 'deployments', 'events-deployments', 201],
+    ['/events/incidents', 'incidents', 'events-incidents', 201],
+    ['/api/status', 'status', 'status', 200],
+  ] as const)('POST %s %s from its sample event', async (route, name, sample, status) => {
+    const { body } = sampleRequest(sample);
+
+    const response = await invoke(api.handlers[name], {
+      method: 'POST',
+      path: route,
+      body,
+      headers: authorization,
+    });
+
+    expect(response.statusCode).toBe(status);
+    const schema = documentedSchema(route, 'post', status, 'application/json');
+    const validate = ajv.compile(schema);
+    expect(validate(response.json) ? [] : validate.errors).toEqual([]);
+  });
+
+  it('GET /status.json 200 after a status was reported', async () => {
+    await invoke(api.handlers.status, {
+      method: 'POST',
+      path: '/api/status',
+      body: sampleRequest('status').body,
+      headers: authorization,
+    });
+
+    const response = await invoke(api.handlers.statusJson, {
+      path: '/status.json',
+      query: sampleRequest('status-json').query,
+      headers: authorization,
+    });
+
+    expect(response.statusCode).toBe(200);
+    expectDocumented('/status.json', 'get', response);
+  });
 });

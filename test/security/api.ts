@@ -31,6 +31,10 @@ export interface ApiUnderTest {
     metrics: Handler;
     summary: Handler;
     openapi: Handler;
+    deployments: Handler;
+    incidents: Handler;
+    status: Handler;
+    statusJson: Handler;
   };
   /** A period with deployments in the sample. */
   period: { start: string; end: string };
@@ -72,6 +76,10 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiUnd
     metrics: (await import('../../functions/metrics')).handler as unknown as Handler,
     summary: (await import('../../functions/metrics-summary')).handler as unknown as Handler,
     openapi: (await import('../../functions/openapi')).handler as unknown as Handler,
+    deployments: (await import('../../functions/events-deployments')).handler as unknown as Handler,
+    incidents: (await import('../../functions/events-incidents')).handler as unknown as Handler,
+    status: (await import('../../functions/status')).handler as unknown as Handler,
+    statusJson: (await import('../../functions/status-json')).handler as unknown as Handler,
   };
   return {
     loki,
