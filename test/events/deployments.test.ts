@@ -395,3 +395,51 @@ describe('POST /events/deployments without GITHUB_ORG', () => {
     expect(withUrl.statusCode).toBe(201);
   });
 });
+
+describe('POST /events/deployments against a Loki that requires credentials', () => {
+  let loki: LokiServer;
+  let restore: () => Promise<void>;
+  let postDeployment: typeof DeploymentsHandler;
+  const body = { repository: 'creds', sha: 'a'.repeat(40), environment: 'prod', status: 'success' };
+
+  beforeAll(async () => {
+    ({ loki, restore } = await useLokiStandIn(
+      { requireAuth: { user: 'writer', token: 'push-token-1234' } },
+      {
+        GITHUB_ORG: 'acme',
+        LOKI_USER: 'writer',
+        LOKI_TOKEN: 'push-token-1234',
+        LOKI_TENANT: 'team-a',
+        LOKI_MAX_RETRIES: '0',
+      },
+    ));
+    ({ handler: postDeployment } = await import('../../functions/events-deployments'));
+  });
+  afterAll(async () => restore());
+
+  it('pushes with the reader credentials (Basic LOKI_USER:LOKI_TOKEN) and LOKI_TENANT', async () => {
+    const response = await invoke(postDeployment, { method: 'POST', path: '/events/deployments', body });
+
+    const push = loki.requests.find((request) => request.path === '/loki/api/v1/push');
+    expect(response.statusCode).toBe(201);
+    expect(push?.headers.authorization).toBe(
+      `Basic ${Buffer.from('writer:push-token-1234').toString('base64')}`,
+    );
+    expect(push?.headers['x-scope-orgid']).toBe('team-a');
+  });
+
+  it('answers 502 naming the refused credentials, never the token', async () => {
+    const restoreToken = setEnv({ LOKI_TOKEN: 'wrong-token-5678' });
+    try {
+      const response = await invoke(postDeployment, { method: 'POST', path: '/events/deployments', body });
+
+      expect(response.statusCode).toBe(502);
+      expect((response.json as { detail: string }).detail).toBe(
+        'Loki refused the credentials for the push (HTTP 401)',
+      );
+      expect(response.body).not.toContain('wrong-token-5678');
+    } finally {
+      restoreToken();
+    }
+  });
+});
