@@ -7,7 +7,7 @@ import { mintToken, rs256Token, unsignedToken } from './tokens';
  * right status, name the offending parameter, and (for names) be refused before any LogQL is sent.
  */
 
-type RouteName = 'data' | 'teams' | 'metrics' | 'summary';
+type RouteName = 'data' | 'teams' | 'metrics' | 'summary' | 'deployments' | 'incidents';
 
 interface HostileCase {
   name: string;
@@ -24,7 +24,16 @@ const PATHS: Record<RouteName, string> = {
   teams: '/teams',
   metrics: '/metrics',
   summary: '/metrics/summary',
+  deployments: '/events/deployments',
+  incidents: '/events/incidents',
 };
+const DEPLOYMENT = {
+  repository: 'checkout-service',
+  sha: '08bc87cf41e805e319fa9857e501d76e318cdb07',
+  environment: 'production',
+  status: 'success',
+};
+const INCIDENT = { repository: 'checkout-service', id: 'PD-1', title: 'Errors' };
 const PERIOD = { start: '2026-10-01T00:00:00Z', end: '2026-11-01T00:00:00Z' };
 const DAYS = { start_date: '2026-10-01', end_date: '2026-10-31' };
 const post = (body: unknown, extra: Partial<HostileCase['request']> = {}): HostileCase['request'] => ({
@@ -307,6 +316,42 @@ const CASES: HostileCase[] = [
     name: 'an expired token',
     route: 'summary',
     request: get(DAYS, { token: () => mintToken({ expiresIn: '-10m' }) }),
+    status: 401,
+  },
+  // POST /events/deployments and /events/incidents: nothing hostile is written to Loki
+  {
+    name: 'malformed JSON',
+    route: 'deployments',
+    request: post('{"repository":'),
+    status: 400,
+    detail: /not valid JSON/,
+  },
+  {
+    name: 'a LogQL matcher as repository',
+    route: 'deployments',
+    request: post({ ...DEPLOYMENT, repository: 'x"} |= "' }),
+    status: 400,
+    field: 'repository',
+  },
+  {
+    name: 'a body above MAX_BODY_BYTES',
+    route: 'deployments',
+    request: post({ ...DEPLOYMENT, padding: 'x'.repeat(300 * 1024) }),
+    status: 413,
+  },
+  { name: 'no token', route: 'deployments', request: post(DEPLOYMENT, { token: 'none' }), status: 401 },
+  {
+    name: 'a path traversal as repository',
+    route: 'incidents',
+    request: post({ ...INCIDENT, repository: '..' }),
+    status: 400,
+    field: 'repository',
+  },
+  { name: 'a JSON array body', route: 'incidents', request: post('[]'), status: 400, field: 'body' },
+  {
+    name: 'an alg:none token',
+    route: 'incidents',
+    request: post(INCIDENT, { token: async () => unsignedToken() }),
     status: 401,
   },
 ];
