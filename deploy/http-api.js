@@ -2,12 +2,8 @@
 // resolves `${file(./deploy/http-api.js):name}`). They mirror the function's own rules
 // (lib/http/cors.ts, lib/http/auth.ts) so API Gateway and the function never disagree.
 
-const CORS = {
-  allowedHeaders: ['content-type', 'authorization'],
-  allowedMethods: ['GET', 'POST', 'OPTIONS'],
-  exposedResponseHeaders: ['www-authenticate', 'retry-after'],
-  maxAge: 600,
-};
+// One policy for API Gateway and the function (lib/http/cors.ts reads the same file).
+const CORS = require('./cors-policy.json');
 
 async function param(resolveVariable, name) {
   const value = await resolveVariable(`param:${name}`);
@@ -39,9 +35,13 @@ async function authorizers({ resolveVariable }) {
   const issuerUrl = await param(resolveVariable, 'jwtIssuer');
   const audience = commaList(await param(resolveVariable, 'jwtAudience'));
   if (issuerUrl === '' || audience.length === 0) {
-    throw new Error('--param auth=gateway needs --param jwtIssuer=<OIDC issuer URL> and --param jwtAudience=<audience>');
+    throw new Error(
+      '--param auth=gateway needs --param jwtIssuer=<OIDC issuer URL> and --param jwtAudience=<audience>',
+    );
   }
-  return { gatewayJwt: { type: 'jwt', identitySource: '$request.header.Authorization', issuerUrl, audience } };
+  return {
+    gatewayJwt: { type: 'jwt', identitySource: '$request.header.Authorization', issuerUrl, audience },
+  };
 }
 
 /** The authorizer of every protected route: the gateway's in gateway mode, none otherwise. */

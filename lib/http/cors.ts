@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import corsPolicy from '../../deploy/cors-policy.json';
 import type { Config } from '../config';
 import type { Secrets } from '../secrets';
 import { effectiveAuthMode } from './auth';
@@ -13,9 +14,11 @@ import { effectiveAuthMode } from './auth';
  * calls, while server-side clients (the Backstage proxy, Grafana, scripts) are unaffected.
  */
 
-export const CORS_ALLOWED_HEADERS = 'content-type,authorization';
-export const CORS_ALLOWED_METHODS = 'GET,POST,OPTIONS';
-export const CORS_MAX_AGE_SECONDS = 600;
+// One policy for API Gateway (deploy/http-api.js) and the function.
+export const CORS_ALLOWED_HEADERS = corsPolicy.allowedHeaders.join(',');
+export const CORS_ALLOWED_METHODS = corsPolicy.allowedMethods.join(',');
+export const CORS_EXPOSED_HEADERS = corsPolicy.exposedResponseHeaders.join(',');
+export const CORS_MAX_AGE_SECONDS = corsPolicy.maxAge;
 
 // biome-ignore lint/suspicious/noExplicitAny: the middlewares serve every route's event/result types
 type AnyMiddleware = middy.MiddlewareObj<any, any, Error, Context>;
@@ -26,7 +29,7 @@ function corsWith(origins: string[]): AnyMiddleware {
     origins,
     headers: CORS_ALLOWED_HEADERS,
     methods: CORS_ALLOWED_METHODS,
-    exposeHeaders: 'www-authenticate,retry-after',
+    exposeHeaders: CORS_EXPOSED_HEADERS,
     credentials: false,
     maxAge: CORS_MAX_AGE_SECONDS,
   }) as AnyMiddleware;
