@@ -1,4 +1,5 @@
 import { type Bucket, bucketIndexOf, bucketsOf, daysIn, type Interval } from './buckets';
+import { compareText, groupBy } from './collections';
 import { durationPercentiles } from './percentiles';
 import type { EpochMs, MergeEvent, ProductionDeployment, TimeRange } from './types';
 
@@ -184,21 +185,6 @@ export interface Delivery {
   /** `createdAt` of the delivering deployment. */
   deliveredAt: EpochMs;
   deployment: ProductionDeployment;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group) group.push(item);
-    else groups.set(key, [item]);
-  }
-  return groups;
 }
 
 /**

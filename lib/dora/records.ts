@@ -1,3 +1,4 @@
+import { compareText, groupBy } from './collections';
 import { formatOptionalTime, formatTime } from './time';
 import type {
   DeploymentEvent,
@@ -330,19 +331,4 @@ function byCreationThenId({ event: a }: Candidate, { event: b }: Candidate): num
 function compareIds(a: string, b: string): number {
   if (/^\d+$/.test(a) && /^\d+$/.test(b) && a.length !== b.length) return a.length - b.length;
   return compareText(a, b);
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [item]);
-    else group.push(item);
-  }
-  return groups;
 }
