@@ -4,6 +4,7 @@ import { type Config, requireSetting } from '../config';
 import type { TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
 import { logger } from '../logger';
+import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
 import { buildQuery, type EventKind } from './logql';
 import {
@@ -409,8 +410,7 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
   };
 }
 
-const stores = new Map<string, EventStore>();
-const MAX_STORES = 8;
+const eventStores = boundedMemo<EventStore>(8);
 
 /**
  * The event store for this configuration and these secrets, built once and reused by warm invocations
@@ -419,11 +419,5 @@ const MAX_STORES = 8;
 export function getEventStore(config: Config, secrets: Pick<Secrets, 'lokiToken'>): EventStore {
   const settings = lokiSettingsFrom(config, secrets);
   const key = JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
-  let store = stores.get(key);
-  if (store === undefined) {
-    if (stores.size >= MAX_STORES) stores.delete(stores.keys().next().value as string);
-    store = createLokiEventStore(settings);
-    stores.set(key, store);
-  }
-  return store;
+  return eventStores(key, () => createLokiEventStore(settings));
 }

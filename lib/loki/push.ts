@@ -1,6 +1,7 @@
 import { type Config, requireSetting } from '../config';
 import type { TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
+import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
 import { callLoki, type LokiConnection, type LokiConnectionSettings, lokiConnection } from './http';
 import { forEachEntry } from './parse';
@@ -127,20 +128,13 @@ export function lokiWriterSettingsFrom(
   };
 }
 
-const writers = new Map<string, LokiWriter>();
-const MAX_WRITERS = 8;
+const writers = boundedMemo<LokiWriter>(8);
 
 /** The writer for these settings, built once per container (a rotated token gets a new one). */
 export function getLokiWriter(config: Config, secrets: Pick<Secrets, 'lokiToken'>): LokiWriter {
   const settings = lokiWriterSettingsFrom(config, secrets);
   const key = JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
-  let writer = writers.get(key);
-  if (writer === undefined) {
-    if (writers.size >= MAX_WRITERS) writers.delete(writers.keys().next().value as string);
-    writer = createLokiWriter(settings);
-    writers.set(key, writer);
-  }
-  return writer;
+  return writers(key, () => createLokiWriter(settings));
 }
 
 /** Nanoseconds since the epoch as Loki's decimal string; `offsetNs` keeps entries of one instant apart. */
