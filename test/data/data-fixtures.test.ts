@@ -2,26 +2,8 @@ import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
 import type { DeploymentRecord } from '../../lib/dora/types';
 import { useLokiStandIn } from '../helpers/environment';
-import { describeWithFixtures, fixtureEntries } from '../helpers/fixtures';
+import { CONTRACT_RECORD_KEYS, describeWithFixtures, fixtureEntries } from '../helpers/fixtures';
 import { invoke } from '../helpers/lambda';
-
-const RECORD_KEYS = [
-  'repository',
-  'team',
-  'title',
-  'user',
-  'sha',
-  'status',
-  'failed_at',
-  'merged_at',
-  'created_at',
-  'fixed_at',
-  'fixed_url',
-  'deploy_url',
-  'issue_url',
-  'change_url',
-  'total_cycle_time',
-];
 
 describeWithFixtures('POST /data over the real Loki fixtures', () => {
   let loki: LokiServer;
@@ -75,7 +57,7 @@ describeWithFixtures('POST /data over the real Loki fixtures', () => {
     const result = await records({ start: '2024-08-01T00:00:00.000Z', end: '2024-10-01T00:00:00.000Z' });
 
     for (const record of result) {
-      expect(Object.keys(record)).toEqual(RECORD_KEYS);
+      expect(Object.keys(record)).toEqual(CONTRACT_RECORD_KEYS);
       expect(record.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       expect(record.deploy_url).toMatch(/^https:\/\/github\.com\/liatrio\//);
       expect(record.change_url).toBe(`https://github.com/liatrio/${record.repository}/commit/${record.sha}`);

@@ -1,7 +1,6 @@
 import { buildDeployments, toRecords } from '../../lib/dora/records';
 import type { EventBatch } from '../../lib/dora/types';
-import { eventsFromEntries } from '../../lib/loki/parse';
-import { describeWithFixtures, fixtureEntries } from '../helpers/fixtures';
+import { describeWithFixtures, fixtureEvents } from '../helpers/fixtures';
 
 /** Wide enough for every fixture event. */
 const EVERYTHING = { start: Date.parse('2000-01-01T00:00:00Z'), end: Date.parse('2100-01-01T00:00:00Z') };
@@ -12,11 +11,7 @@ describeWithFixtures('records built from the real Loki fixtures', () => {
   let events: EventBatch;
 
   beforeAll(() => {
-    events = {
-      deployments: eventsFromEntries('deployments', fixtureEntries('deployments')).deployments,
-      incidents: eventsFromEntries('incidents', fixtureEntries('incidents')).incidents,
-      merges: eventsFromEntries('merges', fixtureEntries('merges')).merges,
-    };
+    events = fixtureEvents();
   });
 
   function recordsFor(productionEnvironments: string[]) {

@@ -1,6 +1,7 @@
 import { type BuildOptions, buildDeployments, toRecord, toRecords } from '../../lib/dora/records';
 import { formatTime } from '../../lib/dora/time';
 import type { EventBatch, ProductionDeployment } from '../../lib/dora/types';
+import { CONTRACT_RECORD_KEYS } from '../helpers/fixtures';
 import { at, batch, deployment, incident, merge } from './builders';
 
 const SEPTEMBER = { start: at('2024-09-01T00:00:00Z'), end: at('2024-10-01T00:00:00Z') };
@@ -512,23 +513,7 @@ describe('buildDeployments: team and links', () => {
 });
 
 describe('toRecord', () => {
-  const KEYS = [
-    'repository',
-    'team',
-    'title',
-    'user',
-    'sha',
-    'status',
-    'failed_at',
-    'merged_at',
-    'created_at',
-    'fixed_at',
-    'fixed_url',
-    'deploy_url',
-    'issue_url',
-    'change_url',
-    'total_cycle_time',
-  ];
+  const KEYS = CONTRACT_RECORD_KEYS;
 
   it('carries the 15 contract keys in contract order, null where there is no value', () => {
     const [record] = toRecords(

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { EventBatch } from '../../lib/dora/types';
+import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 
 /**
@@ -52,3 +54,31 @@ export function fixtureEntries(kind: FixtureKind): LokiEntry[] {
   cache.set(kind, entries);
   return entries.map((entry) => ({ ...entry, labels: { ...entry.labels } }));
 }
+
+/** The three fixtures parsed into the domain events the record builder takes. */
+export function fixtureEvents(): EventBatch {
+  return {
+    deployments: eventsFromEntries('deployments', fixtureEntries('deployments')).deployments,
+    incidents: eventsFromEntries('incidents', fixtureEntries('incidents')).incidents,
+    merges: eventsFromEntries('merges', fixtureEntries('merges')).merges,
+  };
+}
+
+/** The 15 keys of a `/data` record, in the contract's order (../shared/spec/contract.md). */
+export const CONTRACT_RECORD_KEYS = [
+  'repository',
+  'team',
+  'title',
+  'user',
+  'sha',
+  'status',
+  'failed_at',
+  'merged_at',
+  'created_at',
+  'fixed_at',
+  'fixed_url',
+  'deploy_url',
+  'issue_url',
+  'change_url',
+  'total_cycle_time',
+];

@@ -1,8 +1,7 @@
 import { computeMetric, deliveries } from '../../lib/dora/metrics';
 import { buildDeployments } from '../../lib/dora/records';
 import type { EventBatch } from '../../lib/dora/types';
-import { eventsFromEntries } from '../../lib/loki/parse';
-import { describeWithFixtures, fixtureEntries } from '../helpers/fixtures';
+import { describeWithFixtures, fixtureEvents } from '../helpers/fixtures';
 
 describeWithFixtures('metrics over the real Loki fixtures', () => {
   // The fixtures span 2024-08-29 to 2024-09-15.
@@ -10,11 +9,7 @@ describeWithFixtures('metrics over the real Loki fixtures', () => {
   let events: EventBatch;
 
   beforeAll(() => {
-    events = {
-      deployments: eventsFromEntries('deployments', fixtureEntries('deployments')).deployments,
-      incidents: eventsFromEntries('incidents', fixtureEntries('incidents')).incidents,
-      merges: eventsFromEntries('merges', fixtureEntries('merges')).merges,
-    };
+    events = fixtureEvents();
   });
 
   const productionOnly = () =>
