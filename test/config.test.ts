@@ -1,0 +1,54 @@
+import { ConfigError, parseConfig, parseDuration } from '../lib/config';
+
+describe('configuration', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = parseConfig({});
+
+    expect(config).toMatchObject({
+      port: 3000,
+      serviceNamespace: 'github',
+      productionEnvironments: ['production', 'prod'],
+      incidentLabels: ['incident'],
+      loki: { pageLimit: 5000, maxQueryLengthMs: 30 * 86_400_000, concurrency: 4 },
+      lookaroundMs: 30 * 86_400_000,
+      maxRangeMs: 400 * 86_400_000,
+    });
+  });
+
+  it('treats an empty variable as not set, as serverless.yml passes unset tunables', () => {
+    const config = parseConfig({ LOKI_PAGE_LIMIT: '', GITHUB_CONCURRENCY: '', LOKI_URL: '' });
+
+    expect(config.loki.pageLimit).toBe(5000);
+    expect(config.github.concurrency).toBe(8);
+    expect(config.loki.url).toBeUndefined();
+  });
+
+  it('accepts QUERY_SERVICE_NAMESPACE as the older name of SERVICE_NAME', () => {
+    expect(parseConfig({ QUERY_SERVICE_NAMESPACE: 'gitlab' }).serviceNamespace).toBe('gitlab');
+    expect(parseConfig({ QUERY_SERVICE_NAMESPACE: 'gitlab', SERVICE_NAME: 'github' }).serviceNamespace).toBe(
+      'github',
+    );
+  });
+
+  it('compares production environment names in lower case', () => {
+    expect(
+      parseConfig({ PRODUCTION_ENVIRONMENT_NAMES: 'Production, PROD-EU ,' }).productionEnvironments,
+    ).toEqual(['production', 'prod-eu']);
+  });
+
+  it.each([
+    ['LOKI_PAGE_LIMIT', '6000'],
+    ['LOKI_URL', 'not a url'],
+    ['LOKI_MAX_QUERY_LENGTH', 'thirty days'],
+    ['GITHUB_API_URL', 'ftp://github.example.com'],
+  ])('fails with a message naming %s when it is %p', (variable, value) => {
+    expect(() => parseConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [variable]: value })).toThrow(variable);
+  });
+
+  it('reads Loki-style durations', () => {
+    expect(parseDuration('30d1h')).toBe(721 * 3_600_000);
+    expect(parseDuration('90m')).toBe(5_400_000);
+    expect(() => parseDuration('30 days')).toThrow();
+  });
+});
