@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import ky, { isTimeoutError } from 'ky';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Config, requireSetting } from '../config';
@@ -131,6 +132,16 @@ type AttemptFailure =
   | { ok: false; status: number; text: string; retryAfter: string | null }
   | { ok: false; status: 'network-error'; error: unknown };
 
+/**
+ * A page of Loki's answer as text. Answers are nearly always ASCII, and Latin-1 decodes ASCII to the same
+ * text several times faster than UTF-8 decoding (`response.text()`), which cost more than JSON.parse of
+ * the page in the benchmark.
+ */
+function decodeBody(bytes: ArrayBuffer): string {
+  const buffer = Buffer.from(bytes);
+  return isAscii(buffer) ? buffer.toString('latin1') : buffer.toString('utf8');
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface FetchContext {
@@ -157,6 +168,20 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const productionEnvironments = settings.productionEnvironments?.length
     ? new Set(settings.productionEnvironments.map((name) => name.toLowerCase()))
     : undefined;
+  /**
+   * A deployment whose environment label names another environment is counted but never parsed: about
+   * half the deployment lines, and their events, cost nothing. The parser takes the environment from that
+   * label first, so this drops exactly the events the production filter below would drop.
+   */
+  const mayBeProduction = (labels: Record<string, string>): boolean => {
+    const environment = labels.deployment_environment_name;
+    return (
+      productionEnvironments === undefined ||
+      environment === undefined ||
+      environment === '' ||
+      productionEnvironments.has(environment.toLowerCase())
+    );
+  };
   const sleep = hooks.sleep ?? defaultSleep;
   const retryBaseDelayMs = settings.retryBaseDelayMs ?? 250;
   const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
@@ -200,7 +225,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           retryAfter: response.headers.get('retry-after'),
         };
       }
-      return { ok: true, body: JSON.parse(await response.text()) };
+      return { ok: true, body: JSON.parse(decodeBody(await response.arrayBuffer())) };
     } catch (error) {
       context.signal.throwIfAborted();
       if (isTimeoutError(error)) {
@@ -316,7 +341,8 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           if (atStart && seenAtStart.has(key)) return;
           if (atLast) seenAtLast.add(key);
         }
-        collectEntry(kind, entry, incidentLabels, context.collector);
+        if (kind === 'deployments' && !mayBeProduction(entry.labels)) context.collector.lines += 1;
+        else collectEntry(kind, entry, incidentLabels, context.collector);
       });
 
       if (count < limit) return;
