@@ -5,6 +5,7 @@ import type { MergeEvent, ProductionDeployment } from '../dora/types';
 import type { TeamDirectory } from '../github/types';
 import { logger } from '../logger';
 import type { EventRequest, EventStore, FetchStats } from '../loki/types';
+import { recordCacheLookup, recordLokiFetch } from '../observability/metrics';
 
 /** The deployments (and merges) of one period, for one set of filters. */
 export interface DeploymentsQuery {
@@ -63,6 +64,7 @@ export class DataService {
     const key = cacheKey(query);
     const useCache = !options.noCache && this.deps.config.dataCache.ttlMs > 0;
     const hit = useCache ? this.cache.get(key) : undefined;
+    if (useCache) recordCacheLookup('data', hit !== undefined);
     if (hit) return { ...(await hit), cached: true };
 
     const pending = this.fetchAndBuild(query, options);
@@ -98,6 +100,7 @@ export class DataService {
       ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
     };
     const events = await this.deps.events.fetchEvents(request);
+    recordLokiFetch(events.stats);
 
     const deployments = buildDeployments(events, {
       window: { start: query.start, end: query.end },

@@ -5,6 +5,7 @@ import pLimit from 'p-limit';
 import type { Team } from '../dora/types';
 import { GitHubError } from '../errors';
 import { logger } from '../logger';
+import { recordGitHubRequest } from '../observability/metrics';
 import type { TeamSource } from './types';
 
 /*
@@ -90,7 +91,7 @@ function createOctokit(options: GitHubTeamSourceOptions): ThrottledOctokit {
       onWait({ kind, retryAfterSeconds, retryCount, method: request.method, url: request.url });
       return true;
     };
-  return new ThrottledOctokit({
+  const octokit = new ThrottledOctokit({
     auth: options.token,
     baseUrl: options.apiUrl,
     userAgent: 'dora-api',
@@ -111,6 +112,9 @@ function createOctokit(options: GitHubTeamSourceOptions): ThrottledOctokit {
       doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
     },
   });
+  // Every HTTP request to GitHub, retries included (the GitHubRequests metric).
+  octokit.hook.before('request', () => recordGitHubRequest());
+  return octokit;
 }
 
 const octokits = new Map<string, ThrottledOctokit>();

@@ -4,6 +4,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { Context } from 'aws-lambda';
 import { getConfig } from '../config';
 import { logger } from '../logger';
+import { observability } from '../observability/middleware';
 import { type ContextWithSecrets, secretsMiddlewares, secretValues } from '../secrets';
 import { authMiddleware } from './auth';
 import { bodyLimit } from './body-limit';
@@ -50,6 +51,8 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
   const auth = options.auth ?? true;
   const cors = corsMiddlewares(config);
   return [
+    // First, so its timing covers every other middleware and it sees the final (or mapped error) response.
+    observability(),
     injectLambdaContext(logger, { resetKeys: true }),
     httpHeaderNormalizer(),
     cors.headers,

@@ -6,8 +6,11 @@ import { jsonResponse } from '../../lib/http/response';
 import { recordCacheLookup, recordLokiFetch, resetMetricsForTests } from '../../lib/observability/metrics';
 import { observability } from '../../lib/observability/middleware';
 import { metricsEnabled, tracingEnabled } from '../../lib/observability/settings';
-import { setEnv } from '../helpers/environment';
-import { httpEvent, lambdaContext } from '../helpers/lambda';
+import { generateSample } from '../../lib/sample/generator';
+import { setEnv, useLokiStandIn } from '../helpers/environment';
+import { httpEvent, invoke, lambdaContext } from '../helpers/lambda';
+
+const DAY = 86_400_000;
 
 interface EmfLine {
   _aws: {
@@ -130,6 +133,36 @@ describe('observability', () => {
       expect(clientLines[0]).toMatchObject({ route: 'GET /teams', statusCode: '404', ClientErrors: 1 });
     } finally {
       restore();
+    }
+  });
+});
+
+describe('observability of POST /data over the Loki stand-in', () => {
+  const END = Date.UTC(2026, 10, 27);
+  const sample = generateSample({ seed: 11, end: END, days: 20, repositories: 3, teams: 2 });
+
+  afterEach(() => resetMetricsForTests());
+
+  it('reports the Loki pages and lines it read, the cache miss and the latency of the route', async () => {
+    const { restore } = await useLokiStandIn(
+      { entries: sample.entries },
+      { POWERTOOLS_METRICS_DISABLED: 'false', GITHUB_ORG: '', GITHUB_TOKEN: '', LOKI_PAGE_LIMIT: '50' },
+    );
+    try {
+      const { handler } = await import('../../functions/data');
+      const body = { start: new Date(END - 10 * DAY).toISOString(), end: new Date(END).toISOString() };
+
+      const lines = await captureEmf(() => invoke(handler, { method: 'POST', path: '/data', body }));
+
+      expect(lines).toHaveLength(1);
+      const [line] = lines as [EmfLine];
+      expect(line).toMatchObject({ route: 'POST /data', statusCode: '200', CacheMiss: 1, cache: 'data' });
+      expect(line.LokiPages).toBeGreaterThan(3);
+      expect(line.LokiLines).toBeGreaterThan(50);
+      expect(line.SkippedLines).toBe(0);
+      expect(typeof line.Latency).toBe('number');
+    } finally {
+      await restore();
     }
   });
 });
