@@ -7,7 +7,7 @@ import type { EventRequest, EventStore, FetchStats } from '../lib/loki/types';
 import { buildForProbe } from './bench/build';
 import { type BundleFigures, measureBundles, packageFunctions } from './bench/bundles';
 import { exited, firstMessage, forkScript } from './bench/children';
-import { downloadOnly, type RecordedPage, recordingFetch, replayingFetch } from './bench/fetch-tap';
+import { downloadOnly, recordingFetch } from './bench/fetch-tap';
 import {
   type BenchCase,
   benchEnvironment,
@@ -27,7 +27,7 @@ import type { UpstreamsReady } from './bench/upstreams';
  * `npm run bench`: the API over a generated organisation of 300 repositories and a year of events,
  * served by the Loki stand-in with Loki's paging limit. Prints markdown tables and writes
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
- * --no-bundles (skip `serverless package` and cold starts).
+ * --no-bundles (skip `serverless package` and cold starts), --no-latency (memory and bundles only).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -58,7 +58,10 @@ interface CaseResult extends BenchCase {
   ownCodeShare: number;
   /** Summed over concurrent requests, as FetchStats reports it. */
   lokiMsSummed: number;
+  /** CPU time of this process (all threads, GC included) per invocation, median: our own processing. */
+  cpuMs: number;
   fetchOnlyMedianMs?: number;
+  fetchOnlyCpuMs?: number;
   downloadOnlyMedianMs?: number;
 }
 
@@ -85,6 +88,11 @@ function tapEventStore(): Tap {
   return tap;
 }
 
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
 function withoutDeadline(request: EventRequest): EventRequest {
   const { deadline: _deadline, signal: _signal, ...rest } = request;
   return rest;
@@ -105,11 +113,14 @@ async function timeCase(handler: Handler, benchCase: BenchCase, tap: Tap, runs: 
   let records: number | undefined;
   let responseBytes = 0;
   let stats: FetchStats | undefined;
+  const cpuTimes: number[] = [];
   for (let run = 0; run < runs; run += 1) {
     const elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
     const startedAt = performance.now();
     const response = await invokeCase(handler, benchCase);
     const duration = performance.now() - startedAt;
+    cpuTimes.push(cpuMsSince(cpu));
     const used = performance.eventLoopUtilization(elu);
     durations.push(duration);
     statusCodes.push(response.statusCode);
@@ -134,6 +145,7 @@ async function timeCase(handler: Handler, benchCase: BenchCase, tap: Tap, runs: 
     p95Ms: p95(durations),
     ownCodeShare: total > 0 ? active / total : Number.NaN,
     lokiMsSummed: stats?.lokiMs ?? 0,
+    cpuMs: median(cpuTimes),
   };
 }
 
@@ -142,60 +154,21 @@ async function timeFetchOnly(tap: Tap, runs: number, concurrency: number) {
   const request = tap.lastRequest;
   if (request === undefined) throw new Error('no request was captured');
   const fetchTimes: number[] = [];
+  const cpuTimes: number[] = [];
   for (let run = 0; run < runs; run += 1) {
+    const cpu = process.cpuUsage();
     const startedAt = performance.now();
     await tap.fetchEvents(withoutDeadline(request));
     fetchTimes.push(performance.now() - startedAt);
+    cpuTimes.push(cpuMsSince(cpu));
   }
   const { pages } = await recordingFetch(() => tap.fetchEvents(withoutDeadline(request)));
   const downloadTimes: number[] = [];
   for (let run = 0; run < runs; run += 1) downloadTimes.push(await downloadOnly(pages, concurrency));
   return {
     fetchOnlyMedianMs: median(fetchTimes),
+    fetchOnlyCpuMs: median(cpuTimes),
     downloadOnlyMedianMs: median(downloadTimes),
-    pages,
-    request,
-  };
-}
-
-interface Throughput {
-  lines: number;
-  pages: number;
-  bodyBytes: number;
-  /** Loki answers -> events (HTTP client, JSON parsing, events), Loki answering instantly. */
-  clientMs: number;
-  /** The whole POST /data invocation with Loki answering instantly. */
-  handlerMs: number;
-}
-
-async function timeProcessing(
-  handler: Handler,
-  tap: Tap,
-  recorded: { pages: RecordedPage[]; request: EventRequest; benchCase: BenchCase },
-  runs: number,
-): Promise<Throughput> {
-  const { pages, request, benchCase } = recorded;
-  const clientTimes: number[] = [];
-  const handlerTimes: number[] = [];
-  let lines = 0;
-  for (let run = 0; run < runs; run += 1) {
-    await replayingFetch(pages, async () => {
-      let startedAt = performance.now();
-      const events = await tap.fetchEvents(withoutDeadline(request));
-      clientTimes.push(performance.now() - startedAt);
-      lines = events.stats.lines;
-      startedAt = performance.now();
-      const response = await invokeCase(handler, benchCase);
-      if (response.statusCode !== 200) throw new Error(`replayed /data answered ${response.statusCode}`);
-      handlerTimes.push(performance.now() - startedAt);
-    });
-  }
-  return {
-    lines,
-    pages: pages.length,
-    bodyBytes: pages.reduce((sum, page) => sum + Buffer.byteLength(page.body), 0),
-    clientMs: median(clientTimes),
-    handlerMs: median(handlerTimes),
   };
 }
 
@@ -262,8 +235,7 @@ async function main(): Promise<void> {
     if (handlers.metrics) await invokeCase(handlers.metrics, { route: 'metrics', days: 30, scope: 'team' });
 
     const results: CaseResult[] = [];
-    let longest: { pages: RecordedPage[]; request: EventRequest; benchCase: BenchCase } | undefined;
-    for (const route of ['data', 'metrics'] as const) {
+    for (const route of args.has('--no-latency') ? [] : (['data', 'metrics'] as const)) {
       const handler = handlers[route];
       if (!handler) continue;
       for (const days of WINDOWS) {
@@ -274,10 +246,8 @@ async function main(): Promise<void> {
           if (route === 'data') {
             const baseline = await timeFetchOnly(tap, runs, concurrency);
             result.fetchOnlyMedianMs = baseline.fetchOnlyMedianMs;
+            result.fetchOnlyCpuMs = baseline.fetchOnlyCpuMs;
             result.downloadOnlyMedianMs = baseline.downloadOnlyMedianMs;
-            if (days === Math.max(...WINDOWS) && scope === 'organisation') {
-              longest = { pages: baseline.pages, request: baseline.request, benchCase };
-            }
           }
           results.push(result);
           console.log(
@@ -288,11 +258,6 @@ async function main(): Promise<void> {
         }
       }
     }
-
-    console.log('Measuring processing throughput on recorded Loki answers...');
-    const dataHandler = handlers.data;
-    const throughput =
-      dataHandler && longest ? await timeProcessing(dataHandler, tap, longest, RUNS_LONGEST) : undefined;
 
     console.log('Measuring peak memory in fresh processes...');
     const measuredRoutes = (['data', 'metrics'] as const).filter((route) => handlers[route]);
@@ -354,32 +319,34 @@ async function main(): Promise<void> {
       latencyRows,
     );
 
-    const throughputTable = throughput
-      ? markdownTable(
-          [
-            `stage (${longest?.benchCase.days} d, organisation, Loki answering instantly)`,
-            'time',
-            'Loki lines per second',
-          ],
-          [
-            [
-              `Loki answers -> events (${formatCount(throughput.lines)} lines, ${throughput.pages} pages, ${formatBytes(throughput.bodyBytes)})`,
-              formatMs(throughput.clientMs),
-              formatCount(throughput.lines / (throughput.clientMs / 1000)),
-            ],
-            [
-              'records and JSON answer (the rest of POST /data)',
-              formatMs(throughput.handlerMs - throughput.clientMs),
-              '-',
-            ],
-            [
-              'whole POST /data invocation',
-              formatMs(throughput.handlerMs),
-              formatCount(throughput.lines / (throughput.handlerMs / 1000)),
-            ],
-          ],
-        )
-      : '(not measured)';
+    // Our own processing: CPU time of this process (the stand-ins run elsewhere) per Loki line read.
+    const perCpuSecond = (lines: number, cpuMs: number | undefined) =>
+      cpuMs === undefined || cpuMs <= 0 ? '-' : formatCount(lines / (cpuMs / 1000));
+    const throughputRows = results
+      .filter((result) => result.route === 'data' && result.lokiLines > 0)
+      .map((result) => [
+        `${result.days} d`,
+        SCOPE_LABELS[result.scope],
+        formatCount(result.lokiLines),
+        result.fetchOnlyCpuMs === undefined ? '-' : formatMs(result.fetchOnlyCpuMs),
+        perCpuSecond(result.lokiLines, result.fetchOnlyCpuMs),
+        formatMs(result.cpuMs),
+        result.statusCodes.every((status) => status === 200)
+          ? perCpuSecond(result.lokiLines, result.cpuMs)
+          : '(504)',
+      ]);
+    const throughputTable = markdownTable(
+      [
+        'window',
+        'scope',
+        'Loki lines',
+        'CPU: fetch only',
+        'lines/CPU-s: Loki -> events',
+        'CPU: POST /data',
+        'lines/CPU-s: Loki -> JSON answer',
+      ],
+      throughputRows,
+    );
 
     const memoryTable = markdownTable(
       [
@@ -426,7 +393,7 @@ async function main(): Promise<void> {
       '### Latency (no_cache=true; "own code" = main-thread busy share of the invocation)',
       latencyTable,
       '',
-      '### Processing throughput',
+      '### Processing throughput (CPU time of the API process; medians)',
       throughputTable,
       '',
       '### Peak memory of one invocation (fresh process, stand-ins in another process)',
@@ -452,7 +419,6 @@ async function main(): Promise<void> {
           machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadavg: loadavg() },
           organisation: { ...BENCH_ORG, counts: ready.counts, generateMs: ready.generateMs },
           latency: results,
-          throughput,
           memory,
           bundles,
           notes,

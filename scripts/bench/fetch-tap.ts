@@ -1,9 +1,8 @@
 import pLimit from 'p-limit';
 
 /**
- * Taps `globalThis.fetch` (which ky calls for every Loki request) to record Loki's answers once and
- * replay them later: replaying measures our own processing with no Loki wait at all, and the
- * recorded URLs give the "just download the pages" lower bound.
+ * Taps `globalThis.fetch` (which ky calls for every Loki request) to record the pages of one fetch:
+ * downloading them again, without parsing, gives the "just download the pages" lower bound.
  */
 export interface RecordedPage {
   url: string;
@@ -25,21 +24,6 @@ export async function recordingFetch<T>(
   };
   try {
     return { result: await run(), pages };
-  } finally {
-    globalThis.fetch = originalFetch;
-  }
-}
-
-export async function replayingFetch<T>(pages: readonly RecordedPage[], run: () => Promise<T>): Promise<T> {
-  const bodies = new Map(pages.map((page) => [page.url, page.body]));
-  globalThis.fetch = async (input) => {
-    const url = input instanceof Request ? input.url : String(input);
-    const body = bodies.get(url);
-    if (body === undefined) throw new Error(`no recorded answer for ${url}`);
-    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
-  };
-  try {
-    return await run();
   } finally {
     globalThis.fetch = originalFetch;
   }
