@@ -27,7 +27,8 @@ import type { UpstreamsReady } from './bench/upstreams';
  * `npm run bench`: the API over a generated organisation of 300 repositories and a year of events,
  * served by the Loki stand-in with Loki's paging limit. Prints markdown tables and writes
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
- * --no-bundles (skip `serverless package` and cold starts), --no-latency (memory and bundles only).
+ * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
+ * --heap-limits=200,128 (old-space caps of the extra memory probes, MB).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -43,6 +44,10 @@ const RUNS_LONGEST = Math.max(2, Math.min(RUNS, 3));
 const WINDOWS = QUICK ? [30, 90] : [30, 90, 365];
 const SCOPES: Scope[] = ['repository', 'team', 'organisation'];
 const PROJECT_ROOT = path.resolve(__dirname, '..');
+const HEAP_LIMITS_MB = (argValue('heap-limits') ?? '200,128')
+  .split(',')
+  .map(Number)
+  .filter((limit) => limit > 0);
 
 interface CaseResult extends BenchCase {
   runs: number;
@@ -259,18 +264,22 @@ async function main(): Promise<void> {
       }
     }
 
-    console.log('Measuring peak memory in fresh processes...');
-    const measuredRoutes = (['data', 'metrics'] as const).filter((route) => handlers[route]);
+    const measuredRoutes = args.has('--no-memory')
+      ? []
+      : (['data', 'metrics'] as const).filter((route) => handlers[route]);
+    if (measuredRoutes.length > 0) console.log('Measuring peak memory in fresh processes...');
     const built = buildForProbe(measuredRoutes);
     const memory = [];
     for (const route of measuredRoutes) {
       const bundle = built.handlers[route] as string;
       memory.push({ limit: 'none', ...(await probeMemory(built.probe, bundle, route, process.env)) });
-      // Lambda's Node runtime sizes the heap to the function's memory; 256 MB leaves about 200 MB of heap.
-      memory.push({
-        limit: '--max-old-space-size=200',
-        ...(await probeMemory(built.probe, bundle, route, process.env, 200)),
-      });
+      // With less memory V8 collects sooner: a capped heap shows whether the invocation fits a smaller Lambda.
+      for (const heapLimitMb of HEAP_LIMITS_MB) {
+        memory.push({
+          limit: `--max-old-space-size=${heapLimitMb}`,
+          ...(await probeMemory(built.probe, bundle, route, process.env, heapLimitMb)),
+        });
+      }
     }
 
     let bundles: BundleFigures[] = [];
