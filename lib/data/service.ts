@@ -56,21 +56,27 @@ export class DataService {
   constructor(private readonly deps: DataDependencies) {
     this.cache = new LRUCache<string, CacheValue>({
       max: deps.config.dataCache.maxEntries,
-      ttl: Math.max(deps.config.dataCache.ttlMs, 1),
+      ttl: deps.config.dataCache.ttlMs,
     });
   }
 
   async loadDeployments(query: DeploymentsQuery, options: LoadOptions = {}): Promise<LoadedDeployments> {
     const key = cacheKey(query);
-    const useCache = !options.noCache && this.deps.config.dataCache.ttlMs > 0;
-    const hit = useCache ? this.cache.get(key) : undefined;
-    if (useCache) recordCacheLookup('data', hit !== undefined);
-    if (hit) return { ...(await hit), cached: true };
+    const cacheEnabled = this.deps.config.dataCache.ttlMs > 0;
+    // `no_cache` skips the lookup but still stores the fresh answer for the requests after it.
+    if (cacheEnabled && !options.noCache) {
+      const hit = this.cache.get(key);
+      recordCacheLookup('data', hit !== undefined);
+      if (hit) return { ...(await hit), cached: true };
+    }
 
     const pending = this.fetchAndBuild(query, options);
-    if (useCache || options.noCache) {
+    if (cacheEnabled) {
       this.cache.set(key, pending);
-      pending.catch(() => this.cache.delete(key));
+      // A failure is not cached; a newer request may already have replaced this entry.
+      pending.catch(() => {
+        if (this.cache.peek(key) === pending) this.cache.delete(key);
+      });
     }
     return { ...(await pending), cached: false };
   }
