@@ -11,6 +11,7 @@ import { bodyLimit } from './body-limit';
 import { corsMiddlewares } from './cors';
 import { type ErrorFormat, errorHandler } from './errors';
 import { registerSecrets } from './redact';
+import { responseSizeLimit } from './response-size';
 import { jsonBodyParser } from './validation';
 
 export interface StackOptions {
@@ -57,6 +58,8 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     httpHeaderNormalizer(),
     cors.headers,
     errorHandler(options.errorFormat),
+    // Inside the error mapping, so an answer too large for Lambda becomes a 422 problem, not a gateway 500.
+    responseSizeLimit(),
     ...(options.secrets || auth ? [...secretsMiddlewares(config), redactResolvedSecrets] : []),
     cors.preflight,
     ...(auth ? [authMiddleware(config.auth)] : []),
