@@ -11,6 +11,7 @@ import { downloadOnly, recordingFetch } from './bench/fetch-tap';
 import {
   type BenchCase,
   benchEnvironment,
+  bodyText,
   type Handler,
   invokeCase,
   loadHandler,
@@ -134,7 +135,7 @@ async function timeCase(handler: Handler, benchCase: BenchCase, tap: Tap, runs: 
     stats = tap.lastStats;
     if (run === 0) {
       responseBytes = Buffer.byteLength(response.body ?? '');
-      records = recordCount(benchCase.route, response.body);
+      records = response.statusCode === 200 ? recordCount(benchCase.route, bodyText(response)) : undefined;
     }
   }
   return {
@@ -322,7 +323,7 @@ async function main(): Promise<void> {
         'vs fetch',
         'download only',
         'own code',
-        'response',
+        'response (as sent)',
         'status x runs',
       ],
       latencyRows,

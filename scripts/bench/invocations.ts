@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { httpEvent, lambdaContext } from '../../test/helpers/lambda';
 import { BENCH_ORG, BENCH_REPOSITORY, BENCH_TEAM, DAY_MS } from './org';
@@ -24,11 +25,14 @@ export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEve
   const end = BENCH_ORG.end;
   const start = end - days * DAY_MS;
   const query = { no_cache: 'true' };
+  // Browsers (react-dora-charts) and Grafana always accept gzip; large answers are compressed for them.
+  const headers = { 'accept-encoding': 'gzip, deflate, br' };
   if (route === 'data') {
     return httpEvent({
       method: 'POST',
       path: '/data',
       query,
+      headers,
       body: {
         start: new Date(start).toISOString(),
         end: new Date(end).toISOString(),
@@ -39,6 +43,7 @@ export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEve
   }
   return httpEvent({
     path: '/metrics',
+    headers,
     query: {
       ...query,
       // Lead time is the metric that needs both deployments and merges: the most work of the five.
@@ -55,6 +60,15 @@ export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEve
 export interface LambdaResult {
   statusCode: number;
   body?: string;
+  isBase64Encoded?: boolean;
+}
+
+/** The answer's text as the client reads it (gunzipped when the function compressed it). */
+export function bodyText(result: LambdaResult): string {
+  if (result.body === undefined) return '';
+  return result.isBase64Encoded
+    ? gunzipSync(Buffer.from(result.body, 'base64')).toString('utf8')
+    : result.body;
 }
 export type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
