@@ -197,7 +197,9 @@ export class ConfigError extends Error {
 /** Validates an environment; the error names every variable that is wrong. */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   // An empty value means "not set": serverless.yml passes every tunable, empty unless the deployer set it.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const parsed = environmentSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
