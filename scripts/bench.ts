@@ -343,7 +343,7 @@ async function main(): Promise<void> {
         formatMs(result.cpuMs),
         result.statusCodes.every((status) => status === 200)
           ? perCpuSecond(result.lokiLines, result.cpuMs)
-          : '(504)',
+          : `(${[...new Set(result.statusCodes)].join('/')})`,
       ]);
     const throughputTable = markdownTable(
       [
