@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import type { Team } from '../dora/types';
 import { GitHubError, HttpError } from '../errors';
 import { logger } from '../logger';
+import { recordCacheLookup } from '../observability/metrics';
 import type { Secrets } from '../secrets';
 import { createGitHubTeamSource, toGitHubError } from './client';
 import type { TeamDirectory, TeamList, TeamSource } from './types';
@@ -97,7 +98,9 @@ export function createTeamDirectory(source: () => TeamSource, options: TeamDirec
 
   const getEntry = async (refresh: boolean): Promise<{ entry: CachedTeams; list: TeamList }> => {
     const current = cached;
-    if (!refresh && current !== undefined && now() - current.fetchedAt < options.ttlMs) {
+    const fresh = current !== undefined && now() - current.fetchedAt < options.ttlMs;
+    if (!refresh) recordCacheLookup('teams', fresh);
+    if (!refresh && fresh) {
       return { entry: current, list: toList(current, 'hit') };
     }
     try {
