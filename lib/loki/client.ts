@@ -436,6 +436,11 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
   };
 }
 
+/** What makes two Loki clients different: where they connect and with which credentials. */
+export function connectionKey(settings: Pick<LokiSettings, 'url' | 'user' | 'token' | 'tenant'>): string {
+  return JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
+}
+
 const eventStores = boundedMemo<EventStore>(8);
 
 /**
@@ -444,6 +449,5 @@ const eventStores = boundedMemo<EventStore>(8);
  */
 export function getEventStore(config: Config, secrets: Pick<Secrets, 'lokiToken'>): EventStore {
   const settings = lokiSettingsFrom(config, secrets);
-  const key = JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
-  return eventStores(key, () => createLokiEventStore(settings));
+  return eventStores(connectionKey(settings), () => createLokiEventStore(settings));
 }

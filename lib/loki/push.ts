@@ -1,8 +1,9 @@
-import { type Config, requireSetting } from '../config';
+import type { Config } from '../config';
 import type { TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
+import { connectionKey, lokiSettingsFrom } from './client';
 import { callLoki, type LokiConnection, type LokiConnectionSettings, lokiConnection } from './http';
 import { forEachEntry } from './parse';
 import type { EventSink, LokiEntry } from './types';
@@ -113,28 +114,13 @@ function compareNsDescending(a: string, b: string): number {
   return x > y ? -1 : x < y ? 1 : 0;
 }
 
-/** The writer's settings from the configuration and the run-time secrets (same as the reader's). */
-export function lokiWriterSettingsFrom(
-  config: Config,
-  secrets: Pick<Secrets, 'lokiToken'>,
-): LokiConnectionSettings {
-  return {
-    url: requireSetting(config.loki.url, 'LOKI_URL'),
-    user: config.loki.user,
-    token: secrets.lokiToken,
-    tenant: config.loki.tenant,
-    timeoutMs: config.loki.timeoutMs,
-    maxRetries: config.loki.maxRetries,
-  };
-}
-
 const writers = boundedMemo<LokiWriter>(8);
 
 /** The writer for these settings, built once per container (a rotated token gets a new one). */
 export function getLokiWriter(config: Config, secrets: Pick<Secrets, 'lokiToken'>): LokiWriter {
-  const settings = lokiWriterSettingsFrom(config, secrets);
-  const key = JSON.stringify([settings.url, settings.user, settings.token, settings.tenant]);
-  return writers(key, () => createLokiWriter(settings));
+  // The reader's settings: the same URL, credentials, tenant, timeout and retries.
+  const settings = lokiSettingsFrom(config, secrets);
+  return writers(connectionKey(settings), () => createLokiWriter(settings));
 }
 
 /** Nanoseconds since the epoch as Loki's decimal string; `offsetNs` keeps entries of one instant apart. */
