@@ -6,7 +6,7 @@ import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
 import { useLokiStandIn } from '../helpers/environment';
-import { invoke } from '../helpers/lambda';
+import { expectBadRequestNaming, invoke } from '../helpers/lambda';
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 27);
@@ -126,12 +126,7 @@ describe('POST /data against a Loki stand-in serving generated events', () => {
 
     const response = await post(body);
 
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['Content-Type']).toMatch(/^application\/problem\+json/);
-    expect(response.json).toMatchObject({
-      status: 400,
-      errors: expect.arrayContaining([expect.objectContaining({ field })]),
-    });
+    expectBadRequestNaming(response, field);
     expect(loki.requests.length).toBe(requestsBefore);
   });
 

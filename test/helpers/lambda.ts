@@ -98,3 +98,13 @@ export async function invoke<HandlerContext extends Context>(
     json: body === '' ? undefined : JSON.parse(body),
   };
 }
+
+/** A 400 problem document whose `errors` name `field` (the one error shape of the API). */
+export function expectBadRequestNaming(response: InvokeResult, field: string): void {
+  expect(response.statusCode).toBe(400);
+  expect(response.headers['Content-Type']).toMatch(/^application\/problem\+json/);
+  expect(response.json).toMatchObject({
+    status: 400,
+    errors: expect.arrayContaining([expect.objectContaining({ field })]),
+  });
+}

@@ -11,7 +11,7 @@ import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
 import { useLokiStandIn } from '../helpers/environment';
-import { invoke } from '../helpers/lambda';
+import { expectBadRequestNaming, invoke } from '../helpers/lambda';
 
 const DAY = 86_400_000;
 const LOOKAROUND = 30 * DAY;
@@ -245,12 +245,7 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
 
     const response = await getMetrics(query);
 
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['Content-Type']).toMatch(/^application\/problem\+json/);
-    expect(response.json).toMatchObject({
-      status: 400,
-      errors: expect.arrayContaining([expect.objectContaining({ field })]),
-    });
+    expectBadRequestNaming(response, field);
     expect(loki.requests.length).toBe(requestsBefore);
   });
 
