@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { teamSlug } from '../lib/sample/generator';
 
 /**
  * A local stand-in of the part of GitHub's REST API the team directory uses, for `npm start` and
@@ -61,13 +62,6 @@ const DOCS = 'https://docs.github.com/rest';
 const RATE_LIMIT = 5000;
 const DEFAULT_PER_PAGE = 30;
 const MAX_PER_PAGE = 100;
-
-export function slugOf(name: string): string {
-  return name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
 
 function send(
   response: ServerResponse,
@@ -178,7 +172,7 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     const team =
       slug === undefined
         ? undefined
-        : teams.find((candidate) => (candidate.slug ?? slugOf(candidate.name)) === slug);
+        : teams.find((candidate) => (candidate.slug ?? teamSlug(candidate.name)) === slug);
     if (slug !== undefined && team === undefined) {
       return send(response, 404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
     }
@@ -186,8 +180,14 @@ export async function startGitHubServer(options: GitHubServerOptions): Promise<G
     const items =
       team === undefined
         ? teams.map((each, index) => {
-            const teamSlug = each.slug ?? slugOf(each.name);
-            return { id: index + 1, name: each.name, slug: teamSlug, privacy: 'closed', permission: 'pull' };
+            const slugOfTeam = each.slug ?? teamSlug(each.name);
+            return {
+              id: index + 1,
+              name: each.name,
+              slug: slugOfTeam,
+              privacy: 'closed',
+              permission: 'pull',
+            };
           })
         : team.repositories.map((name, index) => ({
             id: index + 1,

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config';
 import { buildDeployments } from '../dora/records';
-import type { MergeEvent, ProductionDeployment } from '../dora/types';
+import type { MergeEvent, ProductionDeployment, Team } from '../dora/types';
 import type { TeamDirectory } from '../github/types';
 import { logger } from '../logger';
 import type { EventRequest, EventStore, FetchStats } from '../loki/types';
@@ -84,15 +84,19 @@ export class DataService {
   private async fetchAndBuild(query: DeploymentsQuery, options: LoadOptions): CacheValue {
     const { lookaroundMs, productionEnvironments } = this.deps.config;
     const teamsByRepository = await this.teamsByRepository();
-    const teamRepositories =
-      query.team === undefined
-        ? undefined
-        : [...teamsByRepository].filter(([, team]) => team === query.team).map(([repository]) => repository);
+    const githubTeam = query.team === undefined ? undefined : await this.githubTeam(query.team);
+    // The team as asked for, and as GitHub names and slugs it: events may carry any of these.
+    const teamNames = new Set(
+      [query.team, githubTeam?.name, githubTeam?.slug].filter((name) => name !== undefined),
+    );
+    const teamAliases = [...teamNames].filter((name) => name !== query.team);
+    const teamRepositories = githubTeam?.repositories;
 
     const request: EventRequest = {
       filter: {
         ...(query.repositories ? { repositories: query.repositories } : {}),
         ...(query.team === undefined ? {} : { team: query.team }),
+        ...(teamAliases.length > 0 ? { teamAliases } : {}),
         ...(teamRepositories && teamRepositories.length > 0 ? { teamRepositories } : {}),
       },
       ranges: {
@@ -112,9 +116,27 @@ export class DataService {
       window: { start: query.start, end: query.end },
       productionEnvironments,
       teamsByRepository,
-    }).filter((deployment) => query.team === undefined || deployment.team === query.team);
+    }).filter(
+      (deployment) =>
+        query.team === undefined || (deployment.team !== null && teamNames.has(deployment.team)),
+    );
 
     return { deployments, merges: events.merges, stats: events.stats };
+  }
+
+  /** The GitHub team called `team` by name or slug, when GitHub is configured and answers. */
+  private async githubTeam(team: string): Promise<Team | undefined> {
+    if (!this.deps.teams) return undefined;
+    try {
+      const { teams } = await this.deps.teams.getTeams();
+      return (
+        teams.find((candidate) => candidate.name === team) ??
+        teams.find((candidate) => candidate.slug === team)
+      );
+    } catch {
+      // Already logged by teamsByRepository(); the team_name label alone still filters.
+      return undefined;
+    }
   }
 
   /** GitHub's view of team ownership; a GitHub failure must not fail a Loki-backed request. */

@@ -68,7 +68,13 @@ export function filterStages(filter: EventFilter): string {
     stages.push(`| vcs_repository_name=~${exactAlternation(repositories)}`);
   }
   if (filter.team !== undefined && filter.team !== '') {
-    const team = `team_name=${logqlString(validateTeam(filter.team))}`;
+    const names = [
+      ...new Set([filter.team, ...(filter.teamAliases ?? [])].map((name) => validateTeam(name))),
+    ];
+    const team =
+      names.length === 1
+        ? `team_name=${logqlString(names[0] ?? '')}`
+        : `team_name=~${exactAlternation(names)}`;
     // Repositories from GitHub are trusted to be names, but one that is not must not break the query.
     const owned = [...new Set((filter.teamRepositories ?? []).filter(isRepositoryName))];
     stages.push(

@@ -15,6 +15,11 @@ export interface EventFilter {
   /** `team_name` label. */
   team?: string;
   /**
+   * Other spellings of the same team (its GitHub name and slug): collectors label events with either,
+   * so `team_name` may hold any of them.
+   */
+  teamAliases?: string[];
+  /**
    * Repositories the team owns according to GitHub: their events count for the team even when the
    * stream carries no `team_name` label.
    */
