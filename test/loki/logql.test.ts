@@ -120,6 +120,25 @@ describe('buildQuery', () => {
     expect(keeps(query, { ...merge, team_name: 'other', vcs_repository_name: 'web' })).toBe(false);
   });
 
+  it('matches every spelling of a team (GitHub name and slug) and only those, escaped', () => {
+    const query = buildQuery(
+      'merges',
+      { team: 'Core (EU)', teamAliases: ['core-eu', 'a"} or {x=~".*'] },
+      options,
+    );
+    const merge = {
+      service_namespace: 'github',
+      event_name: 'change_closed',
+      merged_at: '2024-01-01T00:00:00Z',
+    };
+
+    expect(keeps(query, { ...merge, team_name: 'Core (EU)' })).toBe(true);
+    expect(keeps(query, { ...merge, team_name: 'core-eu' })).toBe(true);
+    expect(keeps(query, { ...merge, team_name: 'a"} or {x=~".*' })).toBe(true);
+    expect(keeps(query, { ...merge, team_name: 'Core EU' })).toBe(false);
+    expect(keeps(query, { ...merge, team_name: 'other' })).toBe(false);
+  });
+
   it('treats an empty repository list and an empty team as no filter', () => {
     expect(filterStages({ repositories: [], team: '' })).toBe('');
   });
