@@ -12,3 +12,8 @@ for (const name of [
 ]) {
   delete process.env[name];
 }
+// The AWS SDK clients need a region and credentials even when aws-sdk-client-mock answers for them;
+// fixed fake ones keep the SDK from looking for real ones (files, instance metadata).
+process.env.AWS_REGION ??= 'eu-west-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIATESTONLY';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test-only';
