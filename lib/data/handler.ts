@@ -3,12 +3,10 @@ import { getConfig } from '../config';
 import { toRecords } from '../dora/records';
 import { BadRequestError } from '../errors';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { noCacheRequested, parseBody } from '../http/validation';
+import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
 import { dataRequestSchema } from './request';
 import { deadlineOf, getDataService } from './wiring';
-
-const DAY_MS = 86_400_000;
 
 /** `POST /data`: the production deployment records of a period, as the DORA dashboards read them. */
 export async function postData(
@@ -19,10 +17,10 @@ export async function postData(
   const body = parseBody(dataRequestSchema, event);
   const start = Date.parse(body.start);
   const end = Date.parse(body.end);
-  if (end - start > config.maxRangeMs) {
-    const maxDays = Math.round(config.maxRangeMs / DAY_MS);
-    throw new BadRequestError(`The period from start to end may span at most ${maxDays} days`, {
-      fields: [{ field: 'end', message: `must be at most ${maxDays} days after start` }],
+  const tooLong = periodTooLong({ start, end }, config.maxRangeMs);
+  if (tooLong !== undefined) {
+    throw new BadRequestError(`Invalid request body: end: ${tooLong}`, {
+      fields: [{ field: 'end', message: tooLong }],
     });
   }
 

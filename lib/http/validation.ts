@@ -153,3 +153,11 @@ export const noCacheQuery = z.object({
 export function noCacheRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
   return parseQuery(noCacheQuery, event).no_cache ?? false;
 }
+
+const DAY_MS = 86_400_000;
+
+/** Why a period is longer than MAX_RANGE_DAYS allows, or undefined when it fits (one rule for every route). */
+export function periodTooLong(range: { start: number; end: number }, maxRangeMs: number): string | undefined {
+  if (range.end - range.start <= maxRangeMs) return undefined;
+  return `the period may span at most ${Math.round(maxRangeMs / DAY_MS)} days (MAX_RANGE_DAYS)`;
+}

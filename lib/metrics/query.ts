@@ -3,7 +3,14 @@ import { DAY_MS, INTERVALS } from '../dora/buckets';
 import { METRICS } from '../dora/metrics';
 import type { TimeRange } from '../dora/types';
 import { BadRequestError } from '../errors';
-import { isoDate, MAX_REPOSITORIES, queryBoolean, repositoryName, teamName } from '../http/validation';
+import {
+  isoDate,
+  MAX_REPOSITORIES,
+  periodTooLong,
+  queryBoolean,
+  repositoryName,
+  teamName,
+} from '../http/validation';
 
 /**
  * Query strings of `GET /metrics` and `GET /metrics/summary`. The period is either calendar days
@@ -131,9 +138,7 @@ export function resolvePeriod(query: PeriodQuery, now: number, maxRangeMs: numbe
     }
   }
 
-  if (range.end - range.start > maxRangeMs) {
-    const maxDays = Math.round(maxRangeMs / DAY_MS);
-    throw rejected(endField, `the period may span at most ${maxDays} days (MAX_RANGE_DAYS)`);
-  }
+  const tooLong = periodTooLong(range, maxRangeMs);
+  if (tooLong !== undefined) throw rejected(endField, tooLong);
   return range;
 }
