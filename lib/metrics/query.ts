@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DAY_MS, INTERVALS } from '../dora/buckets';
 import { METRICS } from '../dora/metrics';
 import type { TimeRange } from '../dora/types';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CORS_ALLOWED_HEADERS } from '../http/cors';
 import type { ErrorFormat } from '../http/errors';
 import { statusErrorSchema } from '../status/schema';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getConfig } from '../config';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseQuery } from '../http/validation';

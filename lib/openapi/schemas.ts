@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS, type MetricName } from '../dora/metrics';
 import { gitOpsHealthSchema } from '../status/health';

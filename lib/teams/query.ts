@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseQuery, queryBoolean } from '../http/validation';
 
 /** `name`: names only, as liatrio-dora-api v1.3.2 and the Backstage plugin read them. */
