@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { parseConfig } from '../../lib/config';
 import type { TimeRange } from '../../lib/dora/types';
@@ -327,6 +329,60 @@ describe('the Loki event store against a Loki-speaking server', () => {
 
     expect(result.deployments).toHaveLength(1);
     expect(result.stats).toMatchObject({ lines: 2, skippedLines: 1 });
+  });
+});
+
+describe('reading Loki answers as they stream in', () => {
+  it('decodes UTF-8 text whose characters are split between network chunks', async () => {
+    const title = 'Réparer le déploiement 🚀 ünïcode';
+    const line = JSON.stringify({
+      pull_request: { merge_commit_sha: 'abc123', merged_at: '2024-09-01T00:00:01Z', title },
+      repository: { name: 'api', full_name: 'acme/api', html_url: 'https://github.com/acme/api' },
+    });
+    const body = Buffer.from(
+      JSON.stringify({
+        status: 'success',
+        data: {
+          resultType: 'streams',
+          result: [{ stream: { vcs_repository_name: 'api' }, values: [[ns(START + 1000), line]] }],
+        },
+      }),
+    );
+    // An ASCII first chunk, then a cut inside the two bytes of "é", then a cut inside the four of "🚀".
+    const firstAccent = body.indexOf(Buffer.from('é'));
+    const rocket = body.indexOf(Buffer.from('🚀'));
+    const cuts = [0, firstAccent - 5, firstAccent + 1, rocket + 2, body.length];
+    const server = createServer(async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 1; i < cuts.length; i += 1) {
+        response.write(body.subarray(cuts[i - 1], cuts[i]));
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const store = createLokiEventStore({
+        url: `http://127.0.0.1:${port}`,
+        serviceNamespace: 'github',
+        incidentLabels: ['incident'],
+        pageLimit: 100,
+        maxQueryLengthMs: DAY_MS,
+        concurrency: 1,
+        timeoutMs: 2000,
+        maxRetries: 0,
+      });
+
+      const result = await store.fetchEvents({
+        filter: {},
+        ranges: { deployments: EMPTY, incidents: EMPTY, merges: { start: START, end: START + 60_000 } },
+      });
+
+      expect(result.merges.map((merge) => merge.title)).toEqual([title]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
