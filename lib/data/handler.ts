@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getConfig } from '../config';
-import { toRecords } from '../dora/records';
+import { toRecord } from '../dora/records';
 import { BadRequestError } from '../errors';
-import { type HttpResponse, jsonResponse } from '../http/response';
+import { type HttpResponse, jsonListBody, serialisedJsonResponse } from '../http/response';
+import { acceptsGzip, answerTooLarge, largestAnswerBytes } from '../http/response-size';
 import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
 import { dataRequestSchema } from './request';
@@ -28,9 +29,8 @@ export async function postData(
     { start, end, repositories: body.repositories ?? undefined, team: body.team ?? undefined },
     { noCache: noCacheRequested(event), deadline: deadlineOf(context) },
   );
-  return jsonResponse(
-    200,
-    { records: toRecords(loaded.deployments) },
-    { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
+  const json = jsonListBody('records', loaded.deployments, toRecord, largestAnswerBytes(event), (bytes) =>
+    answerTooLarge(bytes, acceptsGzip(event), true),
   );
+  return serialisedJsonResponse(200, json, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
 }

@@ -16,9 +16,27 @@ const HOPELESS_RATIO = 8;
 
 type Request = middy.Request<APIGatewayProxyEventV2, HttpResponse | undefined, Error, Context>;
 
-function acceptsGzip(event: APIGatewayProxyEventV2): boolean {
+export function acceptsGzip(event: APIGatewayProxyEventV2): boolean {
   const header = event.headers?.['accept-encoding'] ?? event.headers?.['Accept-Encoding'] ?? '';
   return /(^|[\s,])gzip(?!;q=0(\.0+)?(\s*(,|$)))/i.test(header);
+}
+
+/**
+ * The longest body (in bytes of JSON) that may still be returned to this client: past it a handler can
+ * stop building its answer (see `jsonListBody`) instead of finishing tens of MB only to refuse them.
+ */
+export function largestAnswerBytes(event: APIGatewayProxyEventV2, maxBytes = MAX_RESPONSE_BYTES): number {
+  // Records gzip about 9x and base64 adds a third: past 8x the limit, compressing is wasted work and memory.
+  return acceptsGzip(event) ? maxBytes * HOPELESS_RATIO : maxBytes;
+}
+
+/** The 422 for an answer that cannot be returned; `atLeast` when building stopped before the end. */
+export function answerTooLarge(bytes: number, gzip: boolean, atLeast = false): HttpError {
+  const megabytes = (bytes / 1_000_000).toFixed(1);
+  return new HttpError(
+    422,
+    `The answer would be ${atLeast ? 'more than ' : ''}${megabytes} MB, more than AWS Lambda can return (6 MB${gzip ? ' even gzipped' : '; send Accept-Encoding: gzip'}): ask for a shorter period or fewer repositories`,
+  );
 }
 
 export function responseSizeLimit(
@@ -30,8 +48,7 @@ export function responseSizeLimit(
       if (!response || typeof response.body !== 'string' || response.isBase64Encoded) return;
       const bytes = Buffer.byteLength(response.body);
       if (bytes <= COMPRESS_ABOVE_BYTES) return;
-      // Records gzip about 9x and base64 adds a third: past 8x the limit, compressing is wasted work and memory.
-      if (acceptsGzip(request.event) && bytes <= maxBytes * HOPELESS_RATIO) {
+      if (acceptsGzip(request.event) && bytes <= largestAnswerBytes(request.event, maxBytes)) {
         const gzipped = gzipSync(response.body).toString('base64');
         if (gzipped.length <= maxBytes) {
           request.response = {
@@ -44,13 +61,7 @@ export function responseSizeLimit(
           return;
         }
       }
-      if (bytes > maxBytes) {
-        const megabytes = (bytes / 1_000_000).toFixed(1);
-        throw new HttpError(
-          422,
-          `The answer would be ${megabytes} MB, more than AWS Lambda can return (6 MB${acceptsGzip(request.event) ? ' even gzipped' : '; send Accept-Encoding: gzip'}): ask for a shorter period or fewer repositories`,
-        );
-      }
+      if (bytes > maxBytes) throw answerTooLarge(bytes, acceptsGzip(request.event));
     },
   };
 }
