@@ -89,6 +89,9 @@ const environmentSchema = z.object({
   MAX_RANGE_DAYS: positiveInt(400),
   DATA_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   DATA_CACHE_MAX_ENTRIES: positiveInt(200),
+  DATA_CACHE_MAX_MB: z.coerce.number().int().positive().optional(),
+  /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
 
   SSM_PARAMETER_PATH: optionalText,
   SECRETS_CACHE_TTL_SECONDS: positiveInt(300),
@@ -153,7 +156,8 @@ export interface Config {
   /** How far before `start` merges, and after `end` incidents and fixing deployments, are looked for. */
   lookaroundMs: number;
   maxRangeMs: number;
-  dataCache: { ttlMs: number; maxEntries: number };
+  /** `maxMb`: what cached answers may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
+  dataCache: { ttlMs: number; maxEntries: number; maxMb: number };
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
@@ -233,7 +237,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     lookaroundMs: e.LOOKAROUND_DAYS * DAY_MS,
     maxRangeMs: e.MAX_RANGE_DAYS * DAY_MS,
-    dataCache: { ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000, maxEntries: e.DATA_CACHE_MAX_ENTRIES },
+    dataCache: {
+      ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000,
+      maxEntries: e.DATA_CACHE_MAX_ENTRIES,
+      // A year of a large organisation is ~85 MB of events: a fifth of a 1024 MB function keeps a few such
+      // answers and still leaves the next request room; off Lambda (npm start) 256 MB.
+      maxMb: e.DATA_CACHE_MAX_MB ?? Math.floor((e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1280) / 5),
+    },
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
     corsOrigins: e.CORS_ORIGINS?.split(',')

@@ -46,6 +46,15 @@ describe('configuration', () => {
     expect(() => parseConfig({ [variable]: value })).toThrow(variable);
   });
 
+  it('gives the data cache a fifth of the Lambda function memory unless DATA_CACHE_MAX_MB says otherwise', () => {
+    expect(parseConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }).dataCache.maxMb).toBe(204);
+    expect(parseConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256' }).dataCache.maxMb).toBe(51);
+    expect(parseConfig({}).dataCache.maxMb).toBe(256);
+    expect(
+      parseConfig({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024', DATA_CACHE_MAX_MB: '64' }).dataCache.maxMb,
+    ).toBe(64);
+  });
+
   it('reads Loki-style durations', () => {
     expect(parseDuration('30d1h')).toBe(721 * 3_600_000);
     expect(parseDuration('90m')).toBe(5_400_000);
