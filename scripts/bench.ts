@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EventRequest, EventStore, FetchStats } from '../lib/loki/types';
 import { buildForProbe } from './bench/build';
-import { type BundleFigures, measureBundles, packageFunctions } from './bench/bundles';
+import { type BundleFigures, measureBundles, measureSsmClientLoad, packageFunctions } from './bench/bundles';
 import { exited, firstMessage, forkScript } from './bench/children';
 import { downloadOnly, recordingFetch } from './bench/fetch-tap';
 import {
@@ -29,7 +29,7 @@ import type { UpstreamsReady } from './bench/upstreams';
  * served by the Loki stand-in with Loki's paging limit. Prints markdown tables and writes
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
  * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
- * --heap-limits=200,128 (old-space caps of the extra memory probes, MB).
+ * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -45,10 +45,20 @@ const RUNS_LONGEST = Math.max(2, Math.min(RUNS, 3));
 const WINDOWS = QUICK ? [30, 90] : [30, 90, 365];
 const SCOPES: Scope[] = ['repository', 'team', 'organisation'];
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-const HEAP_LIMITS_MB = (argValue('heap-limits') ?? '200,128')
+const LAMBDA_MEMORY_MB = (argValue('lambda-memory') ?? '256,1024')
   .split(',')
   .map(Number)
-  .filter((limit) => limit > 0);
+  .filter((size) => size >= 128);
+
+/**
+ * The V8 heap settings Lambda's Node.js runtime starts a function with (its bootstrap gives a tenth of
+ * the memory to the young generation, half of that per semi-space, and the rest to the old generation):
+ * with them the probe collects garbage as a function of that size would.
+ */
+function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
+}
 
 interface CaseResult extends BenchCase {
   runs: number;
@@ -183,7 +193,7 @@ async function probeMemory(
   bundle: string,
   route: Route,
   env: NodeJS.ProcessEnv,
-  heapLimitMb?: number,
+  execArgv: string[] = [],
 ) {
   const child = fork(probe, [], {
     env: {
@@ -192,7 +202,7 @@ async function probeMemory(
       BENCH_PROBE_BUNDLE: bundle,
       NODE_PATH: path.join(PROJECT_ROOT, 'node_modules'),
     },
-    execArgv: heapLimitMb === undefined ? [] : [`--max-old-space-size=${heapLimitMb}`],
+    execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
@@ -273,20 +283,27 @@ async function main(): Promise<void> {
     const memory = [];
     for (const route of measuredRoutes) {
       const bundle = built.handlers[route] as string;
-      memory.push({ limit: 'none', ...(await probeMemory(built.probe, bundle, route, process.env)) });
-      // With less memory V8 collects sooner: a capped heap shows whether the invocation fits a smaller Lambda.
-      for (const heapLimitMb of HEAP_LIMITS_MB) {
+      memory.push({
+        limit: 'Node defaults',
+        memoryMb: undefined,
+        ...(await probeMemory(built.probe, bundle, route, process.env)),
+      });
+      // V8 collects sooner with less memory: Lambda's own heap settings show whether a size fits.
+      for (const memoryMb of LAMBDA_MEMORY_MB) {
         memory.push({
-          limit: `--max-old-space-size=${heapLimitMb}`,
-          ...(await probeMemory(built.probe, bundle, route, process.env, heapLimitMb)),
+          limit: `Lambda ${memoryMb} MB (${lambdaHeapFlags(memoryMb).join(' ')})`,
+          memoryMb,
+          ...(await probeMemory(built.probe, bundle, route, process.env, lambdaHeapFlags(memoryMb))),
         });
       }
     }
 
     let bundles: BundleFigures[] = [];
+    let ssmClientLoadMs: number | undefined;
     if (!args.has('--no-bundles')) {
       console.log('Packaging the functions (serverless package) and timing cold initialisation...');
       bundles = measureBundles(packageFunctions(), 5);
+      ssmClientLoadMs = measureSsmClientLoad(5);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -361,22 +378,29 @@ async function main(): Promise<void> {
     const memoryTable = markdownTable(
       [
         'route (365 d, organisation)',
-        'heap limit',
+        'V8 heap settings',
         'status',
         'RSS after init',
         'peak RSS',
+        'within the function size',
         'response',
         'time',
       ],
       memory.map((probe) =>
         'error' in probe
-          ? [probe.route, probe.limit, `failed: ${probe.error}`, '-', '-', '-', '-']
+          ? [probe.route, probe.limit, `failed: ${probe.error}`, '-', '-', '-', '-', '-']
           : [
               probe.route,
               probe.limit,
               String(probe.statusCode),
               formatBytes(probe.rssAfterInitBytes),
               formatBytes(probe.peakRssBytes),
+              // Lambda's sizes are binary: "256 MB" is 256 MiB.
+              probe.memoryMb === undefined
+                ? '-'
+                : probe.peakRssBytes <= probe.memoryMb * 1024 * 1024
+                  ? 'yes'
+                  : '**no**',
               formatBytes(probe.responseBytes),
               formatMs(probe.durationMs),
             ],
@@ -395,6 +419,10 @@ async function main(): Promise<void> {
           ]),
         )
       : '(skipped)';
+    const ssmNote =
+      ssmClientLoadMs === undefined
+        ? ''
+        : `The first request that reads secrets from SSM (every function but health and openapi) also loads @aws-sdk/client-ssm: ${formatMs(ssmClientLoadMs)}.`;
 
     const generation = `Organisation: ${BENCH_ORG.repositories} repositories, ${BENCH_ORG.teams} teams, ${BENCH_ORG.days} days; ${formatCount(ready.counts.entries)} Loki lines (${formatCount(ready.counts.productionDeployments)} production deployments) generated in ${formatMs(ready.generateMs)}. Loki stand-in page limit ${LOKI_PAGE_LIMIT}, client concurrency ${concurrency}.`;
     const report = [
@@ -411,6 +439,7 @@ async function main(): Promise<void> {
       '',
       '### Bundles',
       bundleTable,
+      ...(ssmNote ? ['', ssmNote] : []),
       ...(notes.length ? ['', ...notes] : []),
       '',
       `Finished in ${formatMs(Date.now() - startedAt)}; load average at the end ${loadavg()
@@ -431,6 +460,7 @@ async function main(): Promise<void> {
           latency: results,
           memory,
           bundles,
+          ssmClientLoadMs,
           notes,
         },
         null,

@@ -29,6 +29,10 @@ export function packageFunctions(): string {
 
 /** Time to require `file` in a fresh process, measured inside it (process start-up excluded). */
 function coldInitOnce(file: string, sourceMaps: boolean): number {
+  return timeRequireOnce(file, sourceMaps);
+}
+
+function timeRequireOnce(file: string, sourceMaps: boolean): number {
   const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`;
   const result = spawnSync(
     process.execPath,
@@ -71,4 +75,12 @@ export function measureBundles(packageDir: string, runs: number): BundleFigures[
       rmSync(unpacked, { recursive: true, force: true });
     }
   });
+}
+
+/**
+ * What the first request that reads secrets from SSM adds to a cold start: functions load the SSM client
+ * then (lib/secrets.ts), not at initialisation. Median over `runs` fresh processes.
+ */
+export function measureSsmClientLoad(runs: number): number {
+  return median(Array.from({ length: runs }, () => timeRequireOnce('@aws-sdk/client-ssm', false)));
 }
