@@ -11,7 +11,7 @@ export interface BundleFigures {
   jsBytes: number;
   /** require() of the built file in a fresh Node process, median over the runs. */
   coldInitMs: number;
-  /** The same with NODE_OPTIONS=--enable-source-maps, as serverless.yml sets it on Lambda. */
+  /** The same with NODE_OPTIONS=--enable-source-maps (off in serverless.yml; operators may turn it on). */
   coldInitWithSourceMapsMs: number;
 }
 
