@@ -100,7 +100,6 @@ export interface ProductionDeployment {
   /** The deployment status was `success`. */
   success: boolean;
   deployUrl: string;
-  changeUrl: string;
   failedAt: EpochMs | null;
   fixedAt: EpochMs | null;
   fixedUrl: string | null;

@@ -25,7 +25,6 @@ export function deployment(
     sha,
     success: true,
     deployUrl: `https://github.com/acme/${repository}/deployments`,
-    changeUrl: `https://github.com/acme/${repository}/commit/${sha}`,
     failedAt: null,
     fixedAt: null,
     fixedUrl: null,
