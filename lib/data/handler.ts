@@ -2,8 +2,8 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getConfig } from '../config';
 import { toRecord } from '../dora/records';
 import { BadRequestError } from '../errors';
-import { type HttpResponse, jsonListBody, serialisedJsonResponse } from '../http/response';
-import { acceptsGzip, answerTooLarge, largestAnswerBytes } from '../http/response-size';
+import type { HttpResponse } from '../http/response';
+import { jsonListResponse } from '../http/response-size';
 import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
 import { dataRequestSchema } from './request';
@@ -29,8 +29,7 @@ export async function postData(
     { start, end, repositories: body.repositories ?? undefined, team: body.team ?? undefined },
     { noCache: noCacheRequested(event), deadline: deadlineOf(context) },
   );
-  const json = jsonListBody('records', loaded.deployments, toRecord, largestAnswerBytes(event), (bytes) =>
-    answerTooLarge(bytes, acceptsGzip(event), true),
-  );
-  return serialisedJsonResponse(200, json, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+  return jsonListResponse(event, 'records', loaded.deployments, toRecord, {
+    'X-Cache': loaded.cached ? 'hit' : 'miss',
+  });
 }
