@@ -107,6 +107,21 @@ const INCIDENT_EVENTS = `(event_name="issue_closed" or (event_name="issue_opened
 export interface QueryOptions {
   serviceNamespace: string;
   incidentLabels: readonly string[];
+  /** When given, deployments to other environments are left in Loki (see `productionStage`). */
+  productionEnvironments?: readonly string[] | undefined;
+}
+
+/**
+ * A label filter that leaves deployments to other environments in Loki: about half of all deployment
+ * statuses, which would travel only to be counted and dropped. Exact and case-insensitive like the check
+ * the records make (RE2 label matchers are anchored); events with no environment label still come (a
+ * missing label compares as ""), the parser then reads the environment from the line. Only for plain
+ * ASCII names, where RE2's and JavaScript's case folding agree.
+ */
+function productionStage(environments: readonly string[] | undefined): string {
+  if (!environments?.length || !environments.every((name) => /^[A-Za-z0-9 _.:/-]+$/.test(name))) return '';
+  const names = logqlString(`(?i)${environments.map(escapeRegex).join('|')}`);
+  return ` | (deployment_environment_name="" or deployment_environment_name=~${names})`;
 }
 
 /**
@@ -132,7 +147,7 @@ export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryO
   const withFilters = (stage: string) => `${filters === '' ? stage : `${stage} ${filters}`} ${KEEP_STAGE}`;
   switch (kind) {
     case 'deployments':
-      return `${selector} | ${withFilters('deployment_status=~"failure|success"')}`;
+      return `${selector} | ${withFilters(`deployment_status=~"failure|success"${productionStage(options.productionEnvironments)}`)}`;
     case 'incidents':
       return `${selector}${incidentLineFilter(options.incidentLabels)} | ${withFilters(INCIDENT_EVENTS)}`;
     case 'merges':

@@ -139,6 +139,36 @@ describe('buildQuery', () => {
     expect(keeps(query, { ...merge, team_name: 'other' })).toBe(false);
   });
 
+  it('leaves deployments to other environments in Loki, keeping any case of a production name and events without one', () => {
+    const query = buildQuery(
+      'deployments',
+      {},
+      { ...options, productionEnvironments: ['production', 'prod.eu'] },
+    );
+    const to = (environment?: string) =>
+      keeps(query, deployment(environment === undefined ? {} : { deployment_environment_name: environment }));
+
+    expect([to('production'), to('PRODUCTION'), to('Prod.EU'), to(''), to(undefined)]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect([to('staging'), to('production-eu'), to('preproduction'), to('prodXeu')]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('leaves the environment check to the client when a production name is not plain ASCII', () => {
+    const query = buildQuery('deployments', {}, { ...options, productionEnvironments: ['prödüction'] });
+
+    expect(query).toBe(`{service_namespace="github"} | deployment_status=~"failure|success"${KEEP}`);
+  });
+
   it('treats an empty repository list and an empty team as no filter', () => {
     expect(filterStages({ repositories: [], team: '' })).toBe('');
   });
