@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createGzip, type Gzip, gzipSync } from 'node:zlib';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
@@ -68,12 +69,14 @@ function* jsonSlices<T>(items: readonly T[], toJson: (item: T) => unknown): Gene
   }
 }
 
-function written(stream: Gzip, text: string): Promise<void> {
-  return new Promise((resolve, reject) => stream.write(text, (error) => (error ? reject(error) : resolve())));
+/** Hands `text` to the compressor; resolves at once, or when it has room again (back-pressure). */
+function queued(stream: Gzip, text: string): Promise<void> | undefined {
+  return stream.write(text) ? undefined : once(stream, 'drain').then(() => undefined);
 }
 
 function ended(stream: Gzip, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (stream.errored) return reject(stream.errored);
     stream.once('error', reject);
     stream.once('end', resolve);
     stream.end(text);
@@ -102,6 +105,8 @@ export async function jsonListResponse<T>(
   const compressed: Buffer[] = [];
   let compressedBytes = 0;
   let separator = '';
+  // Compression runs on libuv's thread pool: the next slice is serialised while the last is compressed.
+  let room: Promise<void> | undefined;
   try {
     for (const slice of jsonSlices(items, toJson)) {
       const part = `${separator}${slice}`;
@@ -118,16 +123,21 @@ export async function jsonListResponse<T>(
           compressed.push(chunk);
           compressedBytes += chunk.length;
         });
-        await written(compressor, text);
+        // A compression error surfaces where the stream is awaited (`once`, `ended`), not as a crash.
+        compressor.on('error', () => {});
+        room = queued(compressor, text);
         text = '';
       }
-      await written(compressor, part);
+      await room;
+      room = queued(compressor, part);
       // Base64, which Lambda needs for a binary body, adds a third.
       if (Math.ceil(compressedBytes / 3) * 4 > maxBytes) throw answerTooLarge(textBytes, true, true);
     }
     if (compressor === undefined) return serialisedJsonResponse(200, `${text}]}`, headers);
+    await room;
     await ended(compressor, ']}');
   } catch (error) {
+    room?.catch(() => {});
     compressor?.destroy();
     throw error;
   }
