@@ -1,6 +1,7 @@
 import { type GitHubServer, type StandInTeam, startGitHubServer } from '../../dev/github-server';
 import { GitHubError } from '../../lib/errors';
 import { createGitHubTeamSource, type RateLimitWait } from '../../lib/github/client';
+import { rejectionOf } from '../helpers/errors';
 
 const ORG = 'acme';
 const TOKEN = 'ghp_standInSecretToken1234';
@@ -10,16 +11,6 @@ function manyTeams(count: number): StandInTeam[] {
     name: `Team ${String(index).padStart(3, '0')}`,
     repositories: [`service-${index}`, `app-${index}`],
   }));
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<GitHubError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GitHubError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -94,7 +85,7 @@ describe('GitHub team source', () => {
   it('reports a rejected token as 502 without retrying and without the token in the message', async () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(3) });
 
-    const error = await failureOf(source({ token: 'ghp_wrongTokenValue' }).listTeams());
+    const error = await rejectionOf(source({ token: 'ghp_wrongTokenValue' }).listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(502);
     expect(error.publicMessage).toBe('GitHub refused the credentials (HTTP 401); check GITHUB_TOKEN');
@@ -105,7 +96,7 @@ describe('GitHub team source', () => {
   it('reports an unknown organisation as 502 naming it', async () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(3) });
 
-    const error = await failureOf(source({ org: 'no-such-org' }).listTeams());
+    const error = await rejectionOf(source({ org: 'no-such-org' }).listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(502);
     expect(error.publicMessage).toBe(
@@ -117,7 +108,7 @@ describe('GitHub team source', () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(3) });
     server.failNext({ kind: 'primary-rate-limit', resetInSeconds: 1800 });
 
-    const error = await failureOf(source().listTeams());
+    const error = await rejectionOf(source().listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(503);
     expect(Number(error.headers['Retry-After'])).toBeGreaterThanOrEqual(1795);
@@ -156,7 +147,7 @@ describe('GitHub team source', () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(2) });
     server.failNext({ kind: 'secondary-rate-limit', retryAfterSeconds: 3 }, 10);
 
-    const error = await failureOf(source({ maxRetries: 2 }).listTeams());
+    const error = await rejectionOf(source({ maxRetries: 2 }).listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(503);
     expect(error.headers['Retry-After']).toBe('3');
@@ -167,7 +158,7 @@ describe('GitHub team source', () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(2) });
     server.failNext({ kind: 'secondary-rate-limit' });
 
-    const error = await failureOf(source().listTeams());
+    const error = await rejectionOf(source().listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(503);
     expect(error.headers['Retry-After']).toBe('60');
@@ -178,7 +169,7 @@ describe('GitHub team source', () => {
     server = await startGitHubServer({ org: ORG, token: TOKEN, teams: manyTeams(2) });
     server.failNext({ kind: 'status', status: 500 }, 10);
 
-    const error = await failureOf(source({ maxRetries: 1 }).listTeams());
+    const error = await rejectionOf(source({ maxRetries: 1 }).listTeams(), GitHubError);
 
     expect(error.statusCode).toBe(502);
     expect(error.publicMessage).toBe('GitHub answered HTTP 500');
@@ -197,7 +188,7 @@ describe('GitHub team source', () => {
     server.failNext({ kind: 'slow', ms: 60_000 });
     const controller = new AbortController();
 
-    const listing = failureOf(source().listTeams(controller.signal));
+    const listing = rejectionOf(source().listTeams(controller.signal), GitHubError);
     await until(() => server.requests.length === 1);
     controller.abort();
     const error = await listing;
@@ -212,7 +203,7 @@ describe('GitHub team source', () => {
     await server.close();
     server = await startGitHubServer({ org: ORG, teams: [] });
 
-    const error = await failureOf(
+    const error = await rejectionOf(
       createGitHubTeamSource({
         org: ORG,
         apiUrl: url,
@@ -220,6 +211,7 @@ describe('GitHub team source', () => {
         concurrency: 1,
         maxRetries: 0,
       }).listTeams(),
+      GitHubError,
     );
 
     expect(error.statusCode).toBe(502);

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { HttpError } from '../../lib/errors';
 import type { HttpResponse } from '../../lib/http/response';
 import { jsonListResponse } from '../../lib/http/response-size';
+import { rejectionOf } from '../helpers/errors';
 import { httpEvent } from '../helpers/lambda';
 
 interface Deployment {
@@ -32,16 +33,6 @@ function bodyOf(response: HttpResponse): string {
   return response.isBase64Encoded
     ? gunzipSync(Buffer.from(response.body, 'base64')).toString('utf8')
     : response.body;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<HttpError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HttpError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('answering a long list', () => {
@@ -89,7 +80,10 @@ describe('answering a long list', () => {
       return toRecord(item);
     };
 
-    const error = await refusal(jsonListResponse(browser, 'records', items, counting, {}, 400_000));
+    const error = await rejectionOf(
+      jsonListResponse(browser, 'records', items, counting, {}, 400_000),
+      HttpError,
+    );
 
     expect(error.statusCode).toBe(422);
     expect(error.message).toMatch(
@@ -101,7 +95,10 @@ describe('answering a long list', () => {
   it('refuses a client without gzip as soon as the text passes the limit, telling it to send Accept-Encoding', async () => {
     const items = deployments(50_000);
 
-    const error = await refusal(jsonListResponse(script, 'records', items, toRecord, {}, 500_000));
+    const error = await rejectionOf(
+      jsonListResponse(script, 'records', items, toRecord, {}, 500_000),
+      HttpError,
+    );
 
     expect(error.statusCode).toBe(422);
     expect(error.message).toContain('send Accept-Encoding: gzip');

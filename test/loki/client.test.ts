@@ -12,6 +12,7 @@ import {
   splitRange,
 } from '../../lib/loki/client';
 import type { EventFilter, EventRequest, LokiEntry } from '../../lib/loki/types';
+import { rejectionOf } from '../helpers/errors';
 
 const DAY_MS = 86_400_000;
 const START = Date.parse('2024-09-01T00:00:00Z');
@@ -68,15 +69,6 @@ function settings(server: LokiServer, overrides: Partial<LokiSettings> = {}): Lo
 
 function deploymentsOnly(range: TimeRange, filter: EventFilter = {}): EventRequest {
   return { filter, ranges: { deployments: range, incidents: EMPTY, merges: EMPTY } };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LokiError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LokiError;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const queryRanges = (server: LokiServer) =>
@@ -199,7 +191,10 @@ describe('the Loki event store against a Loki-speaking server', () => {
     server.failNext(503, 3);
     const store = createLokiEventStore(settings(server));
 
-    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+    const error = await rejectionOf(
+      store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })),
+      LokiError,
+    );
 
     expect(error).toBeInstanceOf(LokiError);
     expect(error).toMatchObject({ statusCode: 502, upstreamStatus: 503 });
@@ -210,7 +205,10 @@ describe('the Loki event store against a Loki-speaking server', () => {
     server.failNext(400, 1, 'parse error at line 1, col 5: syntax error\nmore detail');
     const store = createLokiEventStore(settings(server));
 
-    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+    const error = await rejectionOf(
+      store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })),
+      LokiError,
+    );
 
     expect(error).toMatchObject({ statusCode: 502, upstreamStatus: 400 });
     expect(error.publicMessage).toBe(
@@ -223,7 +221,10 @@ describe('the Loki event store against a Loki-speaking server', () => {
     server.delayNext(1000);
     const store = createLokiEventStore(settings(server, { timeoutMs: 100 }));
 
-    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+    const error = await rejectionOf(
+      store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })),
+      LokiError,
+    );
 
     expect(error).toBeInstanceOf(LokiError);
     expect(error.statusCode).toBe(504);
@@ -232,11 +233,12 @@ describe('the Loki event store against a Loki-speaking server', () => {
   it('answers 504 without asking Loki once the deadline has passed', async () => {
     const store = createLokiEventStore(settings(server));
 
-    const error = await rejection(
+    const error = await rejectionOf(
       store.fetchEvents({
         ...deploymentsOnly({ start: START, end: START + 1000 }),
         deadline: Date.now() - 1,
       }),
+      LokiError,
     );
 
     expect(error.statusCode).toBe(504);
@@ -249,7 +251,10 @@ describe('the Loki event store against a Loki-speaking server', () => {
     await closed.close();
     const store = createLokiEventStore(settings(server, { url, maxRetries: 1 }));
 
-    const error = await rejection(store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })));
+    const error = await rejectionOf(
+      store.fetchEvents(deploymentsOnly({ start: START, end: START + 1000 })),
+      LokiError,
+    );
 
     expect(error).toMatchObject({
       statusCode: 502,
