@@ -29,7 +29,8 @@ import type { UpstreamsReady } from './bench/upstreams';
  * served by the Loki stand-in with Loki's paging limit. Prints markdown tables and writes
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
  * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
- * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy).
+ * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy),
+ * --out=FILE (instead of bench-results/latest.json).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -448,10 +449,10 @@ async function main(): Promise<void> {
     ].join('\n');
     console.log(`\n${report}`);
 
-    const resultsDir = path.join(PROJECT_ROOT, 'bench-results');
-    mkdirSync(resultsDir, { recursive: true });
+    const resultsFile = path.resolve(argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', 'latest.json'));
+    mkdirSync(path.dirname(resultsFile), { recursive: true });
     writeFileSync(
-      path.join(resultsDir, 'latest.json'),
+      resultsFile,
       `${JSON.stringify(
         {
           date: new Date().toISOString(),
@@ -467,7 +468,7 @@ async function main(): Promise<void> {
         2,
       )}\n`,
     );
-    console.log(`\nWritten to ${path.relative(process.cwd(), path.join(resultsDir, 'latest.json'))}`);
+    console.log(`\nWritten to ${path.relative(process.cwd(), resultsFile)}`);
   } finally {
     upstreams.disconnect();
     await exited(upstreams);
