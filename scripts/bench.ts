@@ -449,7 +449,9 @@ async function main(): Promise<void> {
     ].join('\n');
     console.log(`\n${report}`);
 
-    const resultsFile = path.resolve(argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', 'latest.json'));
+    const resultsFile = path.resolve(
+      argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', 'latest.json'),
+    );
     mkdirSync(path.dirname(resultsFile), { recursive: true });
     writeFileSync(
       resultsFile,
