@@ -134,11 +134,12 @@ type AttemptFailure =
   | { ok: false; status: 'network-error'; error: unknown };
 
 /**
- * A page of Loki's answer as text, read chunk by chunk so that no page-sized buffer exists beside the text
- * (a whole-page ArrayBuffer stays allocated, outside the heap, until the garbage collector gets to it: in
- * the benchmark those alone reached 150 MB). Answers are nearly always ASCII, and Latin-1 decodes ASCII to
- * the same text several times faster than UTF-8 decoding, which cost more than JSON.parse of the page.
- * A chunk that is all ASCII ends on a whole character, so decoding may switch to UTF-8 at any chunk.
+ * A page of Loki's answer as text, decoded chunk by chunk as it arrives. Whole-page buffers (from
+ * `arrayBuffer()`, or network chunks kept until the page is complete) stay allocated outside the heap
+ * until a full garbage collection: 150 MB of them in the benchmark, too much for a 256 MB function.
+ * Decoding at once would cost about a fifth less CPU; memory decided. Answers are nearly always ASCII,
+ * and Latin-1 decodes ASCII to the same text several times faster than UTF-8 decoding. A chunk that is
+ * all ASCII ends on a whole character, so decoding may switch to UTF-8 at any chunk.
  */
 async function readBody(response: Response): Promise<string> {
   if (response.body === null) return '';
