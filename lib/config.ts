@@ -240,7 +240,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     dataCache: {
       ttlMs: e.DATA_CACHE_TTL_SECONDS * 1000,
       maxEntries: e.DATA_CACHE_MAX_ENTRIES,
-      // A year of a large organisation is ~85 MB of events: a fifth of a 1024 MB function keeps a few such
+      // A year of a large organisation is ~85 MB of events: a fifth of a 1024 MB function keeps two such
       // answers and still leaves the next request room; off Lambda (npm start) 256 MB.
       maxMb: e.DATA_CACHE_MAX_MB ?? Math.floor((e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1280) / 5),
     },
