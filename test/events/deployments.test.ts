@@ -2,15 +2,13 @@ import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as DeploymentsHandler } from '../../functions/events-deployments';
 import type { handler as MetricsHandler } from '../../functions/metrics';
-import type { DeploymentRecord } from '../../lib/dora/types';
+import { formatTime } from '../../lib/dora/time';
 import { setEnv, useLokiStandIn } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
+import { recordsOf, wholeSecondsNow } from '../helpers/records';
 import { mintToken, TEST_JWT_SECRET } from '../security/tokens';
 
 const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-/** Whole seconds, so times compare equal after the API's formatting. */
-const now = () => Math.floor(Date.now() / 1000) * 1000;
 
 describe('POST /events/deployments, read back through /data and /metrics', () => {
   let loki: LokiServer;
@@ -33,19 +31,8 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     invoke(postDeployment, { method: 'POST', path: '/events/deployments', body, headers });
 
-  async function recordsOf(repository: string, start: number, end: number): Promise<DeploymentRecord[]> {
-    const response = await invoke(data, {
-      method: 'POST',
-      path: '/data',
-      query: { no_cache: 'true' },
-      body: { start: iso(start), end: iso(end), repositories: [repository] },
-    });
-    expect(response.statusCode).toBe(200);
-    return (response.json as { records: DeploymentRecord[] }).records;
-  }
-
   it('stores a deployment with its pull request that /data reads back with merged_at, title and user', async () => {
-    const createdAt = now() - 20 * MINUTE;
+    const createdAt = wholeSecondsNow() - 20 * MINUTE;
     const mergedAt = createdAt - 15 * MINUTE;
     const sha = 'a'.repeat(40);
 
@@ -55,16 +42,16 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
       sha,
       environment: 'production',
       status: 'success',
-      created_at: iso(createdAt),
+      created_at: formatTime(createdAt),
       url: 'https://ci.example.com/runs/1',
-      pull_request: { title: 'Faster checkout', user: 'octocat', merged_at: iso(mergedAt) },
+      pull_request: { title: 'Faster checkout', user: 'octocat', merged_at: formatTime(mergedAt) },
     });
-    const records = await recordsOf('checkout', createdAt - 60 * MINUTE, createdAt + 60 * MINUTE);
+    const records = await recordsOf(data, 'checkout', createdAt - 60 * MINUTE, createdAt + 60 * MINUTE);
 
     expect(response.statusCode).toBe(201);
     expect(response.json).toMatchObject({
       deployment: { repository: 'checkout', sha, status: 'success', url: 'https://ci.example.com/runs/1' },
-      change: { sha, title: 'Faster checkout', user: 'octocat', merged_at: iso(mergedAt) },
+      change: { sha, title: 'Faster checkout', user: 'octocat', merged_at: formatTime(mergedAt) },
     });
     expect(records).toEqual([
       {
@@ -75,8 +62,8 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         sha,
         status: true,
         failed_at: null,
-        merged_at: iso(mergedAt),
-        created_at: iso(createdAt),
+        merged_at: formatTime(mergedAt),
+        created_at: formatTime(createdAt),
         fixed_at: null,
         fixed_url: null,
         deploy_url: 'https://ci.example.com/runs/1',
@@ -94,7 +81,7 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
     const url = new URL(`${loki.url}/loki/api/v1/query_range`);
     url.search = new URLSearchParams({
       query: '{service_namespace="github", service_name="shape"}',
-      start: String(BigInt(now() - 60 * MINUTE) * 1_000_000n),
+      start: String(BigInt(wholeSecondsNow() - 60 * MINUTE) * 1_000_000n),
       limit: '10',
     }).toString();
     const answer = await fetch(url, { headers: { 'X-Loki-Response-Encoding-Flags': 'categorize-labels' } });
@@ -124,7 +111,7 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
   });
 
   it('links a failure to the success that fixed it', async () => {
-    const failedAt = now() - 30 * MINUTE;
+    const failedAt = wholeSecondsNow() - 30 * MINUTE;
     const fixedAt = failedAt + 10 * MINUTE;
 
     await post({
@@ -132,35 +119,35 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
       sha: 'c'.repeat(40),
       environment: 'production',
       status: 'failure',
-      created_at: iso(failedAt),
+      created_at: formatTime(failedAt),
     });
     await post({
       repository: 'fixes',
       sha: 'd'.repeat(40),
       environment: 'production',
       status: 'success',
-      created_at: iso(fixedAt),
+      created_at: formatTime(fixedAt),
       url: 'https://ci.example.com/runs/fix',
     });
-    const records = await recordsOf('fixes', failedAt - MINUTE, fixedAt + MINUTE);
+    const records = await recordsOf(data, 'fixes', failedAt - MINUTE, fixedAt + MINUTE);
 
     expect(
       records.map((record) => [record.status, record.failed_at, record.fixed_at, record.fixed_url]),
     ).toEqual([
-      [false, iso(failedAt), iso(fixedAt), 'https://ci.example.com/runs/fix'],
+      [false, formatTime(failedAt), formatTime(fixedAt), 'https://ci.example.com/runs/fix'],
       [true, null, null, null],
     ]);
   });
 
   it('counts the written deployment in /metrics (lead time from the merge)', async () => {
-    const createdAt = now() - 10 * MINUTE;
+    const createdAt = wholeSecondsNow() - 10 * MINUTE;
     await post({
       repository: 'lead',
       sha: 'e'.repeat(40),
       environment: 'production',
       status: 'success',
-      created_at: iso(createdAt),
-      pull_request: { title: 'Ship it', user: 'dev-1', merged_at: iso(createdAt - 30 * MINUTE) },
+      created_at: formatTime(createdAt),
+      pull_request: { title: 'Ship it', user: 'dev-1', merged_at: formatTime(createdAt - 30 * MINUTE) },
     });
 
     const response = await invoke(metrics, {
@@ -180,7 +167,7 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
   });
 
   it('stores a back-dated deployment at most LOKI_PUSH_MAX_BACKDATE behind now, its own time in the line', async () => {
-    const createdAt = now() - 3 * 60 * MINUTE;
+    const createdAt = wholeSecondsNow() - 3 * 60 * MINUTE;
     const before = Date.now();
 
     const response = await post({
@@ -188,12 +175,12 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
       sha: 'f'.repeat(40),
       environment: 'production',
       status: 'success',
-      created_at: iso(createdAt),
+      created_at: formatTime(createdAt),
     });
-    const records = await recordsOf('backdated', createdAt - MINUTE, createdAt + MINUTE);
+    const records = await recordsOf(data, 'backdated', createdAt - MINUTE, createdAt + MINUTE);
 
     expect(response.statusCode).toBe(201);
-    expect(records.map((record) => record.created_at)).toEqual([iso(createdAt)]);
+    expect(records.map((record) => record.created_at)).toEqual([formatTime(createdAt)]);
     const url = new URL(`${loki.url}/loki/api/v1/query_range`);
     url.search = new URLSearchParams({
       query: '{service_name="backdated"}',
@@ -245,7 +232,7 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         sha: 'a'.repeat(40),
         environment: 'prod',
         status: 'success',
-        created_at: iso(now() + 3_600_000),
+        created_at: formatTime(wholeSecondsNow() + 3_600_000),
       },
       'created_at',
     ],
@@ -261,7 +248,7 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         sha: 'a'.repeat(40),
         environment: 'prod',
         status: 'success',
-        pull_request: { title: 't', user: 'a b', merged_at: iso(now() - MINUTE) },
+        pull_request: { title: 't', user: 'a b', merged_at: formatTime(wholeSecondsNow() - MINUTE) },
       },
       'pull_request.user',
     ],
@@ -272,8 +259,8 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         sha: 'a'.repeat(40),
         environment: 'prod',
         status: 'success',
-        created_at: iso(now() - 2 * MINUTE),
-        pull_request: { title: 't', user: 'octocat', merged_at: iso(now() - MINUTE) },
+        created_at: formatTime(wholeSecondsNow() - 2 * MINUTE),
+        pull_request: { title: 't', user: 'octocat', merged_at: formatTime(wholeSecondsNow() - MINUTE) },
       },
       'pull_request.merged_at',
     ],
@@ -284,7 +271,11 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         sha: 'a'.repeat(40),
         environment: 'prod',
         status: 'success',
-        pull_request: { title: 'x'.repeat(1025), user: 'octocat', merged_at: iso(now() - MINUTE) },
+        pull_request: {
+          title: 'x'.repeat(1025),
+          user: 'octocat',
+          merged_at: formatTime(wholeSecondsNow() - MINUTE),
+        },
       },
       'pull_request.title',
     ],

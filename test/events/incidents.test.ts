@@ -2,14 +2,13 @@ import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as DeploymentsHandler } from '../../functions/events-deployments';
 import type { handler as IncidentsHandler } from '../../functions/events-incidents';
-import type { DeploymentRecord } from '../../lib/dora/types';
+import { formatTime } from '../../lib/dora/time';
 import { mergeIncident } from '../../lib/events/handlers';
 import { useLokiStandIn } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
+import { recordsOf, wholeSecondsNow } from '../helpers/records';
 
 const MINUTE = 60_000;
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
-const now = () => Math.floor(Date.now() / 1000) * 1000;
 
 describe('POST /events/incidents, read back through /data', () => {
   let loki: LokiServer;
@@ -41,25 +40,14 @@ describe('POST /events/incidents, read back through /data', () => {
         sha: '1'.repeat(40),
         environment: 'production',
         status: 'success',
-        created_at: iso(createdAt),
+        created_at: formatTime(createdAt),
       },
     });
     expect(response.statusCode).toBe(201);
   }
 
-  async function recordsOf(repository: string, start: number, end: number): Promise<DeploymentRecord[]> {
-    const response = await invoke(data, {
-      method: 'POST',
-      path: '/data',
-      query: { no_cache: 'true' },
-      body: { start: iso(start), end: iso(end), repositories: [repository] },
-    });
-    expect(response.statusCode).toBe(200);
-    return (response.json as { records: DeploymentRecord[] }).records;
-  }
-
   it('opens an incident (201) that fails the deployment before it, then resolves it (200) and sets fixed_at', async () => {
-    const deployedAt = now() - 40 * MINUTE;
+    const deployedAt = wholeSecondsNow() - 40 * MINUTE;
     const openedAt = deployedAt + 5 * MINUTE;
     const resolvedAt = openedAt + 20 * MINUTE;
     await deploy('orders', deployedAt);
@@ -68,12 +56,12 @@ describe('POST /events/incidents, read back through /data', () => {
       repository: 'orders',
       id: 'PD-1',
       title: 'Checkout errors',
-      created_at: iso(openedAt),
+      created_at: formatTime(openedAt),
       url: 'https://acme.pagerduty.com/incidents/PD-1',
     });
-    const whileOpen = await recordsOf('orders', deployedAt - MINUTE, deployedAt + MINUTE);
-    const resolved = await report({ repository: 'orders', id: 'PD-1', resolved_at: iso(resolvedAt) });
-    const afterResolve = await recordsOf('orders', deployedAt - MINUTE, deployedAt + MINUTE);
+    const whileOpen = await recordsOf(data, 'orders', deployedAt - MINUTE, deployedAt + MINUTE);
+    const resolved = await report({ repository: 'orders', id: 'PD-1', resolved_at: formatTime(resolvedAt) });
+    const afterResolve = await recordsOf(data, 'orders', deployedAt - MINUTE, deployedAt + MINUTE);
 
     expect(opened.statusCode).toBe(201);
     expect(opened.json).toEqual({
@@ -83,28 +71,34 @@ describe('POST /events/incidents, read back through /data', () => {
         id: 'PD-1',
         team: null,
         title: 'Checkout errors',
-        created_at: iso(openedAt),
+        created_at: formatTime(openedAt),
         resolved_at: null,
         url: 'https://acme.pagerduty.com/incidents/PD-1',
       },
     });
     expect(whileOpen.map((r) => [r.failed_at, r.fixed_at, r.issue_url])).toEqual([
-      [iso(openedAt), null, 'https://acme.pagerduty.com/incidents/PD-1'],
+      [formatTime(openedAt), null, 'https://acme.pagerduty.com/incidents/PD-1'],
     ]);
     expect(resolved.statusCode).toBe(200);
     expect(resolved.json).toMatchObject({
       status: 'updated',
-      incident: { title: 'Checkout errors', created_at: iso(openedAt), resolved_at: iso(resolvedAt) },
+      incident: {
+        title: 'Checkout errors',
+        created_at: formatTime(openedAt),
+        resolved_at: formatTime(resolvedAt),
+      },
     });
-    expect(afterResolve.map((r) => [r.failed_at, r.fixed_at])).toEqual([[iso(openedAt), iso(resolvedAt)]]);
+    expect(afterResolve.map((r) => [r.failed_at, r.fixed_at])).toEqual([
+      [formatTime(openedAt), formatTime(resolvedAt)],
+    ]);
   });
 
   it('answers 409 with the recorded incident when a report repeats it, and writes nothing', async () => {
     const body = {
       repository: 'repeat',
       id: 'alert-7',
-      created_at: iso(now() - 10 * MINUTE),
-      resolved_at: iso(now() - 5 * MINUTE),
+      created_at: formatTime(wholeSecondsNow() - 10 * MINUTE),
+      resolved_at: formatTime(wholeSecondsNow() - 5 * MINUTE),
     };
     const first = await report(body);
     const pushesAfterFirst = pushes();
@@ -124,35 +118,44 @@ describe('POST /events/incidents, read back through /data', () => {
   });
 
   it('counts one incident however often it is reported', async () => {
-    const deployedAt = now() - 45 * MINUTE;
+    const deployedAt = wholeSecondsNow() - 45 * MINUTE;
     await deploy('flaky', deployedAt);
-    await report({ repository: 'flaky', id: 'x', created_at: iso(deployedAt + MINUTE) });
+    await report({ repository: 'flaky', id: 'x', created_at: formatTime(deployedAt + MINUTE) });
     await report({ repository: 'flaky', id: 'x', title: 'renamed' });
-    await report({ repository: 'flaky', id: 'x', resolved_at: iso(deployedAt + 3 * MINUTE) });
-    await report({ repository: 'flaky', id: 'x', resolved_at: iso(deployedAt + 4 * MINUTE) });
+    await report({ repository: 'flaky', id: 'x', resolved_at: formatTime(deployedAt + 3 * MINUTE) });
+    await report({ repository: 'flaky', id: 'x', resolved_at: formatTime(deployedAt + 4 * MINUTE) });
 
-    const records = await recordsOf('flaky', deployedAt - MINUTE, deployedAt + MINUTE);
+    const records = await recordsOf(data, 'flaky', deployedAt - MINUTE, deployedAt + MINUTE);
 
     expect(records.map((r) => [r.failed_at, r.fixed_at])).toEqual([
-      [iso(deployedAt + MINUTE), iso(deployedAt + 4 * MINUTE)],
+      [formatTime(deployedAt + MINUTE), formatTime(deployedAt + 4 * MINUTE)],
     ]);
   });
 
   it('updates the title or link (200) and keeps the other fields', async () => {
-    await report({ repository: 'rename', id: '42', title: 'old', created_at: iso(now() - 10 * MINUTE) });
+    await report({
+      repository: 'rename',
+      id: '42',
+      title: 'old',
+      created_at: formatTime(wholeSecondsNow() - 10 * MINUTE),
+    });
 
     const renamed = await report({ repository: 'rename', id: '42', title: 'new' });
 
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json).toMatchObject({
-      incident: { title: 'new', created_at: iso(now() - 10 * MINUTE), resolved_at: null },
+      incident: { title: 'new', created_at: formatTime(wholeSecondsNow() - 10 * MINUTE), resolved_at: null },
     });
   });
 
   it('keeps incidents of different repositories with the same id apart', async () => {
-    await report({ repository: 'left', id: 'same', created_at: iso(now() - 5 * MINUTE) });
+    await report({ repository: 'left', id: 'same', created_at: formatTime(wholeSecondsNow() - 5 * MINUTE) });
 
-    const other = await report({ repository: 'right', id: 'same', created_at: iso(now() - 5 * MINUTE) });
+    const other = await report({
+      repository: 'right',
+      id: 'same',
+      created_at: formatTime(wholeSecondsNow() - 5 * MINUTE),
+    });
 
     expect(other.statusCode).toBe(201);
   });
@@ -165,7 +168,12 @@ describe('POST /events/incidents, read back through /data', () => {
     ['resolved_at is not RFC 3339', { repository: 'r', id: 'v1', resolved_at: 'now' }, 'resolved_at'],
     [
       'resolved_at is before created_at',
-      { repository: 'r', id: 'v2', created_at: iso(now() - MINUTE), resolved_at: iso(now() - 2 * MINUTE) },
+      {
+        repository: 'r',
+        id: 'v2',
+        created_at: formatTime(wholeSecondsNow() - MINUTE),
+        resolved_at: formatTime(wholeSecondsNow() - 2 * MINUTE),
+      },
       'resolved_at',
     ],
     ['url is not https', { repository: 'r', id: 'v3', url: 'ftp://x' }, 'url'],
@@ -184,7 +192,11 @@ describe('POST /events/incidents, read back through /data', () => {
 
   it('finds the earlier report through a hostile id without widening the query', async () => {
     const hostile = '"} or {service_namespace=~".+';
-    await report({ repository: 'hostile', id: 'plain', created_at: iso(now() - 5 * MINUTE) });
+    await report({
+      repository: 'hostile',
+      id: 'plain',
+      created_at: formatTime(wholeSecondsNow() - 5 * MINUTE),
+    });
 
     const response = await report({ repository: 'hostile', id: hostile });
 
