@@ -81,8 +81,8 @@ type SecretsMiddleware = middy.MiddlewareObj<unknown, unknown, Error, Context>;
 
 /**
  * @middy/ssm, loaded on the first request that needs it. Loading `@aws-sdk/client-ssm` is most of a cold
- * start (about 90 of 215 ms in `npm run bench`): functions that never read secrets (health, openapi,
- * status.json) and stages without SSM never pay for it, and readers pay it once, when they fetch.
+ * start (about 90 of 215 ms in `npm run bench`): functions that never read secrets (health, openapi)
+ * and stages without SSM never pay for it; the others pay it once, on the first request.
  */
 function lazySsm(options: SSMOptions): SecretsMiddleware {
   let middleware: Promise<SecretsMiddleware> | undefined;

@@ -11,7 +11,7 @@ export function jsonResponse(
   return serialisedJsonResponse(statusCode, JSON.stringify(body), headers, contentType);
 }
 
-/** A response whose body is JSON text already (see `jsonListBody`). */
+/** A response whose body is JSON text already (see `jsonListResponse` in response-size.ts). */
 export function serialisedJsonResponse(
   statusCode: number,
   json: string,

@@ -184,9 +184,10 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     ? new Set(settings.productionEnvironments.map((name) => name.toLowerCase()))
     : undefined;
   /**
-   * A deployment whose environment label names another environment is counted but never parsed: about
-   * half the deployment lines, and their events, cost nothing. The parser takes the environment from that
-   * label first, so this drops exactly the events the production filter below would drop.
+   * A deployment whose environment label names another environment is counted but never parsed. The
+   * query usually leaves those in Loki already (`productionStage` in logql.ts); this covers the names it
+   * cannot filter there. The parser takes the environment from that label first, so this drops exactly
+   * the events the production filter below would drop.
    */
   const mayBeProduction = (labels: Record<string, string>): boolean => {
     const environment = labels.deployment_environment_name;
