@@ -27,11 +27,7 @@ export function packageFunctions(): string {
   return target;
 }
 
-/** Time to require `file` in a fresh process, measured inside it (process start-up excluded). */
-function coldInitOnce(file: string, sourceMaps: boolean): number {
-  return timeRequireOnce(file, sourceMaps);
-}
-
+/** Time to require `file` (a path or a package) in a fresh process, measured inside it (start-up excluded). */
 function timeRequireOnce(file: string, sourceMaps: boolean): number {
   const script = `const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t))`;
   const result = spawnSync(
@@ -63,7 +59,7 @@ export function measureBundles(packageDir: string, runs: number): BundleFigures[
       if (handlerFile === undefined) throw new Error(`${zip} holds no functions/*.js`);
       const jsFile = path.join(unpacked, 'functions', handlerFile);
       const times = (sourceMaps: boolean) =>
-        median(Array.from({ length: runs }, () => coldInitOnce(jsFile, sourceMaps)));
+        median(Array.from({ length: runs }, () => timeRequireOnce(jsFile, sourceMaps)));
       return {
         name,
         zipBytes: statSync(path.join(packageDir, zip)).size,
