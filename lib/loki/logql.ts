@@ -148,24 +148,38 @@ const KEEP_STAGE = `| keep ${KEPT_LABELS.join(', ')}`;
 
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The index label holding the OpenTelemetry `service.name` of a stream (the collector sets it to the repository). */
+export const SERVICE_LABEL = 'service_name';
+
+/** `label="a"` or `label=~"a|b"` (escaped, anchored). */
+function indexMatcher(label: string, values: readonly string[]): string {
+  return values.length === 1
+    ? `${label}=${logqlString(values[0] ?? '')}`
+    : `${label}=~${exactAlternation(values)}`;
+}
+
 /**
- * The stream selector. With `repositoryLabel` (LOKI_REPOSITORY_LABEL, `service_name` by default: the
- * collector and the write path put the repository name there), a repository filter selects its streams
- * from Loki's index, so Loki opens only their chunks. A label filter alone makes it read every line of the
- * namespace: one repository's 30 days among 300 read 337,000 lines in 6.8-7.9 s, the selector 900 lines in
- * 0.4-0.8 s (real Loki 3.7.6, 2 cores). The label filter of `filterStages` stays too (it costs little once
- * the streams are chosen), so an event whose stream and `vcs_repository_name` disagree counts as before.
+ * The stream selector: the service namespace, narrowed on index labels so that Loki opens only the
+ * requested streams' chunks instead of reading every line of the namespace through a label filter:
+ * - requested services on `service_name`;
+ * - requested repositories on `repositoryLabel` (LOKI_REPOSITORY_LABEL, `service_name` by default: the
+ *   collector and the write path put the repository name there). One repository's 30 days among 300
+ *   read 337,000 lines in 6.8-7.9 s through the label filter, 810-914 lines in 0.4-0.8 s through the
+ *   selector (real Loki 3.7.6, 2 cores). The label filter of `filterStages` stays too (it costs little
+ *   once the streams are chosen), so an event whose stream and `vcs_repository_name` disagree counts as
+ *   before. Both on the same label are two matchers, which Loki ANDs.
  */
-export function streamSelector(filter: EventFilter, options: QueryOptions): string {
+export function streamSelector(
+  filter: EventFilter,
+  options: Pick<QueryOptions, 'serviceNamespace' | 'repositoryLabel'>,
+): string {
   const matchers = [`service_namespace=${logqlString(options.serviceNamespace)}`];
+  const services = [...new Set(filter.services ?? [])];
+  if (services.length > 0) matchers.push(indexMatcher(SERVICE_LABEL, services));
   const label = options.repositoryLabel;
   const repositories = filter.repositories?.length ? validateRepositories(filter.repositories) : [];
   if (label && LABEL_NAME.test(label) && repositories.length > 0) {
-    matchers.push(
-      repositories.length === 1
-        ? `${label}=${logqlString(repositories[0] ?? '')}`
-        : `${label}=~${exactAlternation(repositories)}`,
-    );
+    matchers.push(indexMatcher(label, repositories));
   }
   return `{${matchers.join(', ')}}`;
 }

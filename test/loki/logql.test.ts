@@ -219,6 +219,31 @@ describe('buildQuery', () => {
 });
 
 describe('streamSelector', () => {
+  it('selects the namespace alone without services', () => {
+    expect(streamSelector({}, options)).toBe('{service_namespace="github"}');
+  });
+
+  it('selects one service on the service_name index label with an exact matcher', () => {
+    expect(streamSelector({ services: ['checkout-service'] }, options)).toBe(
+      '{service_namespace="github", service_name="checkout-service"}',
+    );
+  });
+
+  it('selects exactly the listed services, whatever characters their names hold', () => {
+    const selector = streamSelector({ services: ['api.v2', 'a"} or {x=~".+', 'api.v2'] }, options);
+
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'api.v2' })).toBe(true);
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'a"} or {x=~".+' })).toBe(true);
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'apixv2' })).toBe(false);
+    expect(keeps(`${selector}`, { service_namespace: 'other', service_name: 'api.v2' })).toBe(false);
+  });
+
+  it('puts the services of a filter into every query of buildQuery', () => {
+    expect(buildQuery('merges', { services: ['web'] }, options)).toMatch(
+      /^\{service_namespace="github", service_name="web"\} \| /,
+    );
+  });
+
   const indexed = { ...options, repositoryLabel: 'service_name' };
 
   it('selects one repository by equality on the repository label', () => {
