@@ -6,8 +6,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The real-browser suite has its own config (jest.browser.config.js, `npm run test:browser`).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],
+  // The real-browser and real-Loki suites have their own configs (jest.browser.config.js, `npm run test:browser`;
+  // jest.loki.config.js, `npm run test:loki`).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/', '<rootDir>/test/real-loki/'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],

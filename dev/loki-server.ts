@@ -48,6 +48,8 @@ const DEFAULT_MAX_ENTRIES = 5000;
 const DEFAULT_MAX_QUERY_LENGTH_MS = (30 * 24 + 1) * 3_600_000;
 const DEFAULT_LIMIT = 100;
 const DEFAULT_SINCE_NS = 3_600_000_000_000n;
+/** The label APIs look back 6 hours when no start is given. */
+const LABELS_DEFAULT_SINCE_NS = 6n * DEFAULT_SINCE_NS;
 const NS_PER_MS = 1_000_000n;
 
 // =============================================================================================
@@ -519,6 +521,25 @@ class EntryStore {
     return selected;
   }
 
+  /**
+   * Values of the index label `name` on streams with entries in [start, end) whose index labels match the
+   * selector, sorted (Loki's label-values API looks at index labels only).
+   */
+  labelValues(name: string, selector: LogqlQuery['selector'], start: bigint, end: bigint): string[] {
+    this.ensureSorted();
+    const values = new Set<string>();
+    const seen = new Set<number>();
+    for (let i = this.lowerBound(start); i < this.lowerBound(end); i += 1) {
+      const { labelSet } = this.entries[i] as StoredEntry;
+      if (seen.has(labelSet.id)) continue;
+      seen.add(labelSet.id);
+      const { index } = this.categorized(labelSet);
+      const value = index[name];
+      if (value !== undefined && selector.every((m) => m.test(index[m.name] ?? ''))) values.add(value);
+    }
+    return [...values].sort();
+  }
+
   labelNames(): string[] {
     const names = new Set<string>();
     for (const labelSet of this.labelSets.values())
@@ -679,6 +700,36 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     );
   }
 
+  /**
+   * `GET /loki/api/v1/label/<name>/values`, as Loki 3.7.6 answers it: `query` may hold label matchers only
+   * (anything more is a 400), the range is held to max_query_length like query_range's, and an empty answer
+   * has no `data` at all.
+   */
+  function labelValues(name: string, params: URLSearchParams): unknown {
+    const endParam = params.get('end');
+    const end = endParam ? parseLokiTimestamp(endParam) : BigInt(Date.now()) * NS_PER_MS;
+    if (end === undefined) throw new BadRequest(`cannot parse "${endParam}" to a valid timestamp`);
+    const startParam = params.get('start');
+    const start = startParam ? parseLokiTimestamp(startParam) : end - LABELS_DEFAULT_SINCE_NS;
+    if (start === undefined) throw new BadRequest(`cannot parse "${startParam}" to a valid timestamp`);
+    const queryText = params.get('query');
+    const query = queryText ? parseQuery(queryText) : undefined;
+    if (
+      query !== undefined &&
+      (query.labelFilters.length > 0 || query.lineFilters.length > 0 || query.keep || query.drop)
+    ) {
+      throw new BadRequest('only label matchers are supported');
+    }
+    const lengthNs = end - start;
+    if (query !== undefined && lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
+      throw new BadRequest(
+        `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
+      );
+    }
+    const values = store.labelValues(name, query?.selector ?? [], start, end);
+    return values.length > 0 ? { status: 'success', data: values } : { status: 'success' };
+  }
+
   function push(body: string): void {
     let parsed: { streams?: Array<{ stream?: Record<string, string>; values?: unknown[][] }> };
     try {
@@ -740,6 +791,12 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
         }
         push(body);
         response.writeHead(204).end();
+        return;
+      }
+      const labelValuesPath = /^\/loki\/api\/v1\/label\/([^/]+)\/values$/.exec(url.pathname);
+      if (labelValuesPath && method === 'GET') {
+        const answer = labelValues(decodeURIComponent(labelValuesPath[1] ?? ''), params);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
         return;
       }
       if (url.pathname === '/loki/api/v1/labels' && method === 'GET') {

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
@@ -34,10 +35,40 @@ function unset(value: string | undefined): boolean {
   return value === undefined || value.trim() === '';
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` (serverless-offline binds its Lambda port there). */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('No free port for serverless offline');
+  return address.port;
+}
+
+/**
+ * serverless-offline's Lambda invoke port: PORT + 2 (3002 beside the default 3000), or any free port when that
+ * one is taken, so a second `PORT=3100 npm start` does not die on the first one's 3002.
+ */
+async function lambdaPortFor(httpPort: number): Promise<number> {
+  const derived = httpPort + 2;
+  if (derived <= 65_535 && (await portIsFree(derived))) return derived;
+  return freePort();
+}
+
 /** The environment the API runs with: .env and the shell, then the stand-ins' addresses. */
 async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): Promise<NodeJS.ProcessEnv> {
   const prepared: NodeJS.ProcessEnv = { ...env };
   prepared.PORT = unset(env.PORT) ? '3000' : env.PORT;
+  if (unset(env.OFFLINE_LAMBDA_PORT))
+    prepared.OFFLINE_LAMBDA_PORT = String(await lambdaPortFor(Number(prepared.PORT)));
   const org = unset(env.GITHUB_ORG) ? 'acme' : (env.GITHUB_ORG as string);
   let sample: Sample | undefined;
 
@@ -142,6 +173,7 @@ async function main(): Promise<void> {
 
   const api = startApi(env);
   say(`Starting the API on http://localhost:${env.PORT} (serverless offline --stage local)`);
+  say(`Dashboard: http://localhost:${env.PORT}/ (the page of GET /, once the API is ready)`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

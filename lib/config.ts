@@ -86,7 +86,7 @@ const environmentSchema = z.object({
   LOKI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
 
   LOOKAROUND_DAYS: z.coerce.number().int().min(0).max(365).default(30),
-  MAX_RANGE_DAYS: positiveInt(400),
+  MAX_RANGE_DAYS: positiveInt(1100),
   DATA_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   DATA_CACHE_MAX_ENTRIES: positiveInt(200),
   DATA_CACHE_MAX_MB: z.coerce.number().int().positive().optional(),

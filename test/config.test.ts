@@ -11,7 +11,7 @@ describe('configuration', () => {
       incidentLabels: ['incident'],
       loki: { pageLimit: 5000, maxQueryLengthMs: 30 * 86_400_000, concurrency: 4 },
       lookaroundMs: 30 * 86_400_000,
-      maxRangeMs: 400 * 86_400_000,
+      maxRangeMs: 1100 * 86_400_000,
     });
   });
 

@@ -1,12 +1,13 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getConfig } from '../config';
 import { toRecord } from '../dora/records';
+import type { ProductionDeployment } from '../dora/types';
 import { BadRequestError } from '../errors';
 import type { HttpResponse } from '../http/response';
 import { jsonListResponse } from '../http/response-size';
 import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
-import { dataRequestSchema } from './request';
+import { dataFilters, dataRequestSchema } from './request';
 import { deadlineOf, getDataService } from './wiring';
 
 /** `POST /data`: the production deployment records of a period, as the DORA dashboards read them. */
@@ -25,11 +26,17 @@ export async function postData(
     });
   }
 
+  const filters = dataFilters(body);
   const loaded = await getDataService(config, context.secrets).loadDeployments(
-    { start, end, repositories: body.repositories ?? undefined, team: body.team ?? undefined },
+    { start, end, ...filters },
     { noCache: noCacheRequested(event), deadline: deadlineOf(context) },
   );
-  return jsonListResponse(event, 'records', loaded.deployments, toRecord, {
+  // Records of a team filter carry the team as the request spells it (a slug, a name): react-dora-charts keeps
+  // only `record.team === props.team` of what it receives.
+  const { team } = filters;
+  const write =
+    team === undefined ? toRecord : (deployment: ProductionDeployment) => ({ ...toRecord(deployment), team });
+  return jsonListResponse(event, 'records', loaded.deployments, write, {
     'X-Cache': loaded.cached ? 'hit' : 'miss',
   });
 }

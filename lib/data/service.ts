@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../config';
 import { buildDeployments } from '../dora/records';
 import type { MergeEvent, ProductionDeployment, Team } from '../dora/types';
+import { findTeam } from '../github/directory';
 import type { TeamDirectory } from '../github/types';
 import { logger } from '../logger';
 import type { EventRequest, EventStore, FetchStats } from '../loki/types';
@@ -15,6 +16,8 @@ export interface DeploymentsQuery {
   end: number;
   repositories?: string[] | undefined;
   team?: string | undefined;
+  /** `service_name` label values (GET /services). */
+  services?: string[] | undefined;
 }
 
 export interface LoadedDeployments {
@@ -51,7 +54,8 @@ export const BYTES_PER_CACHED_EVENT = 400;
 
 function cacheKey(query: DeploymentsQuery): string {
   const repositories = query.repositories ? [...new Set(query.repositories)].sort() : null;
-  return JSON.stringify([query.start, query.end, repositories, query.team ?? null]);
+  const services = query.services ? [...new Set(query.services)].sort() : null;
+  return JSON.stringify([query.start, query.end, repositories, query.team ?? null, services]);
 }
 
 /**
@@ -115,6 +119,7 @@ export class DataService {
     const request: EventRequest = {
       filter: {
         ...(query.repositories ? { repositories: query.repositories } : {}),
+        ...(query.services ? { services: query.services } : {}),
         ...(query.team === undefined ? {} : { team: query.team }),
         ...(teamAliases.length > 0 ? { teamAliases } : {}),
         ...(teamRepositories && teamRepositories.length > 0 ? { teamRepositories } : {}),
@@ -149,10 +154,7 @@ export class DataService {
     if (!this.deps.teams) return undefined;
     try {
       const { teams } = await this.deps.teams.getTeams();
-      return (
-        teams.find((candidate) => candidate.name === team) ??
-        teams.find((candidate) => candidate.slug === team)
-      );
+      return findTeam(teams, team);
     } catch {
       // Already logged by teamsByRepository(); the team_name label alone still filters.
       return undefined;

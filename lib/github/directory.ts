@@ -42,6 +42,11 @@ async function listWithin(source: TeamSource, timeoutMs: number | undefined): Pr
   }
 }
 
+/** The team called `nameOrSlug`: by name first, then by slug (collectors and dashboards use either). */
+export function findTeam(teams: readonly Team[], nameOrSlug: string): Team | undefined {
+  return teams.find((team) => team.name === nameOrSlug) ?? teams.find((team) => team.slug === nameOrSlug);
+}
+
 /** repository -> team; a repository several teams own goes to the first team in name order. */
 export function teamsByRepository(teams: readonly Team[]): Map<string, string> {
   const owners = new Map<string, string>();

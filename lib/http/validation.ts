@@ -22,14 +22,43 @@ export const repositoryName = z
   .refine((name) => name !== '.' && name !== '..', 'must be a GitHub repository name, not "." or ".."')
   .meta({ description: 'A repository name of the GitHub organisation', examples: ['checkout-service'] });
 
-/** GitHub team names: 1 to 255 characters without control characters (spaces and accents are allowed). */
-export const teamName = z
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+/** Text of at most 255 characters without control characters (spaces and accents are allowed). */
+const plainName = z
   .string()
-  .min(1, 'must not be empty')
   .max(255, 'must be at most 255 characters')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters')
+  .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+
+/** GitHub team names: 1 to 255 characters without control characters (spaces and accents are allowed). */
+export const teamName = plainName
+  .min(1, 'must not be empty')
   .meta({ description: 'A team name of the GitHub organisation', examples: ['Platform Team'] });
+
+/**
+ * A team filter of a read route: a team name or slug, where `""` means every team, as react-dora-charts and the
+ * Backstage plugins send it when no team is chosen.
+ */
+export const teamFilter = plainName.meta({
+  description: 'Name or slug of a GitHub team; `""` (like null or absent) means every team',
+  examples: ['Platform Team'],
+});
+
+/**
+ * A service filter of a read route: a value of the `service_name` label (the OpenTelemetry `service.name`,
+ * which the collector sets to the repository name), as GET /services lists them; `""` means every service.
+ */
+export const serviceFilter = plainName.meta({
+  description:
+    'A service of GET /services (the `service_name` label of the events); `""` (like null or absent) means every service',
+  examples: ['checkout-service'],
+});
+
+/** `""` of a filter means no filter (dashboards send it for "none chosen"). */
+export function nonEmpty(value: string | null | undefined): string | undefined {
+  return value === null || value === undefined || value === '' ? undefined : value;
+}
 
 export const repositoryList = z
   .array(repositoryName)

@@ -140,9 +140,27 @@ export const KEPT_LABELS = [
 
 const KEEP_STAGE = `| keep ${KEPT_LABELS.join(', ')}`;
 
+/** The index label holding the OpenTelemetry `service.name` of a stream (the collector sets it to the repository). */
+export const SERVICE_LABEL = 'service_name';
+
+/**
+ * The stream selector: the service namespace, narrowed to the requested services on their index label, so Loki
+ * opens only those services' streams instead of filtering every line of the namespace.
+ */
+export function streamSelector(serviceNamespace: string, services: readonly string[] = []): string {
+  const namespace = `service_namespace=${logqlString(serviceNamespace)}`;
+  const names = [...new Set(services)];
+  if (names.length === 0) return `{${namespace}}`;
+  const service =
+    names.length === 1
+      ? `${SERVICE_LABEL}=${logqlString(names[0] ?? '')}`
+      : `${SERVICE_LABEL}=~${exactAlternation(names)}`;
+  return `{${namespace}, ${service}}`;
+}
+
 /** The LogQL query for one kind of event (see the event table of the contract). */
 export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryOptions): string {
-  const selector = `{service_namespace=${logqlString(options.serviceNamespace)}}`;
+  const selector = streamSelector(options.serviceNamespace, filter.services);
   const filters = filterStages(filter);
   const withFilters = (stage: string) => `${filters === '' ? stage : `${stage} ${filters}`} ${KEEP_STAGE}`;
   switch (kind) {

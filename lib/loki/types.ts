@@ -24,6 +24,11 @@ export interface EventFilter {
    * stream carries no `team_name` label.
    */
   teamRepositories?: string[];
+  /**
+   * Values of the `service_name` index label (OpenTelemetry `service.name`): only these services' streams are
+   * read, chosen in the stream selector.
+   */
+  services?: string[];
 }
 
 export interface EventRequest {

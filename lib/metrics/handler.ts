@@ -25,7 +25,7 @@ import {
 async function loadPeriod(
   from: number,
   period: TimeRange,
-  query: Pick<SummaryQuery, 'repositories' | 'team' | 'no_cache'>,
+  query: Pick<SummaryQuery, 'repositories' | 'team' | 'service' | 'no_cache'>,
   config: Config,
   context: ContextWithSecrets,
 ) {
@@ -35,6 +35,7 @@ async function loadPeriod(
       end: period.end,
       repositories: query.repositories,
       team: query.team,
+      services: query.service === undefined ? undefined : [query.service],
     },
     { noCache: query.no_cache ?? false, deadline: deadlineOf(context) },
   );

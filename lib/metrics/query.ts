@@ -9,7 +9,8 @@ import {
   periodTooLong,
   queryBoolean,
   repositoryName,
-  teamName,
+  serviceFilter,
+  teamFilter,
 } from '../http/validation';
 
 /**
@@ -68,9 +69,10 @@ const filterShape = {
   repositories: commaSeparatedRepositories
     .optional()
     .meta({ description: 'Comma-separated repository names', examples: ['checkout-service,web'] }),
-  team: teamName
-    .optional()
-    .meta({ description: 'Team name (`team_name` of the events, or GitHub ownership)' }),
+  team: teamFilter.optional().meta({
+    description: 'Team name or slug (`team_name` of the events, or GitHub ownership); empty means every team',
+  }),
+  service: serviceFilter.optional(),
   no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
 };
 

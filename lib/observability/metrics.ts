@@ -49,7 +49,7 @@ export function recordLokiFetch(stats: FetchStats): void {
 }
 
 /** A lookup in one of the in-memory caches (`cache` names which, as EMF metadata). */
-export function recordCacheLookup(cache: 'data' | 'teams', hit: boolean): void {
+export function recordCacheLookup(cache: 'data' | 'teams' | 'services', hit: boolean): void {
   const metrics = getMetrics();
   if (!metrics) return;
   metrics.addMetric(hit ? METRIC_NAMES.cacheHit : METRIC_NAMES.cacheMiss, MetricUnit.Count, 1);

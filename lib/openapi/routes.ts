@@ -9,6 +9,7 @@ import { deploymentEventSchema, incidentEventSchema } from '../events/schemas';
 import type { ErrorFormat } from '../http/errors';
 import { noCacheQuery } from '../http/validation';
 import { metricsQuerySchema, summaryQuerySchema } from '../metrics/query';
+import { servicesQuerySchema, servicesResponseSchema } from '../services/handler';
 import { healthQuerySchema } from '../status/health';
 import {
   statusAcceptedSchema,
@@ -107,6 +108,20 @@ export const routes: RouteDescription[] = [
       'X-Cache': '`hit`, `miss` or `stale`',
       'X-Teams-Fetched-At': 'When the list was fetched from GitHub',
     },
+    upstream: true,
+  },
+  {
+    method: 'get',
+    path: '/services',
+    operationId: 'getServices',
+    summary: 'Services of the event namespace',
+    description:
+      "The `service_name` label values (OpenTelemetry `service.name`; the collector sets it to the repository) of the SERVICE_NAME namespace with events within MAX_RANGE_DAYS, from Loki's label index. What the Backstage DORA plugin 1.1+ reads through `dora.serviceListEndpoint: services`; a name is then posted to /data as `service`. Cached like the team list (TEAMS_CACHE_TTL_SECONDS).",
+    auth: true,
+    query: servicesQuerySchema,
+    response: servicesResponseSchema,
+    responseDescription: 'The services, sorted',
+    responseHeaders: { 'X-Cache': '`hit`, `miss` or `stale` (Loki failed; the last list is served)' },
     upstream: true,
   },
   {

@@ -109,7 +109,7 @@ describe('POST /data against a Loki stand-in serving generated events', () => {
     ['start is missing', { end: '2026-11-01T00:00:00Z' }, 'start'],
     ['end is before start', { start: '2026-11-02T00:00:00Z', end: '2026-11-01T00:00:00Z' }, 'end'],
     ['start is not RFC 3339', { start: '2026-11-01', end: '2026-11-02T00:00:00Z' }, 'start'],
-    ['the span exceeds 400 days', { start: '2024-01-01T00:00:00Z', end: '2026-01-01T00:00:00Z' }, 'end'],
+    ['the span exceeds 1100 days', { start: '2023-01-01T00:00:00Z', end: '2026-01-06T00:00:00Z' }, 'end'],
     [
       'repositories is not an array',
       { start: '2026-11-01T00:00:00Z', end: '2026-11-02T00:00:00Z', repositories: 'a' },

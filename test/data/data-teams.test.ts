@@ -73,6 +73,21 @@ describe('POST /data with a team known to GitHub by a name and a slug', () => {
     expect(await repositoriesFor(team.slug)).toEqual(await repositoriesFor(team.name));
   });
 
+  it.each([
+    ['slug', team.slug],
+    ['name', team.name],
+  ])('writes the team as the request spelled it (the %s) in every record', async (_spelling, asked) => {
+    const response = await invoke(handler, {
+      method: 'POST',
+      path: '/data',
+      body: { start: new Date(END - 30 * DAY).toISOString(), end: new Date(END).toISOString(), team: asked },
+    });
+
+    const { records } = response.json as { records: DeploymentRecord[] };
+    expect(records.length).toBeGreaterThan(0);
+    expect(new Set(records.map((record) => record.team))).toEqual(new Set([asked]));
+  });
+
   it('still filters by the label alone for a team GitHub does not know', async () => {
     expect(await repositoriesFor('No Such Team')).toEqual(new Set());
   });

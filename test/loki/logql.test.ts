@@ -6,6 +6,7 @@ import {
   exactAlternation,
   filterStages,
   logqlString,
+  streamSelector,
   validateRepositories,
 } from '../../lib/loki/logql';
 
@@ -212,5 +213,32 @@ describe('buildQuery', () => {
   it('ignores repository names from GitHub that are not names instead of breaking the query', () => {
     const query = buildQuery('deployments', { team: 't', teamRepositories: ['ok', '.*'] }, options);
     expect(query).toContain('(team_name="t" or vcs_repository_name=~"ok")');
+  });
+});
+
+describe('streamSelector', () => {
+  it('selects the namespace alone without services', () => {
+    expect(streamSelector('github')).toBe('{service_namespace="github"}');
+  });
+
+  it('selects one service on the service_name index label with an exact matcher', () => {
+    expect(streamSelector('github', ['checkout-service'])).toBe(
+      '{service_namespace="github", service_name="checkout-service"}',
+    );
+  });
+
+  it('selects exactly the listed services, whatever characters their names hold', () => {
+    const selector = streamSelector('github', ['api.v2', 'a"} or {x=~".+', 'api.v2']);
+
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'api.v2' })).toBe(true);
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'a"} or {x=~".+' })).toBe(true);
+    expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'apixv2' })).toBe(false);
+    expect(keeps(`${selector}`, { service_namespace: 'other', service_name: 'api.v2' })).toBe(false);
+  });
+
+  it('puts the services of a filter into every query of buildQuery', () => {
+    expect(buildQuery('merges', { services: ['web'] }, options)).toMatch(
+      /^\{service_namespace="github", service_name="web"\} \| /,
+    );
   });
 });

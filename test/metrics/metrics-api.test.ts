@@ -224,7 +224,7 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     ],
     [
       'the span is over MAX_RANGE_DAYS',
-      { metric: 'rework_rate', start_date: '2024-01-01', end_date: '2026-01-01' },
+      { metric: 'rework_rate', start_date: '2023-01-01', end_date: '2026-01-06' },
       'end_date',
     ],
     ['from is not epoch milliseconds', { metric: 'rework_rate', from: 'now-7d' }, 'from'],
