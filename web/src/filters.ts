@@ -15,6 +15,8 @@ export interface Filters {
   start: string;
   end: string;
   team: string;
+  /** A service of GET /services (the events' service_name); '' for all. */
+  service: string;
   repositories: string[];
   interval: IntervalChoice;
 }
@@ -53,6 +55,7 @@ export function readFilters(search: string, today: string): Filters {
     start: custom ? start : isoDay(dayMs(today) - (days - 1) * DAY_MS),
     end: custom ? end : today,
     team: params.get('team') ?? '',
+    service: params.get('service') ?? '',
     repositories: (params.get('repositories') ?? '')
       .split(',')
       .map((name) => name.trim())
@@ -77,6 +80,7 @@ export function writeFilters(filters: Filters): string {
     params.set('period', filters.period);
   }
   if (filters.team !== '') params.set('team', filters.team);
+  if (filters.service !== '') params.set('service', filters.service);
   if (filters.repositories.length > 0) params.set('repositories', filters.repositories.join(','));
   if (filters.interval !== 'auto') params.set('interval', filters.interval);
   const text = params.toString();
@@ -102,6 +106,7 @@ export function metricsQuery(filters: Filters): Record<string, string | undefine
     start_date: filters.start,
     end_date: filters.end,
     team: filters.team === '' ? undefined : filters.team,
+    service: filters.service === '' ? undefined : filters.service,
     repositories: filters.repositories.length === 0 ? undefined : filters.repositories.join(','),
   };
 }
@@ -111,12 +116,14 @@ export function dataRequest(filters: Filters): {
   start: string;
   end: string;
   team?: string;
+  service?: string;
   repositories?: string[];
 } {
   return {
     start: `${filters.start}T00:00:00Z`,
     end: `${isoDay(dayMs(filters.end) + DAY_MS)}T00:00:00Z`,
     ...(filters.team === '' ? {} : { team: filters.team }),
+    ...(filters.service === '' ? {} : { service: filters.service }),
     ...(filters.repositories.length === 0 ? {} : { repositories: filters.repositories }),
   };
 }

@@ -108,6 +108,7 @@ function TokenPrompt(props: { reason: string; onToken: (token: string) => void }
 function FilterBar(props: {
   filters: Filters;
   teams: Part<Team[]>;
+  services: Part<string[]>;
   repositories: string[];
   onChange: (next: Filters) => void;
 }) {
@@ -170,7 +171,12 @@ function FilterBar(props: {
           name="team"
           value={filters.team}
           onChange={(event) =>
-            onChange({ ...filters, team: (event.currentTarget as HTMLSelectElement).value, repositories: [] })
+            onChange({
+              ...filters,
+              team: (event.currentTarget as HTMLSelectElement).value,
+              service: '',
+              repositories: [],
+            })
           }
         >
           <option value="">All teams</option>
@@ -181,9 +187,36 @@ function FilterBar(props: {
           ))}
         </select>
       </label>
-      {props.teams.state === 'error' && (
+      {props.teams.state === 'error' && props.teams.error.status !== 401 && (
         <span class="part-error inline" role="alert" data-part-error="teams">
           Could not load the teams: {props.teams.error.message}
+        </span>
+      )}
+      <label>
+        Service{' '}
+        <select
+          name="service"
+          value={filters.service}
+          onChange={(event) =>
+            onChange({ ...filters, service: (event.currentTarget as HTMLSelectElement).value })
+          }
+        >
+          <option value="">All services</option>
+          {[
+            ...new Set([
+              ...(props.services.state === 'ok' ? props.services.value : []),
+              ...(filters.service === '' ? [] : [filters.service]),
+            ]),
+          ].map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {props.services.state === 'error' && props.services.error.status !== 401 && (
+        <span class="part-error inline" role="alert" data-part-error="services">
+          Could not load the services: {props.services.error.message}
         </span>
       )}
       <details class="repositories">
@@ -274,6 +307,16 @@ function App() {
     [tokenVersion],
     onUnauthorized,
   );
+  const services = usePart(
+    (signal) =>
+      callApi<{ services: string[] }>('GET', 'services', {
+        query: { team: filters.team === '' ? undefined : filters.team },
+        signal,
+      }).then((body) => body.services),
+    'services',
+    [filters.team, tokenVersion],
+    onUnauthorized,
+  );
   const summary = usePart(
     (signal) => callApi<Summary>('GET', 'metrics/summary', { query: metricsQuery(filters), signal }),
     'metrics/summary',
@@ -330,7 +373,13 @@ function App() {
     <>
       <header class="page-head">
         <h1>DORA metrics</h1>
-        <FilterBar filters={filters} teams={teams} repositories={repositories} onChange={change} />
+        <FilterBar
+          filters={filters}
+          teams={teams}
+          services={services}
+          repositories={repositories}
+          onChange={change}
+        />
       </header>
       {unauthorized !== null && (
         <TokenPrompt
