@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { handler } from '../../functions/dashboard';
 import { setEnv } from '../helpers/environment';
@@ -85,6 +87,19 @@ describe('GET / (the dashboard page)', () => {
     const response = await get({ path: '/', query: { period: '90', team: 'Payments' } });
 
     expect(response.statusCode).toBe(200);
+  });
+});
+
+describe('events/dashboard.json (serverless invoke local -f dashboard -p events/dashboard.json)', () => {
+  it('is answered with the page, gzipped as it asks', async () => {
+    const event = JSON.parse(readFileSync(path.resolve(__dirname, '../../events/dashboard.json'), 'utf8'));
+
+    const response = (await handler(event, lambdaContext('dashboard'))) as PageResponse;
+
+    expect({ status: response.statusCode, encoding: response.headers['Content-Encoding'] }).toEqual({
+      status: 200,
+      encoding: 'gzip',
+    });
   });
 });
 

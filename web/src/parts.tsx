@@ -26,7 +26,9 @@ export function Section(props: {
         <h2 id={`${props.id}-title`}>{props.title}</h2>
         {props.aside}
       </div>
-      {part?.state === 'error' ? (
+      {part?.state === 'error' && part.error.status === 401 ? (
+        <p class="loading">Waiting for a token (asked for above).</p>
+      ) : part?.state === 'error' ? (
         <p class="part-error" role="alert" data-part-error={props.id}>
           Could not load {props.what}: {part.error.message}
         </p>
