@@ -50,7 +50,7 @@ export function httpEvent(options: EventOptions): APIGatewayProxyEventV2 {
 
 let invocation = 0;
 
-/** A Lambda context with a fresh request id per call; `remainingMs` is the time left before its deadline. */
+/** A Lambda context with a fresh request id per call; `remainingMs` is what Lambda would leave (29 s, API Gateway's limit). */
 export function lambdaContext(functionName = 'test', remainingMs = 29_000): Context {
   invocation += 1;
   return {
