@@ -6,9 +6,14 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The real-browser and real-Loki suites have their own configs (jest.browser.config.js, `npm run test:browser`;
+  // jest.loki.config.js, `npm run test:loki`).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/', '<rootDir>/test/real-loki/'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  // The dashboard page is built by an esbuild plugin when functions are bundled; in jest, by web/page-module.js.
+  moduleNameMapper: { '^dora-dashboard-page$': '<rootDir>/web/page-module.js' },
   setupFiles: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 20000,
 };

@@ -173,6 +173,7 @@ async function main(): Promise<void> {
 
   const api = startApi(env);
   say(`Starting the API on http://localhost:${env.PORT} (serverless offline --stage local)`);
+  say(`Dashboard: http://localhost:${env.PORT}/ (the page of GET /, once the API is ready)`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -1,5 +1,5 @@
 import { isoDay } from './buckets';
-import { type Level, type LevelPreset, type LevelTable, levelOf } from './levels';
+import { type Level, type LevelPreset, type LevelTable, type LevelThresholds, levelOf } from './levels';
 import { computeMetric, METRIC_UNITS, METRICS, type MetricName, type MetricPoint } from './metrics';
 import type { MergeEvent, ProductionDeployment, TimeRange } from './types';
 
@@ -40,6 +40,8 @@ export interface Summary {
   levels_report_year: number | null;
   /** Metrics whose level bounds come from DORA_LEVEL_THRESHOLDS instead of the preset. */
   levels_overridden: MetricName[];
+  /** The bounds the levels were decided with (preset and overrides), so dashboards draw the same bands. */
+  levels_thresholds: LevelThresholds;
   metrics: Record<MetricName, MetricSummary>;
 }
 
@@ -118,6 +120,7 @@ export function summarize(input: { current: PeriodData; previous: PeriodData; le
     levels_source: input.levels.preset,
     levels_report_year: input.levels.reportYear,
     levels_overridden: input.levels.overridden,
+    levels_thresholds: input.levels.thresholds,
     metrics,
   };
 }

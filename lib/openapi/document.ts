@@ -105,7 +105,15 @@ function operation(route: RouteDescription): JsonSchema {
       [route.successStatus ?? 200]: {
         description: route.responseDescription,
         ...(route.responseHeaders ? { headers: responseHeaders } : {}),
-        content: { 'application/json': { schema: jsonSchema(route.response, 'output') } },
+        ...(route.responseMediaType === 'none'
+          ? {}
+          : {
+              content: {
+                [route.responseMediaType ?? 'application/json']: {
+                  schema: jsonSchema(route.response, 'output'),
+                },
+              },
+            }),
       },
       ...Object.fromEntries(
         Object.entries(route.otherResponses ?? {}).map(([status, { description, schema, problem }]) => [

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import * as z from 'zod';
 import { dataRequestSchema, dataResponseSchema } from '../data/request';
 import {
   deploymentEventResponseSchema,
@@ -42,6 +42,8 @@ export interface RouteDescription {
   query?: z.ZodObject<z.ZodRawShape>;
   body?: z.ZodType;
   response: z.ZodType;
+  /** What the success answer is, when not JSON: an HTML page, or nothing (a redirect). */
+  responseMediaType?: 'text/html' | 'none';
   responseDescription: string;
   /** Response headers worth naming (name -> description). */
   responseHeaders?: Record<string, string>;
@@ -211,5 +213,38 @@ export const routes: RouteDescription[] = [
     responseDescription: 'The statuses, sorted by repo then server',
     responseHeaders: { 'X-Status-Truncated': '`true` when the scan stopped at its line limit' },
     upstream: true,
+  },
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'getDashboard',
+    summary: 'The DORA dashboard page',
+    description:
+      'One HTML page (script and styles inline) that shows the other routes to people. Public like /health: it ' +
+      'holds no data, and asks for a bearer token when the routes it calls answer 401. Its query string ' +
+      '(period, start, end, team, repositories, interval) is read by the page, not by the server.',
+    auth: false,
+    response: z.string(),
+    responseMediaType: 'text/html',
+    responseDescription: 'The page (gzipped for clients that accept it; 304 for a matching If-None-Match)',
+    responseHeaders: {
+      ETag: 'Validator of the page',
+      'Content-Security-Policy':
+        'Only the inline script and styles of the page, requests to its own origin only',
+    },
+    upstream: false,
+  },
+  {
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'redirectToDashboard',
+    summary: 'Redirects to the dashboard page',
+    auth: false,
+    response: z.string(),
+    responseMediaType: 'none',
+    successStatus: 302,
+    responseDescription: 'Found: Location `./` (the page at /)',
+    responseHeaders: { Location: '`./`' },
+    upstream: false,
   },
 ];

@@ -98,6 +98,18 @@ export const metricsSummaryResponseSchema = z.object({
   levels_source: z.enum(LEVEL_PRESETS),
   levels_report_year: z.number().int().nullable(),
   levels_overridden: z.array(z.enum(METRICS)),
+  levels_thresholds: z
+    .partialRecord(
+      z.enum(METRICS),
+      z.partialRecord(
+        z.enum(['elite', 'high', 'medium']),
+        z.object({ comparison: z.enum(['<', '<=', '>', '>=']), value: z.number() }),
+      ),
+    )
+    .meta({
+      description:
+        'Per metric, the bound a value must meet for elite, high and medium (the preset with DORA_LEVEL_THRESHOLDS merged over it); a value meeting none is low',
+    }),
   metrics: z.object(
     Object.fromEntries(METRICS.map((name) => [name, metricSummarySchema])) as Record<
       MetricName,

@@ -44,6 +44,16 @@ describe('npm start (tsx dev/start.ts)', () => {
     expect(output()).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
   });
 
+  it('prints the dashboard URL and serves the page there', async () => {
+    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output)?.[1];
+
+    const response = await fetch(`${baseUrl}/`);
+
+    expect(printed).toBe(`http://localhost:${port}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  });
+
   it('answers GET /health with 200', async () => {
     const response = await fetch(`${baseUrl}/health`);
 

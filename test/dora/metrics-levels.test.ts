@@ -160,6 +160,7 @@ describe('summarize', () => {
       levels_source: 'dora-2024',
       levels_report_year: 2024,
       levels_overridden: [],
+      levels_thresholds: levels.thresholds,
     });
     expect(summary.metrics.deployment_frequency).toMatchObject({
       value: 15 / 7,

@@ -71,10 +71,11 @@ describe('GET /openapi.json', () => {
     expect(documented.sort()).toEqual(deployed.sort());
   });
 
-  it('marks every route but /health and /openapi.json as needing a bearer token, with a 401 answer', () => {
+  it('marks every route but /health, /openapi.json and the dashboard page as needing a bearer token, with a 401 answer', () => {
+    const publicRoutes = ['/health', '/openapi.json', '/', '/dashboard'];
     for (const route of routes) {
       const operation = (document.paths as Record<string, Record<string, Json>>)[route.path]?.[route.method];
-      const protectedRoute = route.path !== '/health' && route.path !== '/openapi.json';
+      const protectedRoute = !publicRoutes.includes(route.path);
       expect({ route: route.path, security: operation?.security }).toEqual({
         route: route.path,
         security: protectedRoute ? [{ bearerAuth: [] }] : [],

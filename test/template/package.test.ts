@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+import { httpEvent, lambdaContext } from '../helpers/lambda';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
@@ -10,6 +13,8 @@ const FAKE_SECRET = 'ghp_template-must-never-hold-this-0123456789';
 
 /** Every route the API serves; the template must route each one to a function. */
 const ROUTES = [
+  'GET /',
+  'GET /dashboard',
   'GET /health',
   'POST /data',
   'GET /teams',
@@ -75,7 +80,8 @@ describe('serverless package', () => {
   it('runs every function on nodejs22.x', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
 
-    expect(functions.length).toBeGreaterThanOrEqual(ROUTES.length - 1);
+    // /dashboard is the page function's second route; every other route has its own function.
+    expect(functions.length).toBeGreaterThanOrEqual(ROUTES.length - 2);
     for (const lambda of functions) expect(lambda.Properties.Runtime).toBe('nodejs22.x');
   });
 
@@ -93,7 +99,24 @@ describe('serverless package', () => {
   it('bundles each function into its own zip under 1 MB', () => {
     const zips = readdirSync(outDir).filter((name) => name.endsWith('.zip'));
 
-    expect(zips.length).toBeGreaterThanOrEqual(ROUTES.length - 1);
+    expect(zips.length).toBeGreaterThanOrEqual(ROUTES.length - 2);
     for (const zip of zips) expect(statSync(path.join(outDir, zip)).size).toBeLessThan(1024 * 1024);
+  });
+
+  it('serves the dashboard page from the dashboard zip, under 250 kB gzipped', async () => {
+    const unpacked = mkdtempSync(path.join(tmpdir(), 'dora-dashboard-zip-'));
+    try {
+      execFileSync('unzip', ['-q', '-o', path.join(outDir, 'dashboard.zip'), '-d', unpacked]);
+      // The bundle Lambda would run, with nothing from node_modules: the page must be inside it.
+      const { handler } = require(path.join(unpacked, 'functions', 'dashboard.js'));
+      const response = await handler(httpEvent({ path: '/' }), lambdaContext('dashboard'));
+
+      expect(response.statusCode).toBe(200);
+      expect(response.body).toMatch(/^<!doctype html>/);
+      expect(response.body).toContain('<script>');
+      expect(gzipSync(response.body).length).toBeLessThan(250 * 1024);
+    } finally {
+      rmSync(unpacked, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,229 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { SignJWT } from 'jose';
+import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
+import { type LokiServer, startLokiServer } from '../../dev/loki-server';
+import { generateSample, type Sample } from '../../lib/sample/generator';
+
+/**
+ * The API as `npm start` runs it (tsx dev/start.ts: serverless offline, the real functions), over the
+ * sample `npm start` generates (seed 42, 90 days ending now), with authentication on, for the browser
+ * suite and scripts/screenshot.ts. Unlike a bare `npm start`, the Loki and GitHub stand-ins are started
+ * here, so a test can break one upstream for one part of the page (a fault-injecting proxy in front of
+ * Loki), and GitOps statuses are reported through POST /api/status so the drift table has rows.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const ORG = 'acme';
+const GITHUB_TOKEN = 'local-stand-in-token';
+const START_TIMEOUT_MS = 120_000;
+
+export interface DashboardServer {
+  baseUrl: string;
+  /** A valid bearer token. */
+  token: string;
+  sample: Sample;
+  github: GitHubServer;
+  loki: LokiServer;
+  /** While on, Loki answers 503 to the GitOps status queries (only /status.json reads them). */
+  breakGitOpsReads(on: boolean): void;
+  output(): string;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Forwards everything to Loki, except GitOps status queries while `broken` says so. */
+async function faultProxy(target: string): Promise<{ url: string; server: Server; broken: { on: boolean } }> {
+  const broken = { on: false };
+  const upstream = new URL(target);
+  const server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://proxy');
+    if (broken.on && (url.searchParams.get('query') ?? '').includes('gitops-status')) {
+      response.writeHead(503, { 'content-type': 'text/plain' }).end('too many outstanding requests');
+      return;
+    }
+    const forwarded = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    forwarded.on('error', (error) => response.writeHead(502).end(error.message));
+    request.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server, broken };
+}
+
+async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
+  const giveUpAt = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < giveUpAt) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output()}`);
+    try {
+      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
+      if (response.status === 200) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`/health never answered 200:\n${output()}`);
+}
+
+/** Two agents out of sync, two in sync: the table must put the first two on top. */
+const GITOPS_REPORTS = [
+  { repo: 'acme/platform-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
+  {
+    repo: 'acme/platform-gitops',
+    server: 'prod-us-1',
+    sync_status: 'OUT_OF_SYNC',
+    drift_count: 2,
+    files: [{ name: 'apps/checkout/deployment.yaml' }, { name: 'apps/checkout/service.yaml' }],
+  },
+  {
+    repo: 'acme/payments-gitops',
+    server: 'prod-eu-1',
+    sync_status: 'OUT_OF_SYNC',
+    drift_count: 5,
+    files: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name: `apps/payments/${name}.yaml` })),
+  },
+  { repo: 'acme/storefront-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
+];
+
+export async function startDashboardServer(
+  options: { port?: number; lambdaPort?: number } = {},
+): Promise<DashboardServer> {
+  const port = options.port ?? (await freePort());
+  const lambdaPort = options.lambdaPort ?? (await freePort());
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const sample = generateSample({
+    seed: 42,
+    end: Date.now(),
+    days: 90,
+    org: ORG,
+    serviceNamespace: 'github',
+  });
+  const loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
+  const proxy = await faultProxy(loki.url);
+  const github = await startGitHubServer({
+    org: ORG,
+    teams: sample.teams,
+    token: GITHUB_TOKEN,
+    host: '127.0.0.1',
+  });
+  const secret = randomBytes(48).toString('base64');
+
+  let output = '';
+  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      OFFLINE_LAMBDA_PORT: String(lambdaPort),
+      LOKI_URL: proxy.url,
+      GITHUB_TOKEN,
+      GITHUB_ORG: ORG,
+      GITHUB_API_URL: github.url,
+      AUTH_MODE: '',
+      AUTH_JWT_SECRET: secret,
+      // A broken read is reported at once, not after retries with backoff.
+      LOKI_MAX_RETRIES: '0',
+    },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stopAll = async () => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      process.kill(child.pid, 'SIGTERM');
+      const killer = setTimeout(() => {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      }, 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    await Promise.allSettled([loki.close(), github.close()]);
+  };
+
+  try {
+    await waitForHealth(baseUrl, child, () => output);
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('browser-suite')
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(new TextEncoder().encode(secret));
+    for (const report of GITOPS_REPORTS) {
+      const response = await fetch(`${baseUrl}/api/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ ...report, last_check: new Date().toISOString() }),
+      });
+      if (response.status !== 200)
+        throw new Error(`POST /api/status: ${response.status} ${await response.text()}`);
+    }
+    return {
+      baseUrl,
+      token,
+      sample,
+      github,
+      loki,
+      breakGitOpsReads: (on) => {
+        proxy.broken.on = on;
+      },
+      output: () => output,
+      close: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Calls the API as the page does (bearer token in the header); the answer as JSON. */
+export async function apiJson<T>(
+  server: DashboardServer,
+  route: string,
+  init: { method?: string; query?: Record<string, string | undefined>; body?: unknown } = {},
+): Promise<T> {
+  const url = new URL(route, `${server.baseUrl}/`);
+  for (const [name, value] of Object.entries(init.query ?? {}))
+    if (value !== undefined) url.searchParams.set(name, value);
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  if (!response.ok) throw new Error(`${route}: HTTP ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}

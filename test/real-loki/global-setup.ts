@@ -1,0 +1,45 @@
+import { findRealLoki, loadIntoLoki, uniqueServiceNamespace, useRealLoki } from '../../dev/real-loki';
+import { testOrganisation } from './organisation';
+
+/**
+ * Finds a real Loki (LOKI_TEST_URL) or starts the workspace's own, and loads the test organisation
+ * under a `service_namespace` of this run. LOKI_TEST_PORT (a port or a range such as 3210-3229)
+ * chooses where a started Loki listens; default any free port.
+ */
+export default async function globalSetup(): Promise<void> {
+  const source = findRealLoki();
+  if (source.kind === 'none') {
+    console.warn(`\nSkipping the real-Loki suite: ${source.reason}.\n`);
+    return;
+  }
+  const startedAt = performance.now();
+  const port = lokiTestPort();
+  const loki = await useRealLoki(port === undefined ? {} : { port });
+  if (loki === undefined) return;
+  (globalThis as { realLoki?: typeof loki }).realLoki = loki;
+  const readyAt = performance.now();
+  const serviceNamespace = uniqueServiceNamespace('dora-test');
+  const organisation = testOrganisation(serviceNamespace);
+  const report = await loadIntoLoki(loki.url, organisation.entries);
+  process.env.REAL_LOKI_URL = loki.url;
+  process.env.REAL_LOKI_NAMESPACE = serviceNamespace;
+  console.log(
+    `\nReal Loki at ${loki.url} (${loki.pid === undefined ? 'LOKI_TEST_URL' : `started here in ${seconds(readyAt - startedAt)}, PID ${loki.pid}`}); ` +
+      `loaded ${report.entries} entries in ${report.streams} streams (${report.pushes} pushes) in ${seconds(report.pushMs)}, visible ${seconds(report.visibleMs)} after the flush ` +
+      `under service_namespace="${serviceNamespace}"`,
+  );
+}
+
+function lokiTestPort(): number | [number, number] | undefined {
+  const value = process.env.LOKI_TEST_PORT?.trim();
+  if (!value) return undefined;
+  const [from, to] = value.split('-').map(Number);
+  if (!Number.isInteger(from) || (to !== undefined && !Number.isInteger(to))) {
+    throw new Error(`LOKI_TEST_PORT must be a port or a range like 3210-3229, not "${value}"`);
+  }
+  return to === undefined ? (from as number) : [from as number, to];
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

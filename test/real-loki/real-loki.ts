@@ -1,0 +1,27 @@
+/**
+ * What the real-Loki suite's global setup hands to its test files (through the environment, which jest's
+ * workers inherit), and the `describe` that skips with one message when there is no real Loki.
+ */
+
+export interface RealLokiRun {
+  url: string;
+  /** The `service_namespace` of the organisation loaded for this run (SERVICE_NAME). */
+  serviceNamespace: string;
+}
+
+export function realLokiRun(): RealLokiRun | undefined {
+  const url = process.env.REAL_LOKI_URL;
+  const serviceNamespace = process.env.REAL_LOKI_NAMESPACE;
+  return url && serviceNamespace ? { url, serviceNamespace } : undefined;
+}
+
+/** `describe` when the global setup found or started a real Loki; otherwise skipped (the setup said why). */
+export function describeWithRealLoki(name: string, fn: (run: () => RealLokiRun) => void): void {
+  const run = realLokiRun();
+  const get = () => {
+    if (run === undefined) throw new Error('no real Loki');
+    return run;
+  };
+  if (run === undefined) describe.skip(name, () => fn(get));
+  else describe(name, () => fn(get));
+}

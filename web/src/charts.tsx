@@ -1,0 +1,251 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import { CHART_UNITS, chartValueText, METRIC_TITLES } from './format';
+import { levelBands } from './levels';
+import type { Level, MetricBounds, MetricName, MetricPoint } from './types';
+
+/** Okabe-Ito: told apart with every common colour-vision deficiency. */
+export const PALETTE = {
+  blue: '#0072B2',
+  orange: '#E69F00',
+  vermillion: '#D55E00',
+  green: '#009E73',
+  sky: '#56B4E9',
+  purple: '#CC79A7',
+};
+
+const BAND_COLOURS: Record<Level, string> = {
+  elite: 'rgba(0, 158, 115, 0.16)',
+  high: 'rgba(86, 180, 233, 0.16)',
+  medium: 'rgba(230, 159, 0, 0.16)',
+  low: 'rgba(213, 94, 0, 0.14)',
+};
+
+const HEIGHT = 220;
+
+function epochSeconds(date: string | null): number {
+  return date === null ? 0 : Date.parse(`${date}T00:00:00Z`) / 1000;
+}
+
+function cssVar(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+function axes(unit: string): uPlot.Axis[] {
+  const stroke = cssVar('--text-muted');
+  const grid = { stroke: cssVar('--grid'), width: 1 };
+  return [
+    { stroke, grid, ticks: grid },
+    {
+      stroke,
+      grid,
+      ticks: grid,
+      size: 56,
+      label: unit,
+      labelSize: 18,
+      values: (_u, values) => values.map((value) => value.toLocaleString('en-GB')),
+    },
+  ];
+}
+
+/** Draws the level bands behind the series, in the chart's unit. */
+function bandsHook(bounds: MetricBounds | undefined, scale: (value: number) => number) {
+  const scaled: MetricBounds = {};
+  for (const [level, bound] of Object.entries(bounds ?? {})) {
+    scaled[level as keyof MetricBounds] = { comparison: bound.comparison, value: scale(bound.value) };
+  }
+  return (u: uPlot) => {
+    const top = u.scales.y?.max ?? 0;
+    const { ctx, bbox } = u;
+    ctx.save();
+    for (const band of levelBands(scaled, top)) {
+      const y0 = u.valToPos(band.from, 'y', true);
+      const y1 = u.valToPos(band.to, 'y', true);
+      ctx.fillStyle = BAND_COLOURS[band.level];
+      ctx.fillRect(bbox.left, y1, bbox.width, y0 - y1);
+    }
+    ctx.restore();
+  };
+}
+
+/** A uPlot chart that follows its container's width; rebuilt when its data or colours change. */
+function useChart(build: (width: number) => uPlot.Options, data: uPlot.AlignedData, deps: unknown[]) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return undefined;
+    const chart = new uPlot(build(Math.max(element.clientWidth, 240)), data, element);
+    const observer = new ResizeObserver(() => {
+      chart.setSize({ width: Math.max(element.clientWidth, 240), height: HEIGHT });
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+    };
+  }, deps);
+  return ref;
+}
+
+function DataTable(props: { caption: string; headers: string[]; rows: string[][] }) {
+  return (
+    <details class="chart-data">
+      <summary>Show the numbers</summary>
+      <table>
+        <caption class="visually-hidden">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.headers.map((header) => (
+              <th scope="col" key={header}>
+                {header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={row[0]}>
+              {row.map((cell, index) => (
+                <td key={index}>{cell}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+export function MetricChart(props: {
+  metric: MetricName;
+  points: MetricPoint[];
+  bounds: MetricBounds | undefined;
+  scheme: string;
+}) {
+  const { metric, points, bounds } = props;
+  const { unit, scale } = CHART_UNITS[metric];
+  const data: uPlot.AlignedData = [
+    points.map((point) => epochSeconds(point.date)),
+    points.map((point) => (point.value === null ? null : scale(point.value))),
+  ];
+  const ref = useChart(
+    (width) => ({
+      width,
+      height: HEIGHT,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+      axes: axes(unit),
+      legend: { show: true, live: true },
+      series: [
+        {},
+        {
+          label: METRIC_TITLES[metric],
+          stroke: PALETTE.blue,
+          width: 2,
+          points: { show: true, size: 6, fill: PALETTE.blue },
+          value: (_u, value) =>
+            value === null ? '–' : `${value.toLocaleString('en-GB', { maximumFractionDigits: 2 })} ${unit}`,
+        },
+      ],
+      hooks: { drawClear: [bandsHook(bounds, scale)] },
+    }),
+    data,
+    [points, bounds, props.scheme],
+  );
+  return (
+    <figure class="chart" data-chart={metric}>
+      <figcaption>
+        {METRIC_TITLES[metric]} <span class="unit">({unit})</span>
+      </figcaption>
+      <div ref={ref} class="plot" role="img" aria-label={`${METRIC_TITLES[metric]} over time, in ${unit}`} />
+      <DataTable
+        caption={`${METRIC_TITLES[metric]} per bucket`}
+        headers={['Bucket (UTC)', METRIC_TITLES[metric], 'Count']}
+        rows={points.map((point) => [
+          point.date ?? '',
+          chartValueText(metric, point.value),
+          point.count.toLocaleString('en-GB'),
+        ])}
+      />
+    </figure>
+  );
+}
+
+/** Production deployments per bucket, healthy and failed stacked (failed: failed or caused an incident). */
+export function DeploymentsChart(props: { points: MetricPoint[]; scheme: string }) {
+  const { points } = props;
+  const failed = points.map((point) => point.failed ?? 0);
+  const healthy = points.map((point, index) => point.count - (failed[index] ?? 0));
+  const data: uPlot.AlignedData = [
+    points.map((point) => epochSeconds(point.date)),
+    points.map((point) => point.count),
+    healthy,
+  ];
+  const bars = uPlot.paths.bars?.({ size: [0.7, 48] });
+  const ref = useChart(
+    (width) => ({
+      width,
+      height: HEIGHT,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      axes: axes('deployments'),
+      series: [
+        {},
+        // Drawn first and as tall as all deployments: what shows above the healthy bar is the failed part.
+        {
+          label: 'Failed',
+          fill: PALETTE.vermillion,
+          stroke: PALETTE.vermillion,
+          ...(bars ? { paths: bars } : {}),
+          points: { show: false },
+          value: (_u, _value, _series, index) => (index === null ? '–' : String(failed[index] ?? 0)),
+        },
+        {
+          label: 'Healthy',
+          fill: PALETTE.blue,
+          stroke: PALETTE.blue,
+          ...(bars ? { paths: bars } : {}),
+          points: { show: false },
+        },
+      ],
+    }),
+    data,
+    [points, props.scheme],
+  );
+  return (
+    <figure class="chart" data-chart="deployments">
+      <figcaption>
+        Production deployments <span class="unit">(per bucket: healthy and failed)</span>
+      </figcaption>
+      <div
+        ref={ref}
+        class="plot"
+        role="img"
+        aria-label="Production deployments per bucket, healthy and failed"
+      />
+      <DataTable
+        caption="Production deployments per bucket"
+        headers={['Bucket (UTC)', 'Deployments', 'Healthy', 'Failed']}
+        rows={points.map((point, index) => [
+          point.date ?? '',
+          point.count.toLocaleString('en-GB'),
+          (healthy[index] ?? 0).toLocaleString('en-GB'),
+          (failed[index] ?? 0).toLocaleString('en-GB'),
+        ])}
+      />
+    </figure>
+  );
+}
+
+export function BandLegend() {
+  return (
+    <p class="band-legend">
+      Shaded bands: DORA levels{' '}
+      {(['elite', 'high', 'medium', 'low'] as const).map((level) => (
+        <span key={level} class="swatch-item">
+          <span class="swatch" style={{ background: BAND_COLOURS[level] }} /> {level}
+        </span>
+      ))}
+    </p>
+  );
+}

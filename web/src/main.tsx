@@ -1,0 +1,450 @@
+import { render } from 'preact';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import 'uplot/dist/uPlot.min.css';
+import './styles.css';
+import { type ApiError, callApi, storedToken, storeToken } from './api';
+import { BandLegend, DeploymentsChart, MetricChart } from './charts';
+import { DeploymentsTable } from './deployments';
+import {
+  dataRequest,
+  effectiveInterval,
+  type Filters,
+  INTERVALS,
+  isoDay,
+  metricsQuery,
+  PERIODS,
+  periodDays,
+  readFilters,
+  withPeriod,
+  writeFilters,
+} from './filters';
+import { GitOpsTable } from './gitops';
+import { asApiError, LOADING, type Part, Section } from './parts';
+import { SummaryCards } from './summary';
+import {
+  type DeploymentRecord,
+  type GitOpsStatus,
+  METRIC_NAMES,
+  type MetricName,
+  type MetricPoint,
+  type Summary,
+  type Team,
+} from './types';
+
+type Series = Record<MetricName, MetricPoint[]>;
+
+function today(): string {
+  return isoDay(Date.now());
+}
+
+function useColourScheme(): string {
+  const query = useMemo(() => matchMedia('(prefers-color-scheme: dark)'), []);
+  const [scheme, setScheme] = useState(query.matches ? 'dark' : 'light');
+  useEffect(() => {
+    const listener = () => setScheme(query.matches ? 'dark' : 'light');
+    query.addEventListener('change', listener);
+    return () => query.removeEventListener('change', listener);
+  }, [query]);
+  return scheme;
+}
+
+/**
+ * Loads one part; a 401 from any part brings the token prompt back (with the API's reason), the
+ * other parts keep what they show.
+ */
+function usePart<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  route: string,
+  deps: unknown[],
+  onUnauthorized: (error: ApiError) => void,
+): Part<T> {
+  const [part, setPart] = useState<Part<T>>(LOADING);
+  useEffect(() => {
+    const controller = new AbortController();
+    setPart(LOADING);
+    load(controller.signal).then(
+      (value) => {
+        if (!controller.signal.aborted) setPart({ state: 'ok', value });
+      },
+      (error: unknown) => {
+        if (controller.signal.aborted) return;
+        const apiError = asApiError(error, route);
+        if (apiError.status === 401) onUnauthorized(apiError);
+        setPart({ state: 'error', error: apiError });
+      },
+    );
+    return () => controller.abort();
+  }, deps);
+  return part;
+}
+
+function TokenPrompt(props: { reason: string; onToken: (token: string) => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
+  return (
+    <section class="token-prompt" role="dialog" aria-labelledby="token-title">
+      <h2 id="token-title">This API needs a token</h2>
+      <p>
+        {props.reason}. Paste a bearer token (for example from <code>scripts/mint-token.ts</code>); it is kept
+        in this tab only (sessionStorage) and sent in the Authorization header.
+      </p>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const token = input.current?.value.trim() ?? '';
+          if (token !== '') props.onToken(token.replace(/^Bearer\s+/i, ''));
+        }}
+      >
+        <label>
+          Token{' '}
+          <input ref={input} type="password" name="token" autocomplete="off" spellcheck={false} required />
+        </label>{' '}
+        <button type="submit">Use token</button>
+      </form>
+    </section>
+  );
+}
+
+function FilterBar(props: {
+  filters: Filters;
+  teams: Part<Team[]>;
+  services: Part<string[]>;
+  repositories: string[];
+  onChange: (next: Filters) => void;
+}) {
+  const { filters, onChange } = props;
+  const teamNames = props.teams.state === 'ok' ? props.teams.value.map((team) => team.name) : [];
+  const selected = new Set(filters.repositories);
+  return (
+    <form class="filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
+      <label>
+        Period{' '}
+        <select
+          name="period"
+          value={filters.period}
+          onChange={(event) => {
+            const period = (event.currentTarget as HTMLSelectElement).value as Filters['period'];
+            onChange(withPeriod(filters, period, today()));
+          }}
+        >
+          {PERIODS.map((days) => (
+            <option key={days} value={days}>
+              Last {days} days
+            </option>
+          ))}
+          <option value="custom">Dates…</option>
+        </select>
+      </label>
+      {filters.period === 'custom' && (
+        <>
+          <label>
+            From{' '}
+            <input
+              type="date"
+              name="start"
+              value={filters.start}
+              max={filters.end}
+              onChange={(event) => {
+                const start = (event.currentTarget as HTMLInputElement).value;
+                if (start !== '' && start <= filters.end) onChange({ ...filters, start });
+              }}
+            />
+          </label>
+          <label>
+            To{' '}
+            <input
+              type="date"
+              name="end"
+              value={filters.end}
+              min={filters.start}
+              onChange={(event) => {
+                const end = (event.currentTarget as HTMLInputElement).value;
+                if (end !== '' && end >= filters.start) onChange({ ...filters, end });
+              }}
+            />
+          </label>
+        </>
+      )}
+      <label>
+        Team{' '}
+        <select
+          name="team"
+          value={filters.team}
+          onChange={(event) =>
+            onChange({
+              ...filters,
+              team: (event.currentTarget as HTMLSelectElement).value,
+              service: '',
+              repositories: [],
+            })
+          }
+        >
+          <option value="">All teams</option>
+          {[...new Set([...teamNames, ...(filters.team === '' ? [] : [filters.team])])].map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {props.teams.state === 'error' && props.teams.error.status !== 401 && (
+        <span class="part-error inline" role="alert" data-part-error="teams">
+          Could not load the teams: {props.teams.error.message}
+        </span>
+      )}
+      <label>
+        Service{' '}
+        <select
+          name="service"
+          value={filters.service}
+          onChange={(event) =>
+            onChange({ ...filters, service: (event.currentTarget as HTMLSelectElement).value })
+          }
+        >
+          <option value="">All services</option>
+          {[
+            ...new Set([
+              ...(props.services.state === 'ok' ? props.services.value : []),
+              ...(filters.service === '' ? [] : [filters.service]),
+            ]),
+          ].map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {props.services.state === 'error' && props.services.error.status !== 401 && (
+        <span class="part-error inline" role="alert" data-part-error="services">
+          Could not load the services: {props.services.error.message}
+        </span>
+      )}
+      <details class="repositories">
+        <summary>
+          Repositories: {filters.repositories.length === 0 ? 'all' : filters.repositories.join(', ')}
+        </summary>
+        <fieldset>
+          <legend class="visually-hidden">Repositories</legend>
+          {props.repositories.map((name) => (
+            <label key={name} class="check">
+              <input
+                type="checkbox"
+                name="repository"
+                value={name}
+                checked={selected.has(name)}
+                onChange={(event) => {
+                  const checked = (event.currentTarget as HTMLInputElement).checked;
+                  const next = props.repositories.filter((repo) =>
+                    repo === name ? checked : selected.has(repo),
+                  );
+                  onChange({ ...filters, repositories: next });
+                }}
+              />{' '}
+              {name}
+            </label>
+          ))}
+          {filters.repositories.length > 0 && (
+            <button type="button" onClick={() => onChange({ ...filters, repositories: [] })}>
+              All repositories
+            </button>
+          )}
+        </fieldset>
+      </details>
+      <label>
+        Interval{' '}
+        <select
+          name="interval"
+          value={filters.interval}
+          onChange={(event) =>
+            onChange({
+              ...filters,
+              interval: (event.currentTarget as HTMLSelectElement).value as Filters['interval'],
+            })
+          }
+        >
+          {INTERVALS.map((interval) => (
+            <option key={interval} value={interval}>
+              {interval === 'auto'
+                ? `Automatic (${effectiveInterval({ ...filters, interval: 'auto' })})`
+                : interval}
+            </option>
+          ))}
+        </select>
+      </label>
+    </form>
+  );
+}
+
+function App() {
+  const [filters, setFilters] = useState(() => readFilters(location.search, today()));
+  const [tokenVersion, setTokenVersion] = useState(0);
+  const [unauthorized, setUnauthorized] = useState<string | null>(null);
+  const scheme = useColourScheme();
+
+  useEffect(() => {
+    const onPop = () => setFilters(readFilters(location.search, today()));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
+
+  const change = useCallback((next: Filters) => {
+    history.pushState(null, '', writeFilters(next) || location.pathname);
+    setFilters(next);
+  }, []);
+
+  const onUnauthorized = useCallback((error: ApiError) => {
+    if (storedToken() !== null && error.detail.startsWith('A bearer token is required')) storeToken(null);
+    setUnauthorized(error.detail.replace(/\.$/, ''));
+  }, []);
+
+  const key = writeFilters(filters);
+  const interval = effectiveInterval(filters);
+  const days = periodDays(filters);
+
+  const teams = usePart(
+    (signal) => callApi<{ teams: Team[] }>('GET', 'teams', { signal }).then((body) => body.teams),
+    'teams',
+    [tokenVersion],
+    onUnauthorized,
+  );
+  const services = usePart(
+    (signal) =>
+      callApi<{ services: string[] }>('GET', 'services', {
+        query: { team: filters.team === '' ? undefined : filters.team },
+        signal,
+      }).then((body) => body.services),
+    'services',
+    [filters.team, tokenVersion],
+    onUnauthorized,
+  );
+  const summary = usePart(
+    (signal) => callApi<Summary>('GET', 'metrics/summary', { query: metricsQuery(filters), signal }),
+    'metrics/summary',
+    [key, tokenVersion],
+    onUnauthorized,
+  );
+  const series = usePart(
+    async (signal) => {
+      const answers = await Promise.all(
+        METRIC_NAMES.map((metric) =>
+          callApi<MetricPoint[]>('GET', 'metrics', {
+            query: { ...metricsQuery(filters), metric, interval },
+            signal,
+          }),
+        ),
+      );
+      return Object.fromEntries(METRIC_NAMES.map((metric, index) => [metric, answers[index]])) as Series;
+    },
+    'metrics',
+    [key, interval, tokenVersion],
+    onUnauthorized,
+  );
+  const records = usePart(
+    (signal) =>
+      callApi<{ records: DeploymentRecord[] }>('POST', 'data', { body: dataRequest(filters), signal }).then(
+        (body) => body.records,
+      ),
+    'data',
+    [key, tokenVersion],
+    onUnauthorized,
+  );
+  const gitops = usePart(
+    (signal) => callApi<GitOpsStatus[]>('GET', 'status.json', { signal }),
+    'status.json',
+    [tokenVersion],
+    onUnauthorized,
+  );
+
+  const repositories = useMemo(() => {
+    const names = new Set<string>(filters.repositories);
+    if (teams.state === 'ok') {
+      for (const team of teams.value) {
+        if (filters.team === '' || team.name === filters.team)
+          for (const repo of team.repositories) names.add(repo);
+      }
+    }
+    if (records.state === 'ok') for (const record of records.value) names.add(record.repository);
+    return [...names].sort((a, b) => a.localeCompare(b));
+  }, [teams, records, filters.team, filters.repositories]);
+
+  const bounds = summary.state === 'ok' ? summary.value.levels_thresholds : undefined;
+
+  return (
+    <>
+      <header class="page-head">
+        <h1>DORA metrics</h1>
+        <FilterBar
+          filters={filters}
+          teams={teams}
+          services={services}
+          repositories={repositories}
+          onChange={change}
+        />
+      </header>
+      {unauthorized !== null && (
+        <TokenPrompt
+          reason={unauthorized}
+          onToken={(token) => {
+            storeToken(token);
+            setUnauthorized(null);
+            setTokenVersion((version) => version + 1);
+          }}
+        />
+      )}
+      <main>
+        <Section
+          id="glance"
+          title={`At a glance: ${filters.start} to ${filters.end} (${days} days)`}
+          part={summary}
+          what="the summary"
+          aside={
+            summary.state === 'ok' ? (
+              <p class="aside">
+                Levels: {summary.value.levels_source}
+                {summary.value.levels_report_year === null
+                  ? ''
+                  : ` (DORA ${summary.value.levels_report_year} report)`}
+              </p>
+            ) : undefined
+          }
+        >
+          {summary.state === 'ok' && <SummaryCards summary={summary.value} days={days} />}
+        </Section>
+        <Section
+          id="trends"
+          title={`Over time (${interval})`}
+          part={series}
+          what="the metrics over time"
+          aside={<BandLegend />}
+        >
+          {series.state === 'ok' && (
+            <div class="charts">
+              <DeploymentsChart points={series.value.change_failure_rate} scheme={scheme} />
+              {METRIC_NAMES.map((metric) => (
+                <MetricChart
+                  key={metric}
+                  metric={metric}
+                  points={series.value[metric]}
+                  bounds={bounds?.[metric]}
+                  scheme={scheme}
+                />
+              ))}
+            </div>
+          )}
+        </Section>
+        <Section id="deployments" title="Deployments" part={records} what="the deployments">
+          {records.state === 'ok' && <DeploymentsTable records={records.value} />}
+        </Section>
+        <Section id="gitops" title="GitOps drift" part={gitops} what="the GitOps status">
+          {gitops.state === 'ok' && <GitOpsTable statuses={gitops.value} />}
+        </Section>
+      </main>
+    </>
+  );
+}
+
+const root = document.getElementById('app');
+if (root) {
+  root.textContent = '';
+  render(<App />, root);
+}

@@ -1,0 +1,42 @@
+import type { ComponentChildren } from 'preact';
+import { ApiError } from './api';
+
+/** What one part of the page has: still loading, its data, or why it could not load. */
+export type Part<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'error'; error: ApiError };
+
+export const LOADING = { state: 'loading' } as const;
+
+export function asApiError(error: unknown, route: string): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, (error as Error).message, route);
+}
+
+/** A part's frame: its heading, then its content, a loading line, or the API's reason it failed. */
+export function Section(props: {
+  id: string;
+  title: string;
+  part: Part<unknown> | undefined;
+  what: string;
+  aside?: ComponentChildren;
+  children?: ComponentChildren;
+}) {
+  const { part } = props;
+  return (
+    <section id={props.id} aria-labelledby={`${props.id}-title`} aria-busy={part?.state === 'loading'}>
+      <div class="section-head">
+        <h2 id={`${props.id}-title`}>{props.title}</h2>
+        {props.aside}
+      </div>
+      {part?.state === 'error' && part.error.status === 401 ? (
+        <p class="loading">Waiting for a token (asked for above).</p>
+      ) : part?.state === 'error' ? (
+        <p class="part-error" role="alert" data-part-error={props.id}>
+          Could not load {props.what}: {part.error.message}
+        </p>
+      ) : part?.state === 'loading' ? (
+        <p class="loading">Loading {props.what}…</p>
+      ) : (
+        props.children
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,66 @@
+import { useEffect } from 'preact/hooks';
+import { LEVEL_TITLES, METRIC_HELP, METRIC_TITLES, reading, trendText } from './format';
+import { METRIC_NAMES, type MetricName, type Summary } from './types';
+
+function basis(metric: MetricName, summary: Summary): string {
+  const m = summary.metrics[metric];
+  switch (metric) {
+    case 'deployment_frequency':
+      return `${m.count.toLocaleString('en-GB')} successful deployments`;
+    case 'lead_time_for_changes':
+      return `over ${m.count.toLocaleString('en-GB')} changes`;
+    case 'change_failure_rate':
+      return `${(m.failed ?? 0).toLocaleString('en-GB')} of ${m.count.toLocaleString('en-GB')} deployments`;
+    case 'time_to_restore_service':
+      return `over ${m.count.toLocaleString('en-GB')} restored failures${m.open ? `, ${m.open} still open` : ''}`;
+    case 'rework_rate':
+      return `of ${m.count.toLocaleString('en-GB')} deployments`;
+  }
+}
+
+export function SummaryCards(props: { summary: Summary; days: number }) {
+  const { summary, days } = props;
+  useEffect(() => {
+    // The first meaningful paint: the browser suite reads this mark.
+    if (performance.getEntriesByName('dora:summary').length === 0) performance.mark('dora:summary');
+  }, [summary]);
+  return (
+    <ul class="cards">
+      {METRIC_NAMES.map((metric) => {
+        const m = summary.metrics[metric];
+        const { figure, unit } = reading(metric, m.value);
+        const trendClass = m.improved === null ? 'trend' : m.improved ? 'trend better' : 'trend worse';
+        return (
+          <li class="card" key={metric} data-metric={metric}>
+            <h3>{METRIC_TITLES[metric]}</h3>
+            <p class="figure">
+              <span class="value" data-testid="value">
+                {figure}
+              </span>{' '}
+              <span class="unit" data-testid="unit">
+                {unit}
+              </span>
+            </p>
+            <p class="help">
+              {METRIC_HELP[metric]}, {basis(metric, summary)}
+            </p>
+            <p class="badges">
+              {m.level === null ? (
+                <span class="level none" data-testid="level">
+                  No DORA level
+                </span>
+              ) : (
+                <span class={`level ${m.level}`} data-testid="level">
+                  {LEVEL_TITLES[m.level]}
+                </span>
+              )}
+              <span class={trendClass} data-testid="trend">
+                {trendText(m, days)}
+              </span>
+            </p>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
