@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import path from 'node:path';
+import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server';
 
 /**
  * `npm start` end to end: the real serverless offline over the generated events and the stand-ins.
@@ -13,15 +14,6 @@ const ROOT = path.resolve(__dirname, '../..');
 const DAY = 86_400_000;
 const DEFINED_ROUTES = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 function portAcceptsConnections(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ port, host: '127.0.0.1' });
@@ -31,21 +23,6 @@ function portAcceptsConnections(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  const giveUpAt = Date.now() + 75_000;
-  while (Date.now() < giveUpAt) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output()}`);
-    try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`/health never answered 200:\n${output()}`);
 }
 
 /** The window react-dora-charts asks for by default: 356 days ending at UTC midnight yesterday. */
@@ -59,7 +36,7 @@ describe('npm start (tsx dev/start.ts)', () => {
   let child: ChildProcess;
   let port: number;
   let baseUrl: string;
-  let output = '';
+  let output: () => string;
   let exited: Promise<number | null>;
 
   beforeAll(async () => {
@@ -76,22 +53,11 @@ describe('npm start (tsx dev/start.ts)', () => {
       AUTH_MODE: '',
       AUTH_JWT_SECRET: '',
     };
-    // --noTimeout (passed on to serverless offline): a first request's cold start on a busy machine must not
-    // turn into a Lambda timeout; this test is about the wiring, not about speed.
-    child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitForHealth(baseUrl, child, () => output);
+    const started = spawnNpmStart(ROOT, env);
+    child = started.child;
+    output = started.output;
+    exited = started.exited;
+    await waitForHealth(baseUrl, child, output);
   });
 
   afterAll(() => {
@@ -106,14 +72,14 @@ describe('npm start (tsx dev/start.ts)', () => {
   });
 
   it('says where the generated events and teams come from', () => {
-    expect(output).toMatch(
+    expect(output()).toMatch(
       /No LOKI_URL set: serving \d+ generated events .* from a local Loki stand-in at http:\/\/127\.0\.0\.1:\d+/,
     );
-    expect(output).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(output()).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('prints the dashboard URL and serves the page there', async () => {
-    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output)?.[1];
+    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output())?.[1];
 
     const response = await fetch(`${baseUrl}/`);
 
