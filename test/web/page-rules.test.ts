@@ -96,10 +96,20 @@ describe('numbers in words', () => {
   });
 
   it('says the trend with an arrow and in words, not only in colour', () => {
-    const summary = { trend: 'down', change_ratio: -0.4112, improved: true } as MetricSummary;
+    const summary = {
+      trend: 'down',
+      change_ratio: -0.4112,
+      improved: true,
+      previous_value: 30_748,
+    } as MetricSummary;
 
-    expect(trendText(summary, 30)).toBe('▼ 41 % vs the previous 30 days, better');
-    expect(trendText({ ...summary, trend: null } as MetricSummary, 30)).toBe(
+    expect(trendText('lead_time_for_changes', summary, 30)).toBe(
+      '▼ 41 % from 8.5 hours in the previous 30 days, better',
+    );
+    expect(trendText('change_failure_rate', { ...summary, change_ratio: null, previous_value: 0 }, 30)).toBe(
+      '▼ from 0 % in the previous 30 days, better',
+    );
+    expect(trendText('lead_time_for_changes', { ...summary, trend: null } as MetricSummary, 30)).toBe(
       'No data for the previous 30 days to compare with',
     );
   });

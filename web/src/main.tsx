@@ -58,24 +58,26 @@ function usePart<T>(
   deps: unknown[],
   onUnauthorized: (error: ApiError) => void,
 ): Part<T> {
-  const [part, setPart] = useState<Part<T>>(LOADING);
+  // What is shown belongs to the filters it was loaded for: in the very render that changes them
+  // (and the URL), the part is loading again, never the previous view's numbers under the new filters.
+  const key = JSON.stringify(deps);
+  const [shown, setShown] = useState<{ key: string; part: Part<T> }>({ key, part: LOADING });
   useEffect(() => {
     const controller = new AbortController();
-    setPart(LOADING);
     load(controller.signal).then(
       (value) => {
-        if (!controller.signal.aborted) setPart({ state: 'ok', value });
+        if (!controller.signal.aborted) setShown({ key, part: { state: 'ok', value } });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
         const apiError = asApiError(error, route);
         if (apiError.status === 401) onUnauthorized(apiError);
-        setPart({ state: 'error', error: apiError });
+        setShown({ key, part: { state: 'error', error: apiError } });
       },
     );
     return () => controller.abort();
-  }, deps);
-  return part;
+  }, [key]);
+  return shown.key === key ? shown.part : LOADING;
 }
 
 function TokenPrompt(props: { reason: string; onToken: (token: string) => void }) {
