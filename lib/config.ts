@@ -79,6 +79,10 @@ const environmentSchema = z.object({
   LOKI_URL: z.union([urlText, z.literal('')]).optional(),
   LOKI_USER: optionalText,
   LOKI_TENANT: optionalText,
+  LOKI_REPOSITORY_LABEL: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Loki label name, or none')
+    .default('service_name'),
   LOKI_MAX_QUERY_LENGTH: duration('30d'),
   LOKI_PAGE_LIMIT: z.coerce.number().int().min(1).max(5000).default(5000),
   LOKI_CONCURRENCY: positiveInt(4),
@@ -147,6 +151,11 @@ export interface Config {
     url: string | undefined;
     user: string | undefined;
     tenant: string | undefined;
+    /**
+     * The index label holding the repository name, which repository filters select streams by; undefined
+     * (LOKI_REPOSITORY_LABEL=none) filters on the `vcs_repository_name` structured metadata only.
+     */
+    repositoryLabel: string | undefined;
     maxQueryLengthMs: number;
     pageLimit: number;
     concurrency: number;
@@ -229,6 +238,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       url: e.LOKI_URL === '' ? undefined : e.LOKI_URL,
       user: e.LOKI_USER,
       tenant: e.LOKI_TENANT,
+      repositoryLabel: e.LOKI_REPOSITORY_LABEL === 'none' ? undefined : e.LOKI_REPOSITORY_LABEL,
       maxQueryLengthMs: e.LOKI_MAX_QUERY_LENGTH,
       pageLimit: e.LOKI_PAGE_LIMIT,
       concurrency: e.LOKI_CONCURRENCY,

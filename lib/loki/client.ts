@@ -8,7 +8,8 @@ import { LokiError } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
-import { buildQuery, type EventKind } from './logql';
+import type { QueryOptions } from './logql';
+import { buildEventsQuery, type EventKind, kindsOf } from './logql';
 import {
   collectEntry,
   dedupeIncidents,
@@ -27,6 +28,8 @@ export interface LokiSettings {
   /** Sent as `X-Scope-OrgID` (multi-tenant Loki). */
   tenant?: string | undefined;
   serviceNamespace: string;
+  /** Index label holding the repository name (LOKI_REPOSITORY_LABEL); empty: repositories by label filter. */
+  repositoryLabel?: string | undefined;
   /** When given, only deployments to these environments (case-insensitive) are returned. */
   productionEnvironments?: readonly string[] | undefined;
   incidentLabels: readonly string[];
@@ -44,7 +47,8 @@ export interface LokiSettings {
 }
 
 export interface LokiRequestInfo {
-  kind: EventKind;
+  /** The kinds of event the request asked for, `+`-joined (`deployments+incidents+merges`). */
+  kind: string;
   attempt: number;
   /** HTTP status, or what happened instead of an answer. */
   outcome: number | 'timeout' | 'network-error';
@@ -61,6 +65,9 @@ const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
 /** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
+/** The 504 a request gets when Loki cannot answer in time, saying what can be answered instead. */
+export const DEADLINE_MESSAGE =
+  'Loki did not answer before the request deadline; ask for a shorter window or fewer repositories';
 const NS_PER_MS = 1_000_000n;
 
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
@@ -157,6 +164,66 @@ async function readBody(response: Response): Promise<string> {
   return pieces.join('');
 }
 
+const KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
+
+/** The smallest range holding every kind's range. */
+function unionRange(ranges: EventRequest['ranges']): TimeRange {
+  const all = KINDS.map((kind) => ranges[kind]).filter((range) => range.start < range.end);
+  if (all.length === 0) return { start: 0, end: 0 };
+  return {
+    start: Math.min(...all.map((range) => range.start)),
+    end: Math.max(...all.map((range) => range.end)),
+  };
+}
+
+/** The one query of a range chunk and how its entries are told apart. */
+interface ChunkQuery {
+  /** The kinds asked for, for logs and metrics. */
+  name: string;
+  query: string;
+  /** The kinds an entry of the answer is, each only inside its own range. */
+  kindsOf: (entry: { labels: Record<string, string>; timestampNs: string }) => readonly EventKind[];
+}
+
+/**
+ * Each chunk of the window is read once, for every kind whose range reaches into it (merges end at the
+ * window's end, incidents start at its start). Each kind keeps exactly its own range: an entry is that kind
+ * only when its time is inside it, so the events are those three separate queries would have returned.
+ */
+function chunkQuery(request: EventRequest, chunk: TimeRange, options: QueryOptions): ChunkQuery | undefined {
+  const kinds = KINDS.filter((kind) => {
+    const range = request.ranges[kind];
+    return range.start < chunk.end && chunk.start < range.end;
+  });
+  if (kinds.length === 0) return undefined;
+  const bounds = new Map(
+    kinds.map((kind) => {
+      const range = request.ranges[kind];
+      return [
+        kind,
+        {
+          startNs: msToNs(Math.max(range.start, chunk.start)),
+          endNs: msToNs(Math.min(range.end, chunk.end)),
+        },
+      ];
+    }),
+  );
+  const inRange = (kind: EventKind, timestampNs: string) => {
+    const bound = bounds.get(kind);
+    return (
+      bound !== undefined &&
+      compareNs(timestampNs, bound.startNs) >= 0 &&
+      compareNs(timestampNs, bound.endNs) < 0
+    );
+  };
+  const only = kinds.length === 1 ? kinds : undefined;
+  return {
+    name: kinds.join('+'),
+    query: buildEventsQuery(kinds, request.filter, options),
+    kindsOf: (entry) => (only ?? kindsOf(entry.labels)).filter((kind) => inRange(kind, entry.timestampNs)),
+  };
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface FetchContext {
@@ -185,7 +252,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     : undefined;
   /**
    * A deployment whose environment label names another environment is counted but never parsed. The
-   * query usually leaves those in Loki already (`productionStage` in logql.ts); this covers the names it
+   * query usually leaves those in Loki already (`productionCondition` in logql.ts); this covers the names it
    * cannot filter there. The parser takes the environment from that label first, so this drops exactly
    * the events the production filter below would drop.
    */
@@ -205,21 +272,23 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   function checkDeadline(context: FetchContext): void {
     context.signal.throwIfAborted();
     if (context.deadline !== undefined && Date.now() >= context.deadline) {
-      throw new LokiError('Loki did not answer before the request deadline', { statusCode: 504 });
+      throw new LokiError(DEADLINE_MESSAGE, { statusCode: 504 });
     }
   }
 
   /** One HTTP attempt; resolves to the parsed body, or to what went wrong. */
   async function attempt(
-    kind: EventKind,
+    kind: string,
     params: URLSearchParams,
     attemptNumber: number,
     context: FetchContext,
   ): Promise<{ ok: true; body: unknown } | AttemptFailure> {
     checkDeadline(context);
-    const remaining =
-      context.deadline === undefined ? Number.POSITIVE_INFINITY : context.deadline - Date.now();
-    const timeout = Math.max(1, Math.min(settings.timeoutMs, remaining));
+    // With a deadline, a request may take all the time left: a slow Loki answer (a year of a busy stream
+    // takes 10-25 s on a small Loki) is waited for, never cut off and asked again. LOKI_TIMEOUT_MS only
+    // bounds requests made without a deadline.
+    const byDeadline = context.deadline !== undefined;
+    const timeout = byDeadline ? Math.max(1, (context.deadline ?? 0) - Date.now()) : settings.timeoutMs;
     const startedAt = performance.now();
     let outcome: LokiRequestInfo['outcome'] = 'network-error';
     context.stats.requests += 1;
@@ -246,11 +315,8 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       context.signal.throwIfAborted();
       if (isTimeoutError(error)) {
         outcome = 'timeout';
-        const byDeadline = timeout < settings.timeoutMs;
         throw new LokiError(
-          byDeadline
-            ? 'Loki did not answer before the request deadline'
-            : `Loki did not answer within ${settings.timeoutMs} ms`,
+          byDeadline ? DEADLINE_MESSAGE : `Loki did not answer within ${settings.timeoutMs} ms`,
           { statusCode: 504, cause: error },
         );
       }
@@ -266,11 +332,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   }
 
   /** One query_range request with retries on 429, 5xx and network errors; never on other 4xx. */
-  async function queryRange(
-    kind: EventKind,
-    params: URLSearchParams,
-    context: FetchContext,
-  ): Promise<unknown> {
+  async function queryRange(kind: string, params: URLSearchParams, context: FetchContext): Promise<unknown> {
     const attempts = settings.maxRetries + 1;
     for (let attemptNumber = 1; ; attemptNumber += 1) {
       const result = await context.limit(() => attempt(kind, params, attemptNumber, context));
@@ -282,7 +344,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const fromServer = result.status === 'network-error' ? undefined : retryAfterMs(result.retryAfter);
       const delay = Math.min(fromServer ?? jittered, MAX_RETRY_DELAY_MS);
       if (context.deadline !== undefined && Date.now() + delay >= context.deadline) {
-        throw new LokiError('Loki did not answer before the request deadline', {
+        throw new LokiError(DEADLINE_MESSAGE, {
           statusCode: 504,
           cause: failure(result, attemptNumber),
         });
@@ -333,13 +395,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
    * request, and with dozens of ranges in flight the benchmark held ~24 pages (100 MB of lines) at once.
    */
   async function fetchPage(
-    kind: EventKind,
+    chunk: ChunkQuery,
     params: URLSearchParams,
     startNs: string,
     seenAtStart: Set<string>,
     context: FetchContext,
   ): Promise<PageSummary> {
-    const body = await queryRange(kind, params, context);
+    const body = await queryRange(chunk.name, params, context);
     context.stats.pages += 1;
     let count = 0;
     let lastNs = startNs;
@@ -361,14 +423,16 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         if (atStart && seenAtStart.has(key)) return;
         if (atLast) seenAtLast.add(key);
       }
-      if (kind === 'deployments' && !mayBeProduction(entry.labels)) context.collector.lines += 1;
-      else collectEntry(kind, entry, incidentLabels, context.collector);
+      for (const kind of chunk.kindsOf(entry)) {
+        if (kind === 'deployments' && !mayBeProduction(entry.labels)) context.collector.lines += 1;
+        else collectEntry(kind, entry, incidentLabels, context.collector);
+      }
     });
     return { count, lastNs, seenAtLast };
   }
 
   /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
-  async function fetchChunk(kind: EventKind, query: string, range: TimeRange, context: FetchContext) {
+  async function fetchChunk(chunk: ChunkQuery, range: TimeRange, context: FetchContext) {
     const endNs = msToNs(range.end);
     let startNs = msToNs(range.start);
     let limit = pageLimit;
@@ -376,13 +440,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     let seenAtStart = new Set<string>();
     for (;;) {
       const params = new URLSearchParams({
-        query,
+        query: chunk.query,
         start: startNs,
         end: endNs,
         limit: String(limit),
         direction: 'forward',
       });
-      const { count, lastNs, seenAtLast } = await fetchPage(kind, params, startNs, seenAtStart, context);
+      const { count, lastNs, seenAtLast } = await fetchPage(chunk, params, startNs, seenAtStart, context);
 
       if (count < limit) return;
       if (lastNs === startNs) {
@@ -414,12 +478,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         stats: { requests: 0, pages: 0, lines: 0, skippedLines: 0, lokiMs: 0 },
         collector: newCollector(),
       };
-      const kinds: EventKind[] = ['deployments', 'incidents', 'merges'];
-      const tasks = kinds.flatMap((kind) => {
-        const query = buildQuery(kind, request.filter, settings);
-        return splitRange(request.ranges[kind], settings.maxQueryLengthMs).map((range) =>
-          fetchChunk(kind, query, range, context),
-        );
+      const tasks = splitRange(unionRange(request.ranges), settings.maxQueryLengthMs).flatMap((range) => {
+        const chunk = chunkQuery(request, range, settings);
+        return chunk === undefined ? [] : [fetchChunk(chunk, range, context)];
       });
       try {
         await Promise.all(
@@ -465,6 +526,7 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
     token: secrets.lokiToken,
     tenant: config.loki.tenant,
     serviceNamespace: config.serviceNamespace,
+    repositoryLabel: config.loki.repositoryLabel,
     productionEnvironments: config.productionEnvironments,
     incidentLabels: config.incidentLabels,
     pageLimit: config.loki.pageLimit,

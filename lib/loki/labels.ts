@@ -39,7 +39,7 @@ export function createLokiServiceLister(
   options: ServiceListerOptions,
 ): ServiceLister {
   const now = options.now ?? Date.now;
-  const selector = streamSelector(options.serviceNamespace);
+  const selector = streamSelector({}, options);
   return {
     async listServices() {
       const end = now();

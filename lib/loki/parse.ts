@@ -175,6 +175,22 @@ export function parseIncident(
   line: string,
   incidentLabels: ReadonlySet<string>,
 ): IncidentEvent | undefined {
+  const incident = readIssue(labels, line, incidentLabels);
+  return incident === NOT_AN_INCIDENT ? undefined : incident;
+}
+
+const NOT_AN_INCIDENT = Symbol('not an incident');
+
+/**
+ * An issue event as an incident, NOT_AN_INCIDENT for a well-formed issue without an incident label (the
+ * one-pass query brings every closed issue: they are not events of ours, not lines to count as skipped),
+ * undefined when the line is not an issue event at all.
+ */
+function readIssue(
+  labels: Labels,
+  line: string,
+  incidentLabels: ReadonlySet<string>,
+): IncidentEvent | typeof NOT_AN_INCIDENT | undefined {
   const payload = parseLine(line);
   if (payload === undefined) return undefined;
   const issue = payload.issue;
@@ -182,7 +198,7 @@ export function parseIncident(
   const number = text(issue?.number);
   const createdAt = epochMs(issue?.created_at);
   if (!repo || number === undefined || createdAt === undefined) return undefined;
-  if (!hasIncidentLabel(issue.labels, incidentLabels)) return undefined;
+  if (!hasIncidentLabel(issue.labels, incidentLabels)) return NOT_AN_INCIDENT;
   const url = isHttpsUrl(issue.html_url)
     ? issue.html_url
     : repo.htmlUrl === null
@@ -284,7 +300,8 @@ export function collectEntry(
       return;
     }
     case 'incidents': {
-      const event = parseIncident(entry.labels, entry.line, incidentLabels);
+      const event = readIssue(entry.labels, entry.line, incidentLabels);
+      if (event === NOT_AN_INCIDENT) return;
       if (event) into.incidents.push(event);
       else into.skippedLines += 1;
       return;

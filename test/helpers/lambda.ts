@@ -50,8 +50,8 @@ export function httpEvent(options: EventOptions): APIGatewayProxyEventV2 {
 
 let invocation = 0;
 
-/** A Lambda context with a fresh request id per call. */
-export function lambdaContext(functionName = 'test'): Context {
+/** A Lambda context with a fresh request id per call; `remainingMs` is what Lambda would leave (29 s, API Gateway's limit). */
+export function lambdaContext(functionName = 'test', remainingMs = 29_000): Context {
   invocation += 1;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -62,7 +62,7 @@ export function lambdaContext(functionName = 'test'): Context {
     awsRequestId: `request-${invocation}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 29_000,
+    getRemainingTimeInMillis: () => remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -84,8 +84,10 @@ export interface InvokeResult {
 export async function invoke<HandlerContext extends Context>(
   handler: (event: APIGatewayProxyEventV2, context: HandlerContext) => Promise<unknown>,
   options: EventOptions,
+  remainingMs?: number,
 ): Promise<InvokeResult> {
-  const result = (await handler(httpEvent(options), lambdaContext() as HandlerContext)) as {
+  const context = lambdaContext('test', remainingMs) as HandlerContext;
+  const result = (await handler(httpEvent(options), context)) as {
     statusCode: number;
     headers?: Record<string, string>;
     body?: string;

@@ -307,6 +307,59 @@ describe('the Loki event store against a Loki-speaking server', () => {
     expect(byTeam.deployments.map((event) => event.repository).sort()).toEqual(['api', 'web.app']);
   });
 
+  it('reads each range chunk once for all three kinds, each kind only inside its own range', async () => {
+    const repository = { name: 'api', full_name: 'acme/api', html_url: 'https://github.com/acme/api' };
+    const mergeAt = (atMs: number): LokiEntry => ({
+      labels: {
+        service_namespace: 'github',
+        event_name: 'change_closed',
+        merged_at: 'x',
+        vcs_repository_name: 'api',
+      },
+      timestampNs: ns(atMs),
+      line: JSON.stringify({
+        pull_request: { merge_commit_sha: `m${atMs}`, merged_at: new Date(atMs).toISOString(), number: 1 },
+        repository,
+      }),
+    });
+    const incidentAt = (atMs: number, label = 'incident'): LokiEntry => ({
+      labels: { service_namespace: 'github', event_name: 'issue_closed', vcs_repository_name: 'api' },
+      timestampNs: ns(atMs),
+      line: JSON.stringify({
+        issue: { number: atMs, created_at: new Date(atMs).toISOString(), labels: [{ name: label }] },
+        repository,
+      }),
+    });
+    const window = { start: START + DAY_MS, end: START + 2 * DAY_MS };
+    server.add([
+      mergeAt(START),
+      mergeAt(window.start + 1),
+      mergeAt(window.end + 1),
+      incidentAt(START),
+      incidentAt(window.start + 2),
+      incidentAt(window.start + 3, 'bug'),
+      incidentAt(window.end + 2),
+      deploymentEntry(START + 5),
+      deploymentEntry(window.end + 5),
+    ]);
+    const store = createLokiEventStore(settings(server, { maxQueryLengthMs: 3 * DAY_MS, pageLimit: 100 }));
+
+    const result = await store.fetchEvents({
+      filter: {},
+      ranges: {
+        deployments: { start: START, end: START + 3 * DAY_MS },
+        incidents: { start: window.start, end: START + 3 * DAY_MS },
+        merges: { start: START, end: window.end },
+      },
+    });
+
+    expect(queryRanges(server)).toHaveLength(1);
+    expect(result.merges.map((event) => event.mergedAt)).toEqual([START, window.start + 1]);
+    expect(result.incidents.map((event) => event.createdAt)).toEqual([window.start + 2, window.end + 2]);
+    expect(result.deployments).toHaveLength(2);
+    expect(result.stats.skippedLines).toBe(0);
+  });
+
   it('keeps only production deployments when production environments are set', async () => {
     server.add([
       deploymentEntry(START, { environment: 'Production' }),

@@ -1,10 +1,12 @@
 import { matchesLabels, parseLogql } from '../../dev/loki-server';
 import { BadRequestError } from '../../lib/errors';
 import {
+  buildEventsQuery,
   buildQuery,
   escapeRegex,
   exactAlternation,
   filterStages,
+  kindsOf,
   logqlString,
   streamSelector,
   validateRepositories,
@@ -12,7 +14,7 @@ import {
 
 const options = { serviceNamespace: 'github', incidentLabels: ['incident'] };
 const KEEP =
-  ' | keep vcs_repository_name, vcs_repository_owner, vcs_repository_url_full, team_name, deployment_environment_name';
+  ' | keep vcs_repository_name, vcs_repository_owner, vcs_repository_url_full, team_name, deployment_environment_name, deployment_status, event_name, source';
 
 /** Whether the query the client builds keeps an event with these labels (judged by the stand-in's parser). */
 function keeps(query: string, labels: Record<string, string>): boolean {
@@ -218,17 +220,17 @@ describe('buildQuery', () => {
 
 describe('streamSelector', () => {
   it('selects the namespace alone without services', () => {
-    expect(streamSelector('github')).toBe('{service_namespace="github"}');
+    expect(streamSelector({}, options)).toBe('{service_namespace="github"}');
   });
 
   it('selects one service on the service_name index label with an exact matcher', () => {
-    expect(streamSelector('github', ['checkout-service'])).toBe(
+    expect(streamSelector({ services: ['checkout-service'] }, options)).toBe(
       '{service_namespace="github", service_name="checkout-service"}',
     );
   });
 
   it('selects exactly the listed services, whatever characters their names hold', () => {
-    const selector = streamSelector('github', ['api.v2', 'a"} or {x=~".+', 'api.v2']);
+    const selector = streamSelector({ services: ['api.v2', 'a"} or {x=~".+', 'api.v2'] }, options);
 
     expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'api.v2' })).toBe(true);
     expect(keeps(`${selector}`, { service_namespace: 'github', service_name: 'a"} or {x=~".+' })).toBe(true);
@@ -240,5 +242,75 @@ describe('streamSelector', () => {
     expect(buildQuery('merges', { services: ['web'] }, options)).toMatch(
       /^\{service_namespace="github", service_name="web"\} \| /,
     );
+  });
+
+  const indexed = { ...options, repositoryLabel: 'service_name' };
+
+  it('selects one repository by equality on the repository label', () => {
+    expect(streamSelector({ repositories: ['payments-api'] }, indexed)).toBe(
+      '{service_namespace="github", service_name="payments-api"}',
+    );
+  });
+
+  it('selects several repositories with one escaped, anchored alternation', () => {
+    const selector = streamSelector({ repositories: ['infra', 'web.app'] }, indexed);
+    expect(selector).toBe('{service_namespace="github", service_name=~"infra|web\\\\.app"}');
+    const query = `${selector} | deployment_status="success"`;
+    expect(keeps(query, deployment({ service_name: 'web.app' }))).toBe(true);
+    expect(keeps(query, deployment({ service_name: 'webxapp' }))).toBe(false);
+    expect(keeps(query, deployment({ service_name: 'infra-tools' }))).toBe(false);
+  });
+
+  it('selects the whole namespace without a repository filter, for a team, or without the label', () => {
+    expect(streamSelector({}, indexed)).toBe('{service_namespace="github"}');
+    expect(streamSelector({ team: 'core', teamRepositories: ['api'] }, indexed)).toBe(
+      '{service_namespace="github"}',
+    );
+    expect(streamSelector({ repositories: ['api'] }, options)).toBe('{service_namespace="github"}');
+  });
+
+  it('keeps the label filter beside the selector, so streams whose labels disagree count as before', () => {
+    const query = buildQuery('merges', { repositories: ['api'] }, indexed);
+    expect(query).toContain('{service_namespace="github", service_name="api"}');
+    expect(query).toContain('| vcs_repository_name=~"api"');
+  });
+});
+
+describe('buildEventsQuery', () => {
+  const production = { ...options, productionEnvironments: ['production', 'prod'] };
+  const all = ['deployments', 'incidents', 'merges'] as const;
+
+  it('asks for every kind in one query that keeps exactly what the three queries keep', () => {
+    const query = buildEventsQuery(all, { repositories: ['api'] }, production);
+    const events: Array<Record<string, string>> = [
+      deployment({ deployment_environment_name: 'production' }),
+      deployment({ deployment_environment_name: 'staging' }),
+      deployment({ deployment_status: 'in_progress' }),
+      { service_namespace: 'github', event_name: 'issue_closed' },
+      { service_namespace: 'github', event_name: 'issue_opened' },
+      { service_namespace: 'github', event_name: 'issue_opened', source: 'dora-api' },
+      { service_namespace: 'github', event_name: 'change_closed', merged_at: '2024-01-01T00:00:00Z' },
+      { service_namespace: 'github', event_name: 'change_closed', merged_at: '' },
+      { service_namespace: 'github', event_name: 'push' },
+    ].map((labels) => ({ ...labels, vcs_repository_name: 'api' }));
+    const separately = events.map((labels) =>
+      all.some((kind) => keeps(buildQuery(kind, { repositories: ['api'] }, production), labels)),
+    );
+    expect(events.map((labels) => keeps(query, labels))).toEqual(separately);
+    expect(separately).toEqual([true, false, false, true, false, true, true, false, false]);
+  });
+
+  it("is the single kind's own query when only one kind is asked for", () => {
+    expect(buildEventsQuery(['incidents'], {}, options)).toBe(buildQuery('incidents', {}, options));
+  });
+});
+
+describe('kindsOf', () => {
+  it('tells the kinds apart by the labels their filters use', () => {
+    expect(kindsOf({ deployment_status: 'failure' })).toEqual(['deployments']);
+    expect(kindsOf({ event_name: 'issue_closed' })).toEqual(['incidents']);
+    expect(kindsOf({ event_name: 'issue_opened', source: 'dora-api' })).toEqual(['incidents']);
+    expect(kindsOf({ event_name: 'issue_opened', source: 'webhookevent' })).toEqual([]);
+    expect(kindsOf({ event_name: 'change_closed' })).toEqual(['merges']);
   });
 });
