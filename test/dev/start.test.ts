@@ -45,11 +45,11 @@ describe('npm start (tsx dev/start.ts)', () => {
   });
 
   it('prints the dashboard URL and serves the page there', async () => {
-    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output)?.[1];
+    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output())?.[1];
 
     const response = await fetch(`${baseUrl}/`);
 
-    expect(printed).toBe(`http://localhost:${port}/`);
+    expect(printed).toBe(`http://localhost:${server.port}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
   });
