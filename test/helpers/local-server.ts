@@ -30,8 +30,14 @@ export function portAcceptsConnections(port: number): Promise<boolean> {
   });
 }
 
-async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  const giveUpAt = Date.now() + 75_000;
+/** Until GET /health answers 200; fails with the process's output when it exits or never answers. */
+export async function waitForHealth(
+  baseUrl: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs = 75_000,
+): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
   while (Date.now() < giveUpAt) {
     if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output()}`);
     try {
@@ -43,6 +49,36 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, output: () =>
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`/health never answered 200:\n${output()}`);
+}
+
+export interface NpmStart {
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * `tsx dev/start.ts` (what `npm start` runs) in its own process group, printing into a buffer.
+ * --noTimeout (passed on to serverless offline): a first request's cold start on a busy machine must
+ * not turn into a Lambda timeout; these suites are about behaviour, not speed.
+ */
+export function spawnNpmStart(root: string, env: NodeJS.ProcessEnv): NpmStart {
+  let output = '';
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
 }
 
 export interface LocalServer {
@@ -68,32 +104,17 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  let output = '';
-  // --noTimeout (passed on to serverless offline): a cold start on a busy machine must not become a Lambda
-  // timeout; these tests are about behaviour, not speed.
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      LOKI_URL: '',
-      GITHUB_TOKEN: '',
-      GITHUB_ORG: '',
-      AUTH_MODE: '',
-      AUTH_JWT_SECRET: '',
-      OFFLINE_LAMBDA_PORT: '',
-      ...env,
-      PORT: String(port),
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnNpmStart(ROOT, {
+    ...process.env,
+    LOKI_URL: '',
+    GITHUB_TOKEN: '',
+    GITHUB_ORG: '',
+    AUTH_MODE: '',
+    AUTH_JWT_SECRET: '',
+    OFFLINE_LAMBDA_PORT: '',
+    ...env,
+    PORT: String(port),
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   // SIGTERM first: npm start then stops serverless offline's own process group and the stand-ins; SIGKILL
   // after a grace period for whatever is left of its group.
   const kill = () => {
@@ -111,10 +132,10 @@ export async function startLocalServer(
     return exited.then(() => clearTimeout(timer));
   };
   try {
-    await waitForHealth(baseUrl, child, () => output);
+    await waitForHealth(baseUrl, child, output);
   } catch (error) {
     await kill();
     throw error;
   }
-  return { baseUrl, port, child, output: () => output, exited, kill };
+  return { baseUrl, port, child, output, exited, kill };
 }
