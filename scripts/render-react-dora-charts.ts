@@ -8,7 +8,7 @@
  * project. Exits non-zero when a case fails.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -140,7 +140,8 @@ async function main(): Promise<void> {
     { name: 'days-731', days: 731 },
   ];
 
-  const page = await serveStatic(await prepare());
+  const publicFolder = await prepare();
+  const page = await serveStatic(publicFolder);
   // Authentication off, so CORS allows the page's origin (as for a public API).
   const api = await startLocalServer({});
   const browser = await chromium.launch({
@@ -192,6 +193,7 @@ async function main(): Promise<void> {
     await browser.close();
     await api.kill();
     page.close();
+    rmSync(path.dirname(publicFolder), { recursive: true, force: true });
   }
   if (failed) process.exitCode = 1;
 }
