@@ -1,27 +1,21 @@
 import * as z from 'zod';
+import {
+  type Bound,
+  type Comparison,
+  type Level,
+  levelOfBounds,
+  type MetricBounds,
+  RANKED_LEVELS,
+} from './bounds';
 import { METRICS, type MetricName } from './metrics';
 
 /**
- * DORA performance levels. A level table gives, per metric, the bound a value must meet for
- * `elite`, `high` and `medium`; levels are tried in that order and the first bound met wins; a value
- * meeting none is `low` (the lowest cluster, however far beyond its published range). A metric
- * without bounds, or a null value, has no level.
- *
- * Units are those of the metric values: seconds, deployments per day, ratios 0..1.
+ * DORA performance levels: the level tables (presets, configured overrides) of lib/dora/bounds.ts's
+ * first-bound-met-wins rule. A metric without bounds, or a null value, has no level.
  */
 
-export const LEVELS = ['elite', 'high', 'medium', 'low'] as const;
-export type Level = (typeof LEVELS)[number];
-type RankedLevel = Exclude<Level, 'low'>;
-const RANKED_LEVELS: readonly RankedLevel[] = ['elite', 'high', 'medium'];
+export { type Bound, type Comparison, LEVELS, type Level, type MetricBounds } from './bounds';
 
-export type Comparison = '<' | '<=' | '>' | '>=';
-export interface Bound {
-  comparison: Comparison;
-  value: number;
-}
-
-export type MetricBounds = Partial<Record<RankedLevel, Bound>>;
 export type LevelThresholds = Partial<Record<MetricName, MetricBounds>>;
 
 export const LEVEL_PRESETS = ['dora-2024', 'react-dora-charts'] as const;
@@ -130,26 +124,9 @@ export function levelTable(preset: LevelPreset, override: LevelThresholdsOverrid
   return { preset, reportYear, thresholds, overridden };
 }
 
-function meets(value: number, bound: Bound): boolean {
-  switch (bound.comparison) {
-    case '<':
-      return value < bound.value;
-    case '<=':
-      return value <= bound.value;
-    case '>':
-      return value > bound.value;
-    case '>=':
-      return value >= bound.value;
-  }
-}
-
 /** The level of a metric value; null when the value is null or the metric has no bounds. */
 export function levelOf(table: LevelTable, metric: MetricName, value: number | null): Level | null {
   const bounds = table.thresholds[metric];
   if (value === null || !bounds || Object.keys(bounds).length === 0) return null;
-  for (const level of RANKED_LEVELS) {
-    const bound = bounds[level];
-    if (bound && meets(value, bound)) return level;
-  }
-  return 'low';
+  return levelOfBounds(bounds, value);
 }

@@ -30,6 +30,8 @@ export interface Watched {
   page: Page;
   /** Console errors and uncaught exceptions of the page. */
   errors: string[];
+  /** Answers of 500 and above, with their URL (the console names only the status). */
+  serverErrors: string[];
   /** Every console line (to check that no token is ever logged). */
   console: string[];
   /** Requests to anywhere but the API under test: refused, and listed here. */
@@ -46,7 +48,10 @@ export async function watchedPage(
   options: { token?: string } = {},
 ): Promise<Watched> {
   const page = await context.newPage();
-  const watched: Watched = { page, errors: [], console: [], external: [] };
+  const watched: Watched = { page, errors: [], serverErrors: [], console: [], external: [] };
+  page.on('response', (response) => {
+    if (response.status() >= 500) watched.serverErrors.push(`${response.status()} ${response.url()}`);
+  });
   page.on('console', (message) => {
     watched.console.push(message.text());
     if (message.type() === 'error') watched.errors.push(message.text());

@@ -59,7 +59,7 @@ async function expectSummaryShown(page: Page, filters: Filters): Promise<void> {
       unit: await card.getByTestId('unit').textContent(),
       level: await card.getByTestId('level').textContent(),
       trend: await card.getByTestId('trend').textContent(),
-    }).toEqual({ metric, value: figure, unit, level, trend: trendText(expected, days) });
+    }).toEqual({ metric, value: figure, unit, level, trend: trendText(metric, expected, days) });
   }
 }
 
@@ -100,7 +100,7 @@ afterAll(async () => {
 
 describe('the dashboard in Chromium', () => {
   it('loads every part with no console error and no request beyond the API', async () => {
-    const { page, errors, external } = await openDashboard();
+    const { page, errors, serverErrors, external } = await openDashboard();
 
     // The first load after start: every function's first (cold) invocation in serverless offline.
     console.log(`dashboard timings (ms since navigation, cold API): ${JSON.stringify(await timings(page))}`);
@@ -111,7 +111,7 @@ describe('the dashboard in Chromium', () => {
       10,
     );
     expect(await page.locator('#gitops table.gitops tbody tr').count()).toBe(4);
-    expect({ errors, external }).toEqual({ errors: [], external: [] });
+    expect({ errors, serverErrors, external }).toEqual({ errors: [], serverErrors: [], external: [] });
     await page.close();
   });
 
@@ -164,7 +164,7 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('changes the URL and the numbers when the team or the period changes', async () => {
-    const { page, errors } = await openDashboard();
+    const { page, errors, serverErrors } = await openDashboard();
     const team = server.sample.teams[1]?.name as string;
     const before = await page
       .locator('.card[data-metric="deployment_frequency"] [data-testid="value"]')
@@ -187,11 +187,18 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('#trends-title').textContent()).toContain('(weekly)');
     await screenshot(page, 'dashboard-team-90-days');
 
-    expect({ after: after !== before, team: longer.team, period: longer.period, errors }).toEqual({
+    expect({
+      after: after !== before,
+      team: longer.team,
+      period: longer.period,
+      errors,
+      serverErrors,
+    }).toEqual({
       after: true,
       team,
       period: '90',
       errors: [],
+      serverErrors: [],
     });
     // The link alone shows the same view.
     const shared = await openDashboard(writeFilters(longer));

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +6,7 @@ import { SignJWT } from 'jose';
 import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { generateSample, type Sample } from '../../lib/sample/generator';
+import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server';
 
 /**
  * The API as `npm start` runs it (tsx dev/start.ts: serverless offline, the real functions), over the
@@ -34,14 +34,6 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Forwards everything to Loki, except GitOps status queries while `broken` says so. */
 async function faultProxy(target: string): Promise<{ url: string; server: Server; broken: { on: boolean } }> {
   const broken = { on: false };
@@ -59,6 +51,9 @@ async function faultProxy(target: string): Promise<{ url: string; server: Server
         method: request.method,
         path: request.url,
         headers: request.headers,
+        // A fresh connection each time: a kept-alive one that Loki's server closes meanwhile would be a
+        // failure of this proxy, not of Loki.
+        agent: false,
       },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -71,21 +66,6 @@ async function faultProxy(target: string): Promise<{ url: string; server: Server
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, server, broken };
-}
-
-async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  const giveUpAt = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < giveUpAt) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output()}`);
-    try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`/health never answered 200:\n${output()}`);
 }
 
 /** Two agents out of sync, two in sync: the table must put the first two on top. */
@@ -131,32 +111,17 @@ export async function startDashboardServer(
   });
   const secret = randomBytes(48).toString('base64');
 
-  let output = '';
-  const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      OFFLINE_LAMBDA_PORT: String(lambdaPort),
-      LOKI_URL: proxy.url,
-      GITHUB_TOKEN,
-      GITHUB_ORG: ORG,
-      GITHUB_API_URL: github.url,
-      AUTH_MODE: '',
-      AUTH_JWT_SECRET: secret,
-      // A broken read is reported at once, not after retries with backoff.
-      LOKI_MAX_RETRIES: '0',
-    },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnNpmStart(ROOT, {
+    ...process.env,
+    PORT: String(port),
+    OFFLINE_LAMBDA_PORT: String(lambdaPort),
+    LOKI_URL: proxy.url,
+    GITHUB_TOKEN,
+    GITHUB_ORG: ORG,
+    GITHUB_API_URL: github.url,
+    AUTH_MODE: '',
+    AUTH_JWT_SECRET: secret,
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const stopAll = async () => {
     if (child.pid !== undefined && child.exitCode === null) {
@@ -176,7 +141,7 @@ export async function startDashboardServer(
   };
 
   try {
-    await waitForHealth(baseUrl, child, () => output);
+    await waitForHealth(baseUrl, child, output, START_TIMEOUT_MS);
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject('browser-suite')
@@ -201,7 +166,7 @@ export async function startDashboardServer(
       breakGitOpsReads: (on) => {
         proxy.broken.on = on;
       },
-      output: () => output,
+      output,
       close: stopAll,
     };
   } catch (error) {

@@ -1,7 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import path from 'node:path';
+import {
+  freePort,
+  type LocalServer,
+  portAcceptsConnections,
+  ROOT,
+  startLocalServer,
+} from '../helpers/local-server';
 
 /**
  * `npm start` end to end: the real serverless offline over the generated events and the stand-ins.
@@ -9,44 +14,8 @@ import path from 'node:path';
  */
 jest.setTimeout(90_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const DAY = 86_400_000;
 const DEFINED_ROUTES = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitForHealth(baseUrl: string, child: ChildProcess, output: () => string): Promise<void> {
-  const giveUpAt = Date.now() + 75_000;
-  while (Date.now() < giveUpAt) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output()}`);
-    try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5_000) });
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`/health never answered 200:\n${output()}`);
-}
 
 /** The window react-dora-charts asks for by default: 356 days ending at UTC midnight yesterday. */
 function dashboardDefaultWindow(now = Date.now()): { start: string; end: string } {
@@ -56,68 +25,31 @@ function dashboardDefaultWindow(now = Date.now()): { start: string; end: string 
 }
 
 describe('npm start (tsx dev/start.ts)', () => {
-  let child: ChildProcess;
-  let port: number;
+  let server: LocalServer;
   let baseUrl: string;
-  let output = '';
-  let exited: Promise<number | null>;
+  let output: () => string;
 
   beforeAll(async () => {
-    port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      OFFLINE_LAMBDA_PORT: String(await freePort()),
-      // Empty values win over a developer's .env: this test is about the stand-ins.
-      LOKI_URL: '',
-      GITHUB_TOKEN: '',
-      GITHUB_ORG: '',
-      AUTH_MODE: '',
-      AUTH_JWT_SECRET: '',
-    };
-    // --noTimeout (passed on to serverless offline): a first request's cold start on a busy machine must not
-    // turn into a Lambda timeout; this test is about the wiring, not about speed.
-    child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['dev/start.ts', '--noTimeout'], {
-      cwd: ROOT,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-    await waitForHealth(baseUrl, child, () => output);
+    server = await startLocalServer({ OFFLINE_LAMBDA_PORT: String(await freePort()) });
+    ({ baseUrl, output } = server);
   });
 
-  afterAll(() => {
-    // Only when a test failed before the shutdown case: the whole group, so nothing outlives the test.
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  // Only when a test failed before the shutdown case: the whole group, so nothing outlives the test.
+  afterAll(async () => server?.kill());
 
   it('says where the generated events and teams come from', () => {
-    expect(output).toMatch(
+    expect(output()).toMatch(
       /No LOKI_URL set: serving \d+ generated events .* from a local Loki stand-in at http:\/\/127\.0\.0\.1:\d+/,
     );
-    expect(output).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(output()).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
   });
 
   it('prints the dashboard URL and serves the page there', async () => {
-    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output)?.[1];
+    const printed = /Dashboard: (http:\/\/localhost:\d+\/)/.exec(output())?.[1];
 
     const response = await fetch(`${baseUrl}/`);
 
-    expect(printed).toBe(`http://localhost:${port}/`);
+    expect(printed).toBe(`http://localhost:${server.port}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
   });
@@ -185,11 +117,11 @@ describe('npm start (tsx dev/start.ts)', () => {
   });
 
   it('stops the API and the stand-ins on SIGTERM, leaving the port closed', async () => {
-    process.kill(child.pid as number, 'SIGTERM');
+    process.kill(server.child.pid as number, 'SIGTERM');
 
-    const code = await exited;
+    const code = await server.exited;
 
     expect(code).toBe(0);
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await portAcceptsConnections(server.port)).toBe(false);
   });
 });

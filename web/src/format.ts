@@ -71,14 +71,18 @@ export function readingText(metric: MetricName, value: number | null): string {
   return unit === '%' ? `${figure} %` : `${figure} ${unit}`;
 }
 
-/** "▲ 12 % vs the previous 30 days, better": the direction in a symbol and words, not colour alone. */
-export function trendText(summary: MetricSummary, days: number): string {
+/**
+ * "▲ 12 % from 4.1 hours in the previous 30 days, better": the direction in a symbol and in words (not
+ * colour alone), and what it is compared with, so a jump from almost nothing reads as such.
+ */
+export function trendText(metric: MetricName, summary: MetricSummary, days: number): string {
   if (summary.trend === null) return `No data for the previous ${days} days to compare with`;
-  if (summary.trend === 'flat') return `Unchanged vs the previous ${days} days`;
+  const before = `${readingText(metric, summary.previous_value)} in the previous ${days} days`;
+  if (summary.trend === 'flat') return `Unchanged from ${before}`;
   const arrow = summary.trend === 'up' ? '▲' : '▼';
   const change = summary.change_ratio === null ? '' : ` ${number(Math.abs(summary.change_ratio) * 100, 0)} %`;
   const verdict = summary.improved === null ? '' : summary.improved ? ', better' : ', worse';
-  return `${arrow}${change} vs the previous ${days} days${verdict}`;
+  return `${arrow}${change} from ${before}${verdict}`;
 }
 
 /** Chart values: one fixed unit per chart, so the axis reads in it. */

@@ -1,32 +1,11 @@
-import type { Bound, Level, MetricBounds, RankedLevel } from './types';
+import { levelOfBounds } from '../../lib/dora/bounds';
+import type { Level, MetricBounds } from './types';
 
 /**
- * The level bands of a chart, from the bounds /metrics/summary says it used (levels_thresholds): the
- * same first-bound-met-wins rule as the API (lib/dora/levels.ts), applied to each stretch between two
- * bounds, so an inverted table (DORA 2024's change failure rate) still draws what the API decides.
+ * The level bands of a chart, from the bounds /metrics/summary says it used (levels_thresholds), by the
+ * API's own rule (lib/dora/bounds.ts) applied to each stretch between two bounds, so an inverted table
+ * (DORA 2024's change failure rate) still draws what the API decides.
  */
-const RANKED: RankedLevel[] = ['elite', 'high', 'medium'];
-
-function meets(value: number, bound: Bound): boolean {
-  switch (bound.comparison) {
-    case '<':
-      return value < bound.value;
-    case '<=':
-      return value <= bound.value;
-    case '>':
-      return value > bound.value;
-    case '>=':
-      return value >= bound.value;
-  }
-}
-
-export function levelOf(bounds: MetricBounds, value: number): Level {
-  for (const level of RANKED) {
-    const bound = bounds[level];
-    if (bound && meets(value, bound)) return level;
-  }
-  return 'low';
-}
 
 export interface Band {
   from: number;
@@ -49,7 +28,7 @@ export function levelBands(bounds: MetricBounds | undefined, top: number): Band[
     const from = edges[i] as number;
     const to = edges[i + 1] as number;
     if (to <= from) continue;
-    const level = levelOf(bounds, (from + to) / 2);
+    const level = levelOfBounds(bounds, (from + to) / 2);
     const last = bands[bands.length - 1];
     if (last && last.level === level) last.to = to;
     else bands.push({ from, to, level });

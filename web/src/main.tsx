@@ -58,24 +58,26 @@ function usePart<T>(
   deps: unknown[],
   onUnauthorized: (error: ApiError) => void,
 ): Part<T> {
-  const [part, setPart] = useState<Part<T>>(LOADING);
+  // What is shown belongs to the filters it was loaded for: in the very render that changes them
+  // (and the URL), the part is loading again, never the previous view's numbers under the new filters.
+  const key = JSON.stringify(deps);
+  const [shown, setShown] = useState<{ key: string; part: Part<T> }>({ key, part: LOADING });
   useEffect(() => {
     const controller = new AbortController();
-    setPart(LOADING);
     load(controller.signal).then(
       (value) => {
-        if (!controller.signal.aborted) setPart({ state: 'ok', value });
+        if (!controller.signal.aborted) setShown({ key, part: { state: 'ok', value } });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
         const apiError = asApiError(error, route);
         if (apiError.status === 401) onUnauthorized(apiError);
-        setPart({ state: 'error', error: apiError });
+        setShown({ key, part: { state: 'error', error: apiError } });
       },
     );
     return () => controller.abort();
-  }, deps);
-  return part;
+  }, [key]);
+  return shown.key === key ? shown.part : LOADING;
 }
 
 function TokenPrompt(props: { reason: string; onToken: (token: string) => void }) {
@@ -105,6 +107,44 @@ function TokenPrompt(props: { reason: string; onToken: (token: string) => void }
   );
 }
 
+/** A filter of one value from a list the API gives (teams, services); '' is all. */
+function Choice(props: {
+  label: string;
+  all: string;
+  value: string;
+  options: string[];
+  part: Part<unknown>;
+  what: string;
+  onChange: (value: string) => void;
+}) {
+  // The chosen value stays selectable while the list loads or if it is not (or no longer) in it.
+  const options = [...new Set([...props.options, ...(props.value === '' ? [] : [props.value])])];
+  return (
+    <>
+      <label>
+        {props.label}{' '}
+        <select
+          name={props.label.toLowerCase()}
+          value={props.value}
+          onChange={(event) => props.onChange((event.currentTarget as HTMLSelectElement).value)}
+        >
+          <option value="">{props.all}</option>
+          {options.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+      </label>
+      {props.part.state === 'error' && props.part.error.status !== 401 && (
+        <span class="part-error inline" role="alert" data-part-error={props.label.toLowerCase()}>
+          Could not load {props.what}: {props.part.error.message}
+        </span>
+      )}
+    </>
+  );
+}
+
 function FilterBar(props: {
   filters: Filters;
   teams: Part<Team[]>;
@@ -113,7 +153,6 @@ function FilterBar(props: {
   onChange: (next: Filters) => void;
 }) {
   const { filters, onChange } = props;
-  const teamNames = props.teams.state === 'ok' ? props.teams.value.map((team) => team.name) : [];
   const selected = new Set(filters.repositories);
   return (
     <form class="filters" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
@@ -165,60 +204,24 @@ function FilterBar(props: {
           </label>
         </>
       )}
-      <label>
-        Team{' '}
-        <select
-          name="team"
-          value={filters.team}
-          onChange={(event) =>
-            onChange({
-              ...filters,
-              team: (event.currentTarget as HTMLSelectElement).value,
-              service: '',
-              repositories: [],
-            })
-          }
-        >
-          <option value="">All teams</option>
-          {[...new Set([...teamNames, ...(filters.team === '' ? [] : [filters.team])])].map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {props.teams.state === 'error' && props.teams.error.status !== 401 && (
-        <span class="part-error inline" role="alert" data-part-error="teams">
-          Could not load the teams: {props.teams.error.message}
-        </span>
-      )}
-      <label>
-        Service{' '}
-        <select
-          name="service"
-          value={filters.service}
-          onChange={(event) =>
-            onChange({ ...filters, service: (event.currentTarget as HTMLSelectElement).value })
-          }
-        >
-          <option value="">All services</option>
-          {[
-            ...new Set([
-              ...(props.services.state === 'ok' ? props.services.value : []),
-              ...(filters.service === '' ? [] : [filters.service]),
-            ]),
-          ].map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
-      {props.services.state === 'error' && props.services.error.status !== 401 && (
-        <span class="part-error inline" role="alert" data-part-error="services">
-          Could not load the services: {props.services.error.message}
-        </span>
-      )}
+      <Choice
+        label="Team"
+        all="All teams"
+        value={filters.team}
+        options={props.teams.state === 'ok' ? props.teams.value.map((team) => team.name) : []}
+        part={props.teams}
+        what="the teams"
+        onChange={(team) => onChange({ ...filters, team, service: '', repositories: [] })}
+      />
+      <Choice
+        label="Service"
+        all="All services"
+        value={filters.service}
+        options={props.services.state === 'ok' ? props.services.value : []}
+        part={props.services}
+        what="the services"
+        onChange={(service) => onChange({ ...filters, service })}
+      />
       <details class="repositories">
         <summary>
           Repositories: {filters.repositories.length === 0 ? 'all' : filters.repositories.join(', ')}

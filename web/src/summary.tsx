@@ -55,7 +55,7 @@ export function SummaryCards(props: { summary: Summary; days: number }) {
                 </span>
               )}
               <span class={trendClass} data-testid="trend">
-                {trendText(m, days)}
+                {trendText(metric, m, days)}
               </span>
             </p>
           </li>
