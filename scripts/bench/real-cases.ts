@@ -23,6 +23,8 @@ export interface RealCase {
   skipNaive?: boolean;
   /** Skip the one-pass floors (a team or the organisation over a year of 300 repositories: minutes). */
   skipOnePass?: boolean;
+  /** Then ask for the window moved by a day, with the cache, as a dashboard does the next day. */
+  nextDay?: boolean;
 }
 
 export interface RealCaseResult extends RealCase {
@@ -32,6 +34,10 @@ export interface RealCaseResult extends RealCase {
   ms: number;
   lokiRequests: number;
   lokiLines: number;
+  /** The window moved by a day, asked right after in the same (warm) container, without no_cache. */
+  nextDayMs?: number;
+  nextDayStatusCode?: number;
+  nextDayLokiRequests?: number;
   naive?: Floor;
   onePass?: Floor;
   onePassWithLookaround?: Floor;
@@ -57,9 +63,9 @@ export interface RealCasesInput {
   lookaroundDays: number;
 }
 
-function caseEvent(benchCase: RealCase, end: number) {
+function caseEvent(benchCase: RealCase, end: number, cold = true) {
   const start = end - benchCase.days * DAY_MS;
-  const query = { no_cache: 'true' };
+  const query: Record<string, string> = cold ? { no_cache: 'true' } : {};
   const headers = { 'accept-encoding': 'gzip, deflate, br' };
   if (benchCase.route === 'data') {
     return httpEvent({
@@ -132,6 +138,17 @@ async function main(input: RealCasesInput): Promise<RealCaseResult[]> {
       if (response.statusCode !== 200 && response.body && !response.isBase64Encoded) {
         const { detail } = JSON.parse(response.body) as { detail?: string };
         if (detail !== undefined) result.detail = detail;
+      }
+      if (benchCase.nextDay) {
+        lastStats = { requests: 0, lines: 0 };
+        const nextStartedAt = performance.now();
+        const next = (await handler(
+          caseEvent(benchCase, end + DAY_MS, false),
+          lambdaContext('bench'),
+        )) as LambdaResult;
+        result.nextDayMs = performance.now() - nextStartedAt;
+        result.nextDayStatusCode = next.statusCode;
+        result.nextDayLokiRequests = lastStats.requests;
       }
       const lookaround = input.lookaroundDays * DAY_MS;
       const filter: EventFilter = {
