@@ -9,7 +9,9 @@ import type { LokiEntry } from '../lib/loki/types';
  * plain-text errors, structured metadata merged into stream labels, anchored regular expressions, a missing
  * label comparing as "". Its LogQL is a subset: a stream selector, line filters and label filters (with
  * `and`, `or`, `,` and parentheses), `| keep` and `| drop` with label names (applied after every filter,
- * whatever their place); `| json` and `| logfmt` are accepted and ignored.
+ * whatever their place); `| json` and `| logfmt` are accepted and ignored. As Loki 3.7.6 does (measured
+ * by the real-Loki suite, test/real-loki), streams of an answer are ordered by their labels, and pushed
+ * entries gain a `detected_level` structured metadata label.
  */
 
 export interface LokiServerOptions {
@@ -613,11 +615,113 @@ function streamsBody(
     status: 'success',
     data: {
       resultType: 'streams',
-      result: [...streams.values()],
+      result: sortedStreams([...streams.values()]),
       stats: {},
       ...(categorize ? { encodingFlags: ['categorize-labels'] } : {}),
     },
   };
+}
+
+/** Prometheus' text of a label set (`{a="x", b="y"}`, names sorted), which Loki orders streams by. */
+function labelSetText(labels: Record<string, string>): string {
+  const names = Object.keys(labels).sort();
+  return `{${names.map((name) => `${name}=${JSON.stringify(labels[name])}`).join(', ')}}`;
+}
+
+/** Loki 3.7.6 answers the streams of a query_range ordered by their label set's text, byte by byte. */
+function sortedStreams<T extends { stream: Record<string, string> }>(streams: T[]): T[] {
+  const keyed = streams.map((stream) => ({ stream, key: Buffer.from(labelSetText(stream.stream)) }));
+  return keyed.sort((a, b) => Buffer.compare(a.key, b.key)).map(({ stream }) => stream);
+}
+
+// =============================================================================================
+// detected_level: what Loki 3.7.6 (discover_log_levels, on by default) adds to every pushed entry
+
+const LEVEL_NAMES = new Set([
+  'level',
+  'LEVEL',
+  'Level',
+  'severity',
+  'SEVERITY',
+  'Severity',
+  'lvl',
+  'LVL',
+  'Lvl',
+]);
+const LEVEL_ALIASES: Record<string, string> = {
+  trace: 'trace',
+  trc: 'trace',
+  debug: 'debug',
+  dbg: 'debug',
+  info: 'info',
+  inf: 'info',
+  warn: 'warn',
+  wrn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  err: 'error',
+  critical: 'critical',
+  fatal: 'fatal',
+};
+/** Checked in this order, each as a whole word of the lower-cased line. */
+const LEVEL_WORDS: Array<[string, string]> = [
+  ['trace', 'trace'],
+  ['debug', 'debug'],
+  ['fatal', 'fatal'],
+  ['critical', 'critical'],
+  ['error', 'error'],
+  ['err', 'error'],
+  ['warning', 'warn'],
+  ['warn', 'warn'],
+  ['info', 'info'],
+];
+
+function levelField(value: unknown, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || depth > 10) return undefined;
+  for (const [name, field] of Object.entries(value)) {
+    if (LEVEL_NAMES.has(name) && typeof field === 'string') return field;
+  }
+  for (const field of Object.values(value)) {
+    const nested = levelField(field, depth + 1);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
+}
+
+function levelInText(line: string): string {
+  const lower = line.toLowerCase();
+  const wordAt = (index: number) =>
+    index >= 0 && index < lower.length && /[\p{L}\p{N}_]/u.test(lower[index] as string);
+  for (const [word, level] of LEVEL_WORDS) {
+    const at = lower.indexOf(word);
+    if (at >= 0 && !wordAt(at - 1) && !wordAt(at + word.length)) return level;
+  }
+  return 'unknown';
+}
+
+/**
+ * The level Loki detects for a pushed entry: a level label or structured metadata as it is, else a level
+ * field of a JSON line (at any depth) or of a logfmt line, else a level word in the line; `unknown` when none.
+ */
+export function detectedLevel(labels: Record<string, string>, line: string): string {
+  for (const name of LEVEL_NAMES) if (labels[name]) return labels[name] as string;
+  let field: string | undefined;
+  const trimmed = line.trim();
+  if (trimmed.startsWith('{') && trimmed.endsWith('}')) {
+    try {
+      field = levelField(JSON.parse(trimmed));
+    } catch {
+      field = undefined;
+    }
+  } else if (line.includes('=')) {
+    for (const match of line.matchAll(/([^\s=]+)=("([^"]*)"|\S*)/g)) {
+      if (LEVEL_NAMES.has(match[1] as string)) {
+        field = match[3] ?? match[2];
+        break;
+      }
+    }
+  }
+  return (field !== undefined && LEVEL_ALIASES[field.toLowerCase()]) || levelInText(line);
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -746,6 +850,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
           throw new BadRequest('each value must be ["<unix ns>", "<line>", {metadata}?]');
         }
         const labels = { ...(metadata as Record<string, string> | undefined), ...index };
+        labels.detected_level ??= detectedLevel(labels, line);
         store.add(labels, timestampNs, line, index);
       }
     }
@@ -758,14 +863,13 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     const isForm = (request.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded');
     const params = new URLSearchParams(url.searchParams);
     if (isForm) for (const [name, value] of new URLSearchParams(body)) params.append(name, value);
+    // Loki 3.7.6 ends /ready and its 404 page with a newline, and the messages of its API errors without.
     const text = (status: number, message: string, headers: Record<string, string> = {}) => {
-      response
-        .writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers })
-        .end(`${message}\n`);
+      response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }).end(message);
     };
 
-    if (url.pathname === '/ready') return text(200, 'ready');
-    if (!url.pathname.startsWith('/loki/api/v1/')) return text(404, '404 page not found');
+    if (url.pathname === '/ready') return text(200, 'ready\n');
+    if (!url.pathname.startsWith('/loki/api/v1/')) return text(404, '404 page not found\n');
     requests.push({ method, path: url.pathname, params, headers: request.headers });
 
     const delay = delays.shift();
@@ -805,7 +909,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
           .end(JSON.stringify({ status: 'success', data: store.labelNames() }));
         return;
       }
-      return text(404, '404 page not found');
+      return text(404, '404 page not found\n');
     } catch (error) {
       if (error instanceof BadRequest || error instanceof LogqlParseError) return text(400, error.message);
       return text(500, (error as Error).message);

@@ -133,6 +133,7 @@ export class DataService {
         merges: { start: query.start - lookaroundMs, end: query.end },
       },
       ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      ...(options.noCache ? { noCache: true } : {}),
     };
     const events = await this.deps.events.fetchEvents(request);
     recordLokiFetch(events.stats);

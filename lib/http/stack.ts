@@ -12,7 +12,7 @@ import { corsMiddlewares } from './cors';
 import { type ErrorFormat, errorHandler } from './errors';
 import { registerSecrets } from './redact';
 import { responseSizeLimit } from './response-size';
-import { jsonBodyParser } from './validation';
+import { jsonBodyParser, refuseBody } from './validation';
 
 export interface StackOptions {
   /** Parse a JSON request body (POST routes). */
@@ -42,7 +42,7 @@ const redactResolvedSecrets: AnyMiddleware = {
  * The middlewares every function shares, in the order middy runs their `before` steps:
  * logging context, header normalisation, CORS headers, the error mapping, secrets (then added to
  * the log redaction list), preflight answers, authentication, the body size limit, then body
- * parsing. Authentication comes before the body is looked at, so an anonymous caller learns
+ * parsing (or, for routes without a body, refusing one). Authentication comes before the body is looked at, so an anonymous caller learns
  * nothing from it; the size check comes before parsing, so a huge body costs no parse.
  * `after`/`onError` run in reverse, so the error mapping answers first and CORS headers are
  * added to error responses too.
@@ -64,6 +64,6 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     cors.preflight,
     ...(auth ? [authMiddleware(config.auth)] : []),
     bodyLimit(config.maxBodyBytes),
-    ...(options.jsonBody ? [jsonBodyParser()] : []),
+    ...(options.jsonBody ? [jsonBodyParser()] : [refuseBody()]),
   ] as AnyMiddleware[];
 }

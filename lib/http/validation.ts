@@ -149,12 +149,32 @@ export function jsonBodyParser(): middy.MiddlewareObj<APIGatewayProxyEventV2, un
   >;
   return {
     before: async (request) => {
-      const { body } = request.event;
-      if (body === undefined || body.trim() === '') {
+      // serverless-offline passes `null` for an empty body where API Gateway leaves `body` out.
+      const body: string | null | undefined = request.event.body;
+      if (body === undefined || body === null || body.trim() === '') {
         delete request.event.body;
         return;
       }
       return middyParser.before?.(request);
+    },
+  };
+}
+
+/**
+ * The stack's guard for routes that read no body (the GET routes): a body sent anyway is a 400 rather than
+ * silently ignored, as strict as their query strings.
+ */
+export function refuseBody(): middy.MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, Context> {
+  return {
+    before: async (request) => {
+      const body: string | null | undefined = request.event.body;
+      if (body === undefined || body === null || body === '') return;
+      throw new BadRequestError(
+        `${request.event.requestContext?.http?.method ?? 'This'} ${request.event.rawPath ?? 'route'} takes no request body`,
+        {
+          fields: [{ field: 'body', message: 'must be empty' }],
+        },
+      );
     },
   };
 }

@@ -3,12 +3,12 @@ import { TextDecoder as NodeTextDecoder } from 'node:util';
 import ky, { isTimeoutError } from 'ky';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Config, requireSetting } from '../config';
-import type { TimeRange } from '../dora/types';
+import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
-import type { QueryOptions } from './logql';
+import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
 import { buildEventsQuery, type EventKind, kindsOf } from './logql';
 import {
   collectEntry,
@@ -40,6 +40,12 @@ export interface LokiSettings {
   /** Requests in flight at once for one `fetchEvents` call. */
   concurrency: number;
   timeoutMs: number;
+  /**
+   * Heap the events of closed days may fill (`DayCache`); 0 or absent keeps none. A day is closed once
+   * its end is more than `closedAfterMs` ago (nothing can be written into it any more).
+   */
+  dayCacheMaxMb?: number | undefined;
+  closedAfterMs?: number | undefined;
   /** Retries after the first attempt, on 429, 5xx and network errors only. */
   maxRetries: number;
   /** First retry waits about this long (doubling, with jitter) unless Loki sends Retry-After. */
@@ -166,62 +172,60 @@ async function readBody(response: Response): Promise<string> {
 
 const KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
 
-/** The smallest range holding every kind's range. */
-function unionRange(ranges: EventRequest['ranges']): TimeRange {
-  const all = KINDS.map((kind) => ranges[kind]).filter((range) => range.start < range.end);
-  if (all.length === 0) return { start: 0, end: 0 };
-  return {
-    start: Math.min(...all.map((range) => range.start)),
-    end: Math.max(...all.map((range) => range.end)),
-  };
+/** Entries are never stamped further ahead than this (Loki refuses them: creation_grace_period 10 min). */
+const FUTURE_MS = 15 * 60_000;
+
+/** The kinds a request asks for (a non-empty range) and the smallest range holding all of theirs. */
+function requestedKinds(request: EventRequest, now: number): { kinds: EventKind[]; union: TimeRange } {
+  const kinds = KINDS.filter((kind) => request.ranges[kind].start < request.ranges[kind].end);
+  const ranges = kinds.map((kind) => request.ranges[kind]);
+  const start = Math.min(...ranges.map((range) => range.start));
+  // Nothing is stored in the future: the look-around after a window ending today asks for no days ahead.
+  const end = Math.min(Math.max(...ranges.map((range) => range.end)), now + FUTURE_MS);
+  return { kinds, union: kinds.length === 0 || end <= start ? { start: 0, end: 0 } : { start, end } };
 }
 
-/** The one query of a range chunk and how its entries are told apart. */
-interface ChunkQuery {
-  /** The kinds asked for, for logs and metrics. */
-  name: string;
-  query: string;
-  /** The kinds an entry of the answer is, each only inside its own range. */
-  kindsOf: (entry: { labels: Record<string, string>; timestampNs: string }) => readonly EventKind[];
+/** One UTC day of the union range, its part of that range, and where its events come from. */
+interface DayPart {
+  dayStart: number;
+  range: TimeRange;
+  /** Whole and closed: its events may be kept and reused. */
+  cacheable: boolean;
+  events: DayEvents;
+  cached: boolean;
 }
 
-/**
- * Each chunk of the window is read once, for every kind whose range reaches into it (merges end at the
- * window's end, incidents start at its start). Each kind keeps exactly its own range: an entry is that kind
- * only when its time is inside it, so the events are those three separate queries would have returned.
- */
-function chunkQuery(request: EventRequest, chunk: TimeRange, options: QueryOptions): ChunkQuery | undefined {
-  const kinds = KINDS.filter((kind) => {
-    const range = request.ranges[kind];
-    return range.start < chunk.end && chunk.start < range.end;
-  });
-  if (kinds.length === 0) return undefined;
-  const bounds = new Map(
-    kinds.map((kind) => {
-      const range = request.ranges[kind];
-      return [
-        kind,
-        {
-          startNs: msToNs(Math.max(range.start, chunk.start)),
-          endNs: msToNs(Math.min(range.end, chunk.end)),
-        },
-      ];
-    }),
-  );
-  const inRange = (kind: EventKind, timestampNs: string) => {
-    const bound = bounds.get(kind);
-    return (
-      bound !== undefined &&
-      compareNs(timestampNs, bound.startNs) >= 0 &&
-      compareNs(timestampNs, bound.endNs) < 0
-    );
-  };
-  const only = kinds.length === 1 ? kinds : undefined;
-  return {
-    name: kinds.join('+'),
-    query: buildEventsQuery(kinds, request.filter, options),
-    kindsOf: (entry) => (only ?? kindsOf(entry.labels)).filter((kind) => inRange(kind, entry.timestampNs)),
-  };
+function dayParts(union: TimeRange, closedBefore: number): DayPart[] {
+  const parts: DayPart[] = [];
+  for (let dayStart = Math.floor(union.start / DAY_MS) * DAY_MS; dayStart < union.end; dayStart += DAY_MS) {
+    const range = { start: Math.max(union.start, dayStart), end: Math.min(union.end, dayStart + DAY_MS) };
+    const whole = range.start === dayStart && range.end === dayStart + DAY_MS;
+    parts.push({
+      dayStart,
+      range,
+      cacheable: whole && range.end <= closedBefore,
+      events: emptyDay(),
+      cached: false,
+    });
+  }
+  return parts;
+}
+
+/** Consecutive day parts not found in the cache, joined into ranges (each then split by max_query_length). */
+function missingRanges(parts: readonly DayPart[]): TimeRange[] {
+  const ranges: TimeRange[] = [];
+  for (const part of parts) {
+    if (part.cached) continue;
+    const last = ranges.at(-1);
+    if (last !== undefined && last.end === part.range.start) last.end = part.range.end;
+    else ranges.push({ ...part.range });
+  }
+  return ranges;
+}
+
+/** The epoch ms of a nanosecond timestamp (decimal text), for finding its day. */
+function nsToMs(timestampNs: string): number {
+  return timestampNs.length > 6 ? Number(timestampNs.slice(0, -6)) : 0;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -231,7 +235,13 @@ interface FetchContext {
   signal: AbortSignal;
   deadline: number | undefined;
   stats: FetchStats;
+  /** Counts lines; each event parsed into it moves on at once to its day. */
   collector: EventCollector;
+  /** The days being fetched, by their start. */
+  days: Map<number, DayPart>;
+  /** The one kind asked for, when only one is: its entries need no telling apart. */
+  single: readonly EventKind[] | undefined;
+  kindNames: string;
 }
 
 export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = {}): EventStore {
@@ -268,6 +278,8 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const sleep = hooks.sleep ?? defaultSleep;
   const retryBaseDelayMs = settings.retryBaseDelayMs ?? 250;
   const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
+  const dayCache = settings.dayCacheMaxMb ? new DayCache(settings.dayCacheMaxMb) : undefined;
+  const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
 
   function checkDeadline(context: FetchContext): void {
     context.signal.throwIfAborted();
@@ -395,13 +407,12 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
    * request, and with dozens of ranges in flight the benchmark held ~24 pages (100 MB of lines) at once.
    */
   async function fetchPage(
-    chunk: ChunkQuery,
     params: URLSearchParams,
     startNs: string,
     seenAtStart: Set<string>,
     context: FetchContext,
   ): Promise<PageSummary> {
-    const body = await queryRange(chunk.name, params, context);
+    const body = await queryRange(context.kindNames, params, context);
     context.stats.pages += 1;
     let count = 0;
     let lastNs = startNs;
@@ -423,16 +434,28 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         if (atStart && seenAtStart.has(key)) return;
         if (atLast) seenAtLast.add(key);
       }
-      for (const kind of chunk.kindsOf(entry)) {
-        if (kind === 'deployments' && !mayBeProduction(entry.labels)) context.collector.lines += 1;
-        else collectEntry(kind, entry, incidentLabels, context.collector);
+      const kinds = context.single ?? kindsOf(entry.labels);
+      if (kinds.length === 0) return;
+      const day = context.days.get(Math.floor(nsToMs(entry.timestampNs) / DAY_MS) * DAY_MS);
+      if (day === undefined) return;
+      const { collector } = context;
+      for (const kind of kinds) {
+        if (kind === 'deployments' && !mayBeProduction(entry.labels)) {
+          collector.lines += 1;
+          continue;
+        }
+        // The collector parses and counts; its arrays stay empty, each event moving on to its day.
+        collectEntry(kind, entry, incidentLabels, collector);
+        const event = collector[kind].pop();
+        if (event !== undefined)
+          (day.events[kind] as Array<[string, typeof event]>).push([entry.timestampNs, event]);
       }
     });
     return { count, lastNs, seenAtLast };
   }
 
   /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
-  async function fetchChunk(chunk: ChunkQuery, range: TimeRange, context: FetchContext) {
+  async function fetchChunk(query: string, range: TimeRange, context: FetchContext) {
     const endNs = msToNs(range.end);
     let startNs = msToNs(range.start);
     let limit = pageLimit;
@@ -440,13 +463,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     let seenAtStart = new Set<string>();
     for (;;) {
       const params = new URLSearchParams({
-        query: chunk.query,
+        query,
         start: startNs,
         end: endNs,
         limit: String(limit),
         direction: 'forward',
       });
-      const { count, lastNs, seenAtLast } = await fetchPage(chunk, params, startNs, seenAtStart, context);
+      const { count, lastNs, seenAtLast } = await fetchPage(params, startNs, seenAtStart, context);
 
       if (count < limit) return;
       if (lastNs === startNs) {
@@ -471,17 +494,32 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const onAbort = () => controller.abort(request.signal?.reason);
       request.signal?.addEventListener('abort', onAbort, { once: true });
       if (request.signal?.aborted) onAbort();
+      const now = Date.now();
+      const { kinds, union } = requestedKinds(request, now);
+      const query = buildEventsQuery(kinds, request.filter, settings);
+      const parts = kinds.length === 0 ? [] : dayParts(union, now - closedAfterMs);
+      if (dayCache !== undefined && !request.noCache) {
+        for (const part of parts) {
+          const cached = part.cacheable ? dayCache.get(query, part.dayStart) : undefined;
+          if (cached !== undefined) {
+            part.events = cached;
+            part.cached = true;
+          }
+        }
+      }
       const context: FetchContext = {
         limit: pLimit(settings.concurrency),
         signal: controller.signal,
         deadline: request.deadline,
         stats: { requests: 0, pages: 0, lines: 0, skippedLines: 0, lokiMs: 0 },
         collector: newCollector(),
+        days: new Map(parts.filter((part) => !part.cached).map((part) => [part.dayStart, part])),
+        single: kinds.length === 1 ? kinds : undefined,
+        kindNames: kinds.join('+'),
       };
-      const tasks = splitRange(unionRange(request.ranges), settings.maxQueryLengthMs).flatMap((range) => {
-        const chunk = chunkQuery(request, range, settings);
-        return chunk === undefined ? [] : [fetchChunk(chunk, range, context)];
-      });
+      const tasks = missingRanges(parts).flatMap((range) =>
+        splitRange(range, settings.maxQueryLengthMs).map((chunk) => fetchChunk(query, chunk, context)),
+      );
       try {
         await Promise.all(
           tasks.map((task) =>
@@ -505,17 +543,42 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (stats.skippedLines > 0) {
         logger.warn('Skipped Loki lines that are not events', { skippedLines: stats.skippedLines });
       }
-      const deployments = productionEnvironments
-        ? collector.deployments.filter((event) => productionEnvironments.has(event.environment.toLowerCase()))
-        : collector.deployments;
-      return {
-        deployments,
-        incidents: dedupeIncidents(collector.incidents),
-        merges: collector.merges,
-        stats,
-      };
+      if (dayCache !== undefined) {
+        for (const part of parts)
+          if (part.cacheable && !part.cached) dayCache.set(query, part.dayStart, part.events);
+      }
+      return { ...eventsInRanges(parts, request.ranges), stats };
     },
   };
+
+  /** Each kind's events inside its own range (the days hold every kind of the whole union range). */
+  function eventsInRanges(parts: readonly DayPart[], ranges: EventRequest['ranges']) {
+    const bounds = (kind: EventKind) => ({
+      startNs: msToNs(ranges[kind].start),
+      endNs: msToNs(ranges[kind].end),
+    });
+    const within = <T>(kind: EventKind, pairs: ReadonlyArray<[string, T]>, into: T[]) => {
+      const { startNs, endNs } = bounds(kind);
+      for (const [timestampNs, event] of pairs) {
+        if (compareNs(timestampNs, startNs) >= 0 && compareNs(timestampNs, endNs) < 0) into.push(event);
+      }
+    };
+    const deployments: DeploymentEvent[] = [];
+    const incidents: IncidentEvent[] = [];
+    const merges: MergeEvent[] = [];
+    for (const part of parts) {
+      within('deployments', part.events.deployments, deployments);
+      within('incidents', part.events.incidents, incidents);
+      within('merges', part.events.merges, merges);
+    }
+    return {
+      deployments: productionEnvironments
+        ? deployments.filter((event) => productionEnvironments.has(event.environment.toLowerCase()))
+        : deployments,
+      incidents: dedupeIncidents(incidents),
+      merges,
+    };
+  }
 }
 
 /** The store's settings from the configuration and the run-time secrets. */
@@ -534,6 +597,11 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
     concurrency: config.loki.concurrency,
     timeoutMs: config.loki.timeoutMs,
     maxRetries: config.loki.maxRetries,
+    // Half of the data cache's budget; the answers cache (lib/data/service.ts) has the rest to itself.
+    dayCacheMaxMb: config.dataCache.ttlMs > 0 ? config.dataCache.maxMb / 2 : 0,
+    // Writes through this API are back-dated at most LOKI_PUSH_MAX_BACKDATE, and Loki refuses entries
+    // about an hour behind the newest of their stream: a day that ended longer ago than both is closed.
+    closedAfterMs: config.writes.maxBackdateMs + 3_600_000,
   };
 }
 

@@ -38,6 +38,8 @@ export interface EventRequest {
   signal?: AbortSignal;
   /** Epoch ms after which no new Loki request starts (the request then fails with a 504). */
   deadline?: EpochMs;
+  /** Ask Loki for every day, also those the reader keeps (`no_cache=true`); what it reads is still kept. */
+  noCache?: boolean;
 }
 
 export interface FetchStats {

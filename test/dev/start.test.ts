@@ -1,8 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import path from 'node:path';
-import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server';
+import {
+  freePort,
+  type LocalServer,
+  portAcceptsConnections,
+  ROOT,
+  startLocalServer,
+} from '../helpers/local-server';
 
 /**
  * `npm start` end to end: the real serverless offline over the generated events and the stand-ins.
@@ -10,20 +14,8 @@ import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server'
  */
 jest.setTimeout(90_000);
 
-const ROOT = path.resolve(__dirname, '../..');
 const DAY = 86_400_000;
 const DEFINED_ROUTES = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
-
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** The window react-dora-charts asks for by default: 356 days ending at UTC midnight yesterday. */
 function dashboardDefaultWindow(now = Date.now()): { start: string; end: string } {
@@ -33,43 +25,17 @@ function dashboardDefaultWindow(now = Date.now()): { start: string; end: string 
 }
 
 describe('npm start (tsx dev/start.ts)', () => {
-  let child: ChildProcess;
-  let port: number;
+  let server: LocalServer;
   let baseUrl: string;
   let output: () => string;
-  let exited: Promise<number | null>;
 
   beforeAll(async () => {
-    port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      OFFLINE_LAMBDA_PORT: String(await freePort()),
-      // Empty values win over a developer's .env: this test is about the stand-ins.
-      LOKI_URL: '',
-      GITHUB_TOKEN: '',
-      GITHUB_ORG: '',
-      AUTH_MODE: '',
-      AUTH_JWT_SECRET: '',
-    };
-    const started = spawnNpmStart(ROOT, env);
-    child = started.child;
-    output = started.output;
-    exited = started.exited;
-    await waitForHealth(baseUrl, child, output);
+    server = await startLocalServer({ OFFLINE_LAMBDA_PORT: String(await freePort()) });
+    ({ baseUrl, output } = server);
   });
 
-  afterAll(() => {
-    // Only when a test failed before the shutdown case: the whole group, so nothing outlives the test.
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  // Only when a test failed before the shutdown case: the whole group, so nothing outlives the test.
+  afterAll(async () => server?.kill());
 
   it('says where the generated events and teams come from', () => {
     expect(output()).toMatch(
@@ -83,7 +49,7 @@ describe('npm start (tsx dev/start.ts)', () => {
 
     const response = await fetch(`${baseUrl}/`);
 
-    expect(printed).toBe(`http://localhost:${port}/`);
+    expect(printed).toBe(`http://localhost:${server.port}/`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
   });
@@ -151,11 +117,11 @@ describe('npm start (tsx dev/start.ts)', () => {
   });
 
   it('stops the API and the stand-ins on SIGTERM, leaving the port closed', async () => {
-    process.kill(child.pid as number, 'SIGTERM');
+    process.kill(server.child.pid as number, 'SIGTERM');
 
-    const code = await exited;
+    const code = await server.exited;
 
     expect(code).toBe(0);
-    expect(await portAcceptsConnections(port)).toBe(false);
+    expect(await portAcceptsConnections(server.port)).toBe(false);
   });
 });

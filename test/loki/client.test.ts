@@ -360,6 +360,43 @@ describe('the Loki event store against a Loki-speaking server', () => {
     expect(result.stats.skippedLines).toBe(0);
   });
 
+  it('asks Loki only for the days it lacks when a window moved by a day is asked again', async () => {
+    server.add(Array.from({ length: 8 }, (_, day) => deploymentEntry(START + day * DAY_MS + 3_600_000)));
+    const store = createLokiEventStore(settings(server, { maxQueryLengthMs: 30 * DAY_MS, dayCacheMaxMb: 1 }));
+    const fresh = createLokiEventStore(settings(server, { maxQueryLengthMs: 30 * DAY_MS }));
+    const moved = deploymentsOnly({ start: START + DAY_MS, end: START + 6 * DAY_MS });
+    await store.fetchEvents(deploymentsOnly({ start: START, end: START + 5 * DAY_MS }));
+    const before = queryRanges(server).length;
+
+    const again = await store.fetchEvents(moved);
+
+    const asked = queryRanges(server).slice(before);
+    expect(asked.map((request) => [request.params.get('start'), request.params.get('end')])).toEqual([
+      [ns(START + 5 * DAY_MS), ns(START + 6 * DAY_MS)],
+    ]);
+    const ids = (events: { deploymentId: string }[]) => events.map((event) => event.deploymentId).sort();
+    expect(ids(again.deployments)).toEqual(ids((await fresh.fetchEvents(moved)).deployments));
+    expect(again.deployments).toHaveLength(5);
+  });
+
+  it('asks Loki for every day again with noCache, and never keeps a day that is not over', async () => {
+    const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+    server.add([deploymentEntry(START + 3_600_000), deploymentEntry(today)]);
+    const store = createLokiEventStore(settings(server, { maxQueryLengthMs: 30 * DAY_MS, dayCacheMaxMb: 1 }));
+    const past = deploymentsOnly({ start: START, end: START + DAY_MS });
+    const current = deploymentsOnly({ start: today, end: today + DAY_MS });
+    await store.fetchEvents(past);
+    await store.fetchEvents(current);
+    const before = queryRanges(server).length;
+
+    await store.fetchEvents({ ...past, noCache: true });
+    server.add([deploymentEntry(today + 1)]);
+    const later = await store.fetchEvents(current);
+
+    expect(queryRanges(server).length - before).toBe(2);
+    expect(later.deployments).toHaveLength(2);
+  });
+
   it('keeps only production deployments when production environments are set', async () => {
     server.add([
       deploymentEntry(START, { environment: 'Production' }),

@@ -60,7 +60,7 @@ describe('the Loki imitation: GET /loki/api/v1/label/<name>/values', () => {
   it('refuses a query with a pipeline stage', async () => {
     expect(await values({ query: '{service_namespace="github"} | team_name="payments"' })).toEqual({
       status: 400,
-      text: 'only label matchers are supported\n',
+      text: 'only label matchers are supported',
     });
   });
 
@@ -72,7 +72,7 @@ describe('the Loki imitation: GET /loki/api/v1/label/<name>/values', () => {
 
     expect(response).toEqual({
       status: 400,
-      text: 'the query time range exceeds the limit (query length: 26400h0m0s, limit: 30d1h)\n',
+      text: 'the query time range exceeds the limit (query length: 26400h0m0s, limit: 30d1h)',
     });
   });
 });

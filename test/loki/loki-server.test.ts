@@ -155,6 +155,24 @@ describe('the stand-in Loki query_range', () => {
     expect(streams).toHaveLength(2);
   });
 
+  it('orders the streams of an answer by their label sets, in both directions, as Loki 3.7.6 does', async () => {
+    const query =
+      '{service_namespace="github"} | deployment_status=~".+" | keep vcs_repository_name, deployment_status';
+
+    const forward = await queryRange({ query, direction: 'forward' });
+    const backward = await queryRange({ query, direction: 'backward' });
+
+    const order = (answer: Answer) =>
+      (
+        JSON.parse(answer.text) as { data: { result: Array<{ stream: Record<string, string> }> } }
+      ).data.result.map(
+        (stream) => `${stream.stream.deployment_status} ${stream.stream.vcs_repository_name}`,
+      );
+    // Sorted on the text {deployment_status="...", vcs_repository_name="..."}, not on the entries' times.
+    expect(order(forward)).toEqual(['failure infra-tools', 'success infra', 'success web']);
+    expect(order(backward)).toEqual(order(forward));
+  });
+
   it('hides the labels named by drop', async () => {
     const answer = await queryRange({ query: '{vcs_repository_name="web"} | drop merged_at, event_name' });
     const body = JSON.parse(answer.text) as { data: { result: Array<{ stream: Record<string, string> }> } };
@@ -165,11 +183,11 @@ describe('the stand-in Loki query_range', () => {
     ]);
   });
 
-  it('rejects a limit above max_entries_limit_per_query with Loki plain-text message', async () => {
+  it('rejects a limit above max_entries_limit_per_query with Loki plain-text message (no trailing newline, as Loki 3.7.6)', async () => {
     const answer = await queryRange({ query: '{service_namespace="github"}', limit: '6000' });
     expect(answer).toMatchObject({
       status: 400,
-      text: 'max entries limit per query exceeded, limit > max_entries_limit_per_query (6000 > 5000)\n',
+      text: 'max entries limit per query exceeded, limit > max_entries_limit_per_query (6000 > 5000)',
     });
   });
 
@@ -180,7 +198,7 @@ describe('the stand-in Loki query_range', () => {
     });
     expect(answer).toMatchObject({
       status: 400,
-      text: 'the query time range exceeds the limit (query length: 59h0m0s, limit: 1d)\n',
+      text: 'the query time range exceeds the limit (query length: 59h0m0s, limit: 1d)',
     });
   });
 
@@ -244,6 +262,47 @@ describe('the stand-in Loki push and auth', () => {
       const body = (await answer.json()) as { data: { result: Array<{ values: unknown[] }> } };
       expect(response.status).toBe(204);
       expect(body.data.result[0]?.values).toEqual([[String(T0), 'pushed']]);
+    } finally {
+      await pushServer.close();
+    }
+  });
+
+  it.each([
+    // Measured on Loki 3.7.6 (discover_log_levels on by default): the label comes from a level label or
+    // metadata, a level field of a JSON (at any depth) or logfmt line, else a whole level word of the line.
+    ['an error occurred', {}, 'error'],
+    ['ERR: x', {}, 'error'],
+    ['terrible', {}, 'unknown'],
+    ['information here', {}, 'unknown'],
+    ['deploy failed', {}, 'unknown'],
+    ['warning and info', {}, 'warn'],
+    ['Fatal crash', {}, 'fatal'],
+    ['{"msg":"boom error"}', {}, 'error'],
+    ['{"level":"warn","msg":"error"}', {}, 'warn'],
+    ['{"severity":"DEBUG"}', {}, 'debug'],
+    ['{"lvl":"trc"}', {}, 'trace'],
+    ['{"nested":{"level":"debug"}}', {}, 'debug'],
+    ['level=info msg=error', {}, 'info'],
+    ['with meta', { level: 'critical' }, 'critical'],
+  ])('adds detected_level to the pushed line %j as Loki 3.7.6 does', async (line, metadata, level) => {
+    const pushServer = await startLokiServer();
+    try {
+      await fetch(`${pushServer.url}/loki/api/v1/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          streams: [{ stream: { service_namespace: 'github' }, values: [[String(T0), line, metadata]] }],
+        }),
+      });
+      const search = new URLSearchParams({
+        query: '{service_namespace="github"}',
+        start: String(T0),
+        end: String(T0 + 1n),
+      });
+      const answer = await fetch(`${pushServer.url}/loki/api/v1/query_range?${search}`);
+      const body = (await answer.json()) as { data: { result: Array<{ stream: Record<string, string> }> } };
+
+      expect(body.data.result[0]?.stream.detected_level).toBe(level);
     } finally {
       await pushServer.close();
     }

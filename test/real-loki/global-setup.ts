@@ -1,5 +1,6 @@
 import { findRealLoki, loadIntoLoki, uniqueServiceNamespace, useRealLoki } from '../../dev/real-loki';
 import { testOrganisation } from './organisation';
+import { lokiTestPort } from './real-loki';
 
 /**
  * Finds a real Loki (LOKI_TEST_URL) or starts the workspace's own, and loads the test organisation
@@ -28,16 +29,6 @@ export default async function globalSetup(): Promise<void> {
       `loaded ${report.entries} entries in ${report.streams} streams (${report.pushes} pushes) in ${seconds(report.pushMs)}, visible ${seconds(report.visibleMs)} after the flush ` +
       `under service_namespace="${serviceNamespace}"`,
   );
-}
-
-function lokiTestPort(): number | [number, number] | undefined {
-  const value = process.env.LOKI_TEST_PORT?.trim();
-  if (!value) return undefined;
-  const [from, to] = value.split('-').map(Number);
-  if (!Number.isInteger(from) || (to !== undefined && !Number.isInteger(to))) {
-    throw new Error(`LOKI_TEST_PORT must be a port or a range like 3210-3229, not "${value}"`);
-  }
-  return to === undefined ? (from as number) : [from as number, to];
 }
 
 function seconds(ms: number): string {

@@ -25,3 +25,14 @@ export function describeWithRealLoki(name: string, fn: (run: () => RealLokiRun) 
   if (run === undefined) describe.skip(name, () => fn(get));
   else describe(name, () => fn(get));
 }
+
+/** LOKI_TEST_PORT: where a Loki started by the suite listens (a port, or a range such as 3210-3229). */
+export function lokiTestPort(): number | [number, number] | undefined {
+  const value = process.env.LOKI_TEST_PORT?.trim();
+  if (!value) return undefined;
+  const [from, to] = value.split('-').map(Number);
+  if (!Number.isInteger(from) || (to !== undefined && !Number.isInteger(to))) {
+    throw new Error(`LOKI_TEST_PORT must be a port or a range like 3210-3229, not "${value}"`);
+  }
+  return to === undefined ? (from as number) : [from as number, to];
+}

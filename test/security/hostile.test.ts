@@ -226,6 +226,13 @@ const CASES: HostileCase[] = [
   },
   { name: 'an unknown flag', route: 'teams', request: get({ admin: 'true' }), status: 400, field: 'admin' },
   {
+    name: 'a body on GET',
+    route: 'teams',
+    request: get({}, { body: '{"team":"x"}' }),
+    status: 400,
+    field: 'body',
+  },
+  {
     name: 'no_cache=yes please',
     route: 'teams',
     request: get({ no_cache: 'yes please' }),
@@ -242,6 +249,13 @@ const CASES: HostileCase[] = [
   },
   // GET /metrics
   { name: 'no metric', route: 'metrics', request: get(DAYS), status: 400, field: 'metric' },
+  {
+    name: 'a body on GET',
+    route: 'metrics',
+    request: get({ ...DAYS, metric: 'rework_rate' }, { body: 'x' }),
+    status: 400,
+    field: 'body',
+  },
   {
     name: 'an unknown metric',
     route: 'metrics',

@@ -1,0 +1,56 @@
+import { LRUCache } from 'lru-cache';
+import type { DeploymentEvent, IncidentEvent, MergeEvent } from '../dora/types';
+import type { EventKind } from './logql';
+
+/**
+ * The events of closed UTC days, per stream selection, kept by the Loki reader of a container. A day is
+ * closed once nothing can be written into it any more: its end is further back than the write path's
+ * back-dating (LOKI_PUSH_MAX_BACKDATE) and Loki's refusal of entries far behind their stream. The
+ * dashboards ask for a sliding window (356 days ending yesterday) again every day, and for different
+ * windows over the same days: each asks Loki only for the days this cache lacks.
+ */
+
+export const DAY_MS = 86_400_000;
+
+/** Heap taken by one cached event with its timestamp (as measured for the answer cache, see lib/data/service.ts). */
+const BYTES_PER_EVENT = 400;
+
+/** One day's events of one selection, each kind with the Loki timestamps its ranges are checked against. */
+export interface DayEvents {
+  deployments: Array<[timestampNs: string, event: DeploymentEvent]>;
+  incidents: Array<[timestampNs: string, event: IncidentEvent]>;
+  merges: Array<[timestampNs: string, event: MergeEvent]>;
+}
+
+export function emptyDay(): DayEvents {
+  return { deployments: [], incidents: [], merges: [] };
+}
+
+export function eventCount(day: DayEvents): number {
+  return day.deployments.length + day.incidents.length + day.merges.length;
+}
+
+export type { EventKind };
+
+export class DayCache {
+  private readonly days: LRUCache<string, DayEvents>;
+
+  constructor(maxMb: number) {
+    this.days = new LRUCache<string, DayEvents>({
+      maxSize: Math.max(1, Math.floor((maxMb * 1_000_000) / BYTES_PER_EVENT)),
+      sizeCalculation: (day) => Math.max(1, eventCount(day)),
+    });
+  }
+
+  get(selection: string, dayStart: number): DayEvents | undefined {
+    return this.days.get(`${dayStart}\u0000${selection}`);
+  }
+
+  set(selection: string, dayStart: number, day: DayEvents): void {
+    this.days.set(`${dayStart}\u0000${selection}`, day);
+  }
+
+  get size(): number {
+    return this.days.size;
+  }
+}
