@@ -223,6 +223,25 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('filters by repository from the keyboard alone', async () => {
+    const { page, errors } = await openDashboard();
+    const repositories = page.locator('details.repositories');
+
+    await repositories.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => (document.activeElement as HTMLInputElement).value);
+    await page.keyboard.press('Space');
+    await page.waitForURL((url) => url.searchParams.get('repositories') === first);
+    await dashboardLoaded(page);
+    await page.keyboard.press('Escape');
+
+    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    expect(await repositories.evaluate((details) => (details as HTMLDetailsElement).open)).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('narrows to a service of /services, in the URL too', async () => {
     const { page, errors } = await openDashboard();
     const { services } = await apiJson<{ services: string[] }>(server, 'services');

@@ -240,7 +240,17 @@ function FilterBar(props: {
         what="the services"
         onChange={(service) => onChange({ ...filters, service })}
       />
-      <details class="repositories">
+      <details
+        class="repositories"
+        onKeyDown={(event) => {
+          // Escape closes the list like a menu, back on its summary.
+          const details = event.currentTarget as HTMLDetailsElement;
+          if (event.key === 'Escape' && details.open) {
+            details.open = false;
+            details.querySelector('summary')?.focus();
+          }
+        }}
+      >
         <summary>
           Repositories: {filters.repositories.length === 0 ? 'all' : filters.repositories.join(', ')}
         </summary>
