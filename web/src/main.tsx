@@ -107,6 +107,38 @@ function TokenPrompt(props: { reason: string; onToken: (token: string) => void }
   );
 }
 
+/** A day of a custom period; a day outside min..max (the other end) is not taken. */
+function DateField(props: {
+  label: string;
+  value: string;
+  min?: string;
+  max?: string;
+  onChange: (day: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        type="date"
+        name={props.label.toLowerCase()}
+        value={props.value}
+        {...(props.min === undefined ? {} : { min: props.min })}
+        {...(props.max === undefined ? {} : { max: props.max })}
+        onChange={(event) => {
+          const day = (event.currentTarget as HTMLInputElement).value;
+          if (
+            day !== '' &&
+            (props.min === undefined || day >= props.min) &&
+            (props.max === undefined || day <= props.max)
+          ) {
+            props.onChange(day);
+          }
+        }}
+      />
+    </label>
+  );
+}
+
 /** A filter of one value from a list the API gives (teams, services); '' is all. */
 function Choice(props: {
   label: string;
@@ -176,32 +208,18 @@ function FilterBar(props: {
       </label>
       {filters.period === 'custom' && (
         <>
-          <label>
-            From{' '}
-            <input
-              type="date"
-              name="start"
-              value={filters.start}
-              max={filters.end}
-              onChange={(event) => {
-                const start = (event.currentTarget as HTMLInputElement).value;
-                if (start !== '' && start <= filters.end) onChange({ ...filters, start });
-              }}
-            />
-          </label>
-          <label>
-            To{' '}
-            <input
-              type="date"
-              name="end"
-              value={filters.end}
-              min={filters.start}
-              onChange={(event) => {
-                const end = (event.currentTarget as HTMLInputElement).value;
-                if (end !== '' && end >= filters.start) onChange({ ...filters, end });
-              }}
-            />
-          </label>
+          <DateField
+            label="From"
+            value={filters.start}
+            max={filters.end}
+            onChange={(start) => onChange({ ...filters, start })}
+          />
+          <DateField
+            label="To"
+            value={filters.end}
+            min={filters.start}
+            onChange={(end) => onChange({ ...filters, end })}
+          />
         </>
       )}
       <Choice
@@ -222,7 +240,17 @@ function FilterBar(props: {
         what="the services"
         onChange={(service) => onChange({ ...filters, service })}
       />
-      <details class="repositories">
+      <details
+        class="repositories"
+        onKeyDown={(event) => {
+          // Escape closes the list like a menu, back on its summary.
+          const details = event.currentTarget as HTMLDetailsElement;
+          if (event.key === 'Escape' && details.open) {
+            details.open = false;
+            details.querySelector('summary')?.focus();
+          }
+        }}
+      >
         <summary>
           Repositories: {filters.repositories.length === 0 ? 'all' : filters.repositories.join(', ')}
         </summary>
