@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { type ApiError, callApi, storedToken, storeToken } from './api';
+import { type ApiError, callApi, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
@@ -323,8 +323,8 @@ function App() {
     setFilters(next);
   }, []);
 
+  // A rejected token stays stored until a new one replaces it: the prompt says why it was refused.
   const onUnauthorized = useCallback((error: ApiError) => {
-    if (storedToken() !== null && error.detail.startsWith('A bearer token is required')) storeToken(null);
     setUnauthorized(error.detail.replace(/\.$/, ''));
   }, []);
 
