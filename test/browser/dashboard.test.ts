@@ -386,6 +386,10 @@ describe('the dashboard in Chromium', () => {
     // The parts wait for the token instead of each showing the same 401.
     expect(await page.locator('[data-part-error]').count()).toBe(0);
     await screenshot(page, 'dashboard-token-prompt');
+    // A token the API refuses brings the prompt back with the API's reason.
+    await prompt.getByRole('textbox', { name: 'Token' }).fill('not.a.jwt');
+    await page.keyboard.press('Enter');
+    await prompt.getByText('The bearer token is not a valid JWT').waitFor();
     await prompt.getByRole('textbox', { name: 'Token' }).fill(server.token);
     await page.keyboard.press('Enter');
     await dashboardLoaded(page);

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { type ApiError, callApi, storedToken, storeToken } from './api';
+import { type ApiError, callApi, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
@@ -18,20 +18,20 @@ import {
   withPeriod,
   writeFilters,
 } from './filters';
+import { METRIC_TITLES } from './format';
 import { GitOpsTable } from './gitops';
-import { asApiError, LOADING, type Part, Section } from './parts';
+import { asApiError, LOADING, type Part, PartStatus, Section } from './parts';
 import { SummaryCards } from './summary';
 import {
   type DeploymentRecord,
   type GitOpsStatus,
   METRIC_NAMES,
+  type MetricBounds,
   type MetricName,
   type MetricPoint,
   type Summary,
   type Team,
 } from './types';
-
-type Series = Record<MetricName, MetricPoint[]>;
 
 function today(): string {
   return isoDay(Date.now());
@@ -306,6 +306,47 @@ function FilterBar(props: {
   );
 }
 
+/**
+ * One metric over time, loaded on its own: charts appear as their answers come, and a metric that
+ * cannot load says so in its own place. The change failure rate's series also draws the deployments
+ * per bucket (its `count` and `failed`).
+ */
+function MetricSeries(props: {
+  metric: MetricName;
+  filters: Filters;
+  tokenVersion: number;
+  onUnauthorized: (error: ApiError) => void;
+  bounds: MetricBounds | undefined;
+  scheme: string;
+}) {
+  const { metric, filters } = props;
+  const interval = effectiveInterval(filters);
+  const part = usePart(
+    (signal) =>
+      callApi<MetricPoint[]>('GET', 'metrics', {
+        query: { ...metricsQuery(filters), metric, interval },
+        signal,
+      }),
+    'metrics',
+    [writeFilters(filters), interval, props.tokenVersion],
+    props.onUnauthorized,
+  );
+  if (part.state !== 'ok') {
+    return (
+      <figure class="chart" data-chart={metric} aria-busy={part.state === 'loading'}>
+        <figcaption>{METRIC_TITLES[metric]}</figcaption>
+        <PartStatus part={part} what={METRIC_TITLES[metric].toLowerCase()} id={`trends-${metric}`} />
+      </figure>
+    );
+  }
+  return (
+    <>
+      {metric === 'change_failure_rate' && <DeploymentsChart points={part.value} scheme={props.scheme} />}
+      <MetricChart metric={metric} points={part.value} bounds={props.bounds} scheme={props.scheme} />
+    </>
+  );
+}
+
 function App() {
   const [filters, setFilters] = useState(() => readFilters(location.search, today()));
   const [tokenVersion, setTokenVersion] = useState(0);
@@ -323,8 +364,8 @@ function App() {
     setFilters(next);
   }, []);
 
+  // A rejected token stays stored until a new one replaces it: the prompt says why it was refused.
   const onUnauthorized = useCallback((error: ApiError) => {
-    if (storedToken() !== null && error.detail.startsWith('A bearer token is required')) storeToken(null);
     setUnauthorized(error.detail.replace(/\.$/, ''));
   }, []);
 
@@ -352,22 +393,6 @@ function App() {
     (signal) => callApi<Summary>('GET', 'metrics/summary', { query: metricsQuery(filters), signal }),
     'metrics/summary',
     [key, tokenVersion],
-    onUnauthorized,
-  );
-  const series = usePart(
-    async (signal) => {
-      const answers = await Promise.all(
-        METRIC_NAMES.map((metric) =>
-          callApi<MetricPoint[]>('GET', 'metrics', {
-            query: { ...metricsQuery(filters), metric, interval },
-            signal,
-          }),
-        ),
-      );
-      return Object.fromEntries(METRIC_NAMES.map((metric, index) => [metric, answers[index]])) as Series;
-    },
-    'metrics',
-    [key, interval, tokenVersion],
     onUnauthorized,
   );
   const records = usePart(
@@ -444,24 +469,23 @@ function App() {
         <Section
           id="trends"
           title={`Over time (${interval})`}
-          part={series}
+          part={undefined}
           what="the metrics over time"
           aside={<BandLegend />}
         >
-          {series.state === 'ok' && (
-            <div class="charts">
-              <DeploymentsChart points={series.value.change_failure_rate} scheme={scheme} />
-              {METRIC_NAMES.map((metric) => (
-                <MetricChart
-                  key={metric}
-                  metric={metric}
-                  points={series.value[metric]}
-                  bounds={bounds?.[metric]}
-                  scheme={scheme}
-                />
-              ))}
-            </div>
-          )}
+          <div class="charts">
+            {METRIC_NAMES.map((metric) => (
+              <MetricSeries
+                key={metric}
+                metric={metric}
+                filters={filters}
+                tokenVersion={tokenVersion}
+                onUnauthorized={onUnauthorized}
+                bounds={bounds?.[metric]}
+                scheme={scheme}
+              />
+            ))}
+          </div>
         </Section>
         <Section id="deployments" title="Deployments" part={records} what="the deployments">
           {records.state === 'ok' && <DeploymentsTable records={records.value} />}
