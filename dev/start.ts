@@ -11,6 +11,8 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
+import { sampleGitOpsReports } from '../lib/sample/gitops';
+import { statusEntry } from '../lib/status/store';
 import { startGitHubServer } from './github-server';
 import { startLokiServer } from './loki-server';
 import { freePort, portIsFree } from './ports';
@@ -55,14 +57,12 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
   let sample: Sample | undefined;
 
   if (unset(env.LOKI_URL)) {
-    sample = generateSample({
-      seed: SAMPLE_SEED,
-      end: Date.now(),
-      days: SAMPLE_DAYS,
-      org,
-      serviceNamespace: env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github',
-    });
-    const loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
+    const now = Date.now();
+    const serviceNamespace = env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github';
+    sample = generateSample({ seed: SAMPLE_SEED, end: now, days: SAMPLE_DAYS, org, serviceNamespace });
+    // GitOps reports as if the agents had just sent them, so the drift table is not empty either.
+    const gitOps = sampleGitOpsReports(org, now).map((report) => statusEntry(report, serviceNamespace, now));
+    const loki = await startLokiServer({ entries: [...sample.entries, ...gitOps], host: '127.0.0.1' });
     standIns.push(loki);
     prepared.LOKI_URL = loki.url;
     const { counts } = sample;

@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { generateSample, type Sample } from '../../lib/sample/generator';
+import { sampleGitOpsReports } from '../../lib/sample/gitops';
 import { type LocalServer, startLocalServer } from '../helpers/local-server';
 
 /**
@@ -66,24 +67,6 @@ async function faultProxy(target: string): Promise<{ url: string; server: Server
 }
 
 /** Two agents out of sync, two in sync: the table must put the first two on top. */
-const GITOPS_REPORTS = [
-  { repo: 'acme/platform-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
-  {
-    repo: 'acme/platform-gitops',
-    server: 'prod-us-1',
-    sync_status: 'OUT_OF_SYNC',
-    drift_count: 2,
-    files: [{ name: 'apps/checkout/deployment.yaml' }, { name: 'apps/checkout/service.yaml' }],
-  },
-  {
-    repo: 'acme/payments-gitops',
-    server: 'prod-eu-1',
-    sync_status: 'OUT_OF_SYNC',
-    drift_count: 5,
-    files: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name: `apps/payments/${name}.yaml` })),
-  },
-  { repo: 'acme/storefront-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
-];
 
 export async function startDashboardServer(
   options: { port?: number; lambdaPort?: number } = {},
@@ -129,11 +112,11 @@ export async function startDashboardServer(
       .setIssuedAt()
       .setExpirationTime('2h')
       .sign(new TextEncoder().encode(secret));
-    for (const report of GITOPS_REPORTS) {
+    for (const report of sampleGitOpsReports(ORG, Date.now())) {
       const response = await fetch(`${baseUrl}/api/status`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ ...report, last_check: new Date().toISOString() }),
+        body: JSON.stringify(report),
       });
       if (response.status !== 200) {
         throw new Error(`POST /api/status: ${response.status} ${await response.text()}`);
