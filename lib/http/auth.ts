@@ -32,8 +32,19 @@ const ALGORITHMS = ['HS256'];
 // RFC 6750 §3: the challenge names the scheme; `error="invalid_token"` when a token was sent.
 const INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"';
 
-export function effectiveAuthMode(settings: AuthSettings, secret: string | undefined): EffectiveAuthMode {
-  if (settings.mode === 'auto') return secret === undefined ? 'off' : 'jwt';
+/**
+ * Lambda's own runtime sets AWS_LAMBDA_RUNTIME_API; serverless offline, `serverless invoke local` and the
+ * tests do not. `auto` turns authentication off only off AWS: a stage deployed with `auto` and no secret
+ * (the `local` stage deployed by mistake) refuses every request instead of serving them to anyone.
+ */
+const onDeployedLambda = () => process.env.AWS_LAMBDA_RUNTIME_API !== undefined;
+
+export function effectiveAuthMode(
+  settings: AuthSettings,
+  secret: string | undefined,
+  deployed = onDeployedLambda(),
+): EffectiveAuthMode {
+  if (settings.mode === 'auto') return secret === undefined && !deployed ? 'off' : 'jwt';
   return settings.mode;
 }
 

@@ -120,6 +120,17 @@ describe('authentication modes', () => {
     expect(response.statusCode).toBe(200);
   });
 
+  it('refuses every request on a deployed function when AUTH_MODE=auto has no secret (fails closed on AWS)', async () => {
+    configure({ AUTH_JWT_SECRET: undefined, AUTH_MODE: 'auto', AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' });
+
+    const response = await invoke(protectedRoute(), { path: '/x' });
+
+    expect(response.statusCode).toBe(500);
+    expect(response.json).toMatchObject({
+      detail: 'Authentication is required but not correctly configured on the server',
+    });
+  });
+
   it('refuses every request with a safe 500 when AUTH_MODE=jwt but the secret is missing', async () => {
     configure({ AUTH_JWT_SECRET: undefined, AUTH_MODE: 'jwt' });
 
