@@ -83,6 +83,7 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Loki label name, or none')
     .default('service_name'),
+  LOKI_TEAM_STREAMS: z.enum(['all', 'owned']).default('all'),
   LOKI_MAX_QUERY_LENGTH: duration('30d'),
   LOKI_PAGE_LIMIT: z.coerce.number().int().min(1).max(5000).default(5000),
   LOKI_CONCURRENCY: positiveInt(4),
@@ -156,6 +157,12 @@ export interface Config {
      * (LOKI_REPOSITORY_LABEL=none) filters on the `vcs_repository_name` structured metadata only.
      */
     repositoryLabel: string | undefined;
+    /**
+     * Which streams a team filter reads: `all` (every stream of the namespace, for the team_name events
+     * of repositories GitHub does not say the team owns), or `owned` (only the streams of the team's
+     * repositories, chosen on `repositoryLabel`).
+     */
+    teamStreams: 'all' | 'owned';
     maxQueryLengthMs: number;
     pageLimit: number;
     concurrency: number;
@@ -239,6 +246,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       user: e.LOKI_USER,
       tenant: e.LOKI_TENANT,
       repositoryLabel: e.LOKI_REPOSITORY_LABEL === 'none' ? undefined : e.LOKI_REPOSITORY_LABEL,
+      teamStreams: e.LOKI_TEAM_STREAMS,
       maxQueryLengthMs: e.LOKI_MAX_QUERY_LENGTH,
       pageLimit: e.LOKI_PAGE_LIMIT,
       concurrency: e.LOKI_CONCURRENCY,

@@ -30,7 +30,7 @@ import type { UpstreamsReady } from './bench/upstreams';
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
  * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
  * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy),
- * --out=FILE (instead of bench-results/latest.json).
+ * --out=FILE (instead of bench-results/latest.json). --loki=real: against a real Loki instead (scripts/bench/real.ts).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -219,6 +219,15 @@ const pct = (share: number) => (Number.isFinite(share) ? `${Math.round(share * 1
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (argValue('loki') === 'real') {
+    // require: the real-Loki run needs none of the stand-in benchmark's modules, nor it of this one.
+    const { runRealLokiBench } = require('./bench/real') as typeof import('./bench/real');
+    const report = await runRealLokiBench({ lookaroundDays: Number(process.env.LOOKAROUND_DAYS ?? 30) });
+    console.log(`\n${report}\n\nFinished in ${formatMs(Date.now() - startedAt)}.`);
+    const out = argValue('out');
+    if (out) writeFileSync(path.resolve(out), `${report}\n`);
+    return;
+  }
   console.log(
     `Benchmark on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, load average ${loadavg()[0]?.toFixed(1)}`,
   );

@@ -30,6 +30,8 @@ export interface LokiSettings {
   serviceNamespace: string;
   /** Index label holding the repository name (LOKI_REPOSITORY_LABEL); empty: repositories by label filter. */
   repositoryLabel?: string | undefined;
+  /** `owned`: a team filter reads only its repositories' streams (LOKI_TEAM_STREAMS). */
+  teamStreams?: 'all' | 'owned' | undefined;
   /** When given, only deployments to these environments (case-insensitive) are returned. */
   productionEnvironments?: readonly string[] | undefined;
   incidentLabels: readonly string[];
@@ -590,6 +592,7 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
     tenant: config.loki.tenant,
     serviceNamespace: config.serviceNamespace,
     repositoryLabel: config.loki.repositoryLabel,
+    teamStreams: config.loki.teamStreams,
     productionEnvironments: config.productionEnvironments,
     incidentLabels: config.incidentLabels,
     pageLimit: config.loki.pageLimit,

@@ -108,6 +108,8 @@ export interface QueryOptions {
   serviceNamespace: string;
   /** The index label carrying the repository name (LOKI_REPOSITORY_LABEL); empty: label filters only. */
   repositoryLabel?: string | undefined;
+  /** `owned`: a team filter reads only its repositories' streams (LOKI_TEAM_STREAMS). */
+  teamStreams?: 'all' | 'owned' | undefined;
   incidentLabels: readonly string[];
   /** When given, deployments to other environments are left in Loki (see `productionCondition`). */
   productionEnvironments?: readonly string[] | undefined;
@@ -171,7 +173,7 @@ function indexMatcher(label: string, values: readonly string[]): string {
  */
 export function streamSelector(
   filter: EventFilter,
-  options: Pick<QueryOptions, 'serviceNamespace' | 'repositoryLabel'>,
+  options: Pick<QueryOptions, 'serviceNamespace' | 'repositoryLabel' | 'teamStreams'>,
 ): string {
   const matchers = [`service_namespace=${logqlString(options.serviceNamespace)}`];
   const services = [...new Set(filter.services ?? [])];
@@ -180,6 +182,14 @@ export function streamSelector(
   const repositories = filter.repositories?.length ? validateRepositories(filter.repositories) : [];
   if (label && LABEL_NAME.test(label) && repositories.length > 0) {
     matchers.push(indexMatcher(label, repositories));
+  }
+  // A team's events may sit in any stream (team_name is structured metadata, not in Loki's index), so by
+  // default a team reads the whole namespace: a year of 300 repositories is ~30 s of Loki work here even
+  // with daily query splitting. `owned` trusts GitHub's ownership and reads its repositories' streams
+  // only (the same year: 6.4 s, the same 30,092 lines in the benchmark organisation).
+  const owned = [...new Set((filter.teamRepositories ?? []).filter(isRepositoryName))];
+  if (options.teamStreams === 'owned' && label && LABEL_NAME.test(label) && filter.team && owned.length > 0) {
+    matchers.push(indexMatcher(label, owned));
   }
   return `{${matchers.join(', ')}}`;
 }

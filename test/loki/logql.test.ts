@@ -269,6 +269,17 @@ describe('streamSelector', () => {
     expect(streamSelector({ repositories: ['api'] }, options)).toBe('{service_namespace="github"}');
   });
 
+  it("reads only the streams of a team's repositories when LOKI_TEAM_STREAMS is owned", () => {
+    const team = { team: 'core', teamRepositories: ['api', 'web.app'] };
+    expect(streamSelector(team, { ...indexed, teamStreams: 'owned' })).toBe(
+      '{service_namespace="github", service_name=~"api|web\\\\.app"}',
+    );
+    expect(streamSelector(team, { ...indexed, teamStreams: 'all' })).toBe('{service_namespace="github"}');
+    expect(streamSelector({ team: 'core' }, { ...indexed, teamStreams: 'owned' })).toBe(
+      '{service_namespace="github"}',
+    );
+  });
+
   it('keeps the label filter beside the selector, so streams whose labels disagree count as before', () => {
     const query = buildQuery('merges', { repositories: ['api'] }, indexed);
     expect(query).toContain('{service_namespace="github", service_name="api"}');
