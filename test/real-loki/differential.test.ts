@@ -55,6 +55,11 @@ const DATA_CASES: Array<[string, Record<string, unknown>, number]> = [
     { start: iso(ORG_END - 40 * DAY), end: iso(ORG_END), team: 'tag-o11y' },
     1000,
   ],
+  [
+    'a service (the service_name index label) and a team',
+    { start: iso(ORG_END - 40 * DAY), end: iso(ORG_END), service: BUSY_REPOSITORY, team: 'tag-o11y' },
+    1000,
+  ],
   ["the dashboards' 356-day window", { start: iso(ORG_END - 356 * DAY), end: iso(ORG_END) }, 1000],
 ];
 

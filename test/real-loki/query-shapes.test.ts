@@ -36,6 +36,11 @@ const FILTERS: Array<[string, EventFilter]> = [
     { team: 'Platform Core', teamAliases: ['platform-core'], teamRepositories: ['checkout-service', 'x.y'] },
   ],
   ['a team and repositories', { team: 'tag-o11y', repositories: ['payments-api', 'auth-gateway'] }],
+  ['services', { services: ['payments-api', 'auth-gateway'] }],
+  [
+    'a service, repositories and a team',
+    { services: ['auth-gateway'], repositories: ['auth-gateway', 'x.y'], team: 'tag-o11y' },
+  ],
   ...HOSTILE_TEAMS.map((team): [string, EventFilter] => [
     `the team ${JSON.stringify(team)}`,
     { team, teamAliases: [team.toUpperCase()], teamRepositories: ['auth-gateway'] },
@@ -43,6 +48,7 @@ const FILTERS: Array<[string, EventFilter]> = [
 ];
 
 const SETTINGS: Array<[string, Record<string, string>]> = [
+  ['repositories chosen by structured metadata, not the index label', { LOKI_REPOSITORY_LABEL: 'none' }],
   ['production names the query cannot filter on', { PRODUCTION_ENVIRONMENT_NAMES: 'production,produção' }],
   ['several plain incident labels', { INCIDENT_LABELS: 'incident,outage,sev-1' }],
   ['an incident label the line filter cannot carry', { INCIDENT_LABELS: 'incident,sev<1>' }],
@@ -101,6 +107,17 @@ describeWithRealLoki('every query the client sends is accepted by the real Loki'
 
       expect(batch.stats.requests).toBeGreaterThan(0);
     });
+  });
+
+  it('finds the same events for repositories by index label and by structured metadata', async () => {
+    const { url, serviceNamespace } = run();
+    const filter = { repositories: ['auth-gateway', 'payments-api'] };
+
+    const byIndexLabel = await fetchFrom(url, serviceNamespace, filter, {});
+    const byMetadata = await fetchFrom(url, serviceNamespace, filter, { LOKI_REPOSITORY_LABEL: 'none' });
+
+    expect(byIndexLabel.merges.length).toBeGreaterThan(1000);
+    expect(sortedBatch(byMetadata)).toEqual(sortedBatch(byIndexLabel));
   });
 
   describe('hostile team names stored as labels', () => {
