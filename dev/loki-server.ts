@@ -768,15 +768,31 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     return query;
   }
 
-  function queryRange(params: URLSearchParams, categorize: boolean): unknown {
-    const queryText = params.get('query');
-    if (!queryText) throw new BadRequest('query parameter is required');
+  /** `start`/`end` of a request in ns (end defaults to now, start to `sinceNs` before end). */
+  function requestedRange(params: URLSearchParams, sinceNs: bigint): { start: bigint; end: bigint } {
     const endParam = params.get('end');
     const end = endParam ? parseLokiTimestamp(endParam) : BigInt(Date.now()) * NS_PER_MS;
     if (end === undefined) throw new BadRequest(`cannot parse "${endParam}" to a valid timestamp`);
     const startParam = params.get('start');
-    const start = startParam ? parseLokiTimestamp(startParam) : end - DEFAULT_SINCE_NS;
+    const start = startParam ? parseLokiTimestamp(startParam) : end - sinceNs;
     if (start === undefined) throw new BadRequest(`cannot parse "${startParam}" to a valid timestamp`);
+    return { start, end };
+  }
+
+  /** Loki's max_query_length 400, with its wording. */
+  function checkQueryLength(start: bigint, end: bigint): void {
+    const lengthNs = end - start;
+    if (lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
+      throw new BadRequest(
+        `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
+      );
+    }
+  }
+
+  function queryRange(params: URLSearchParams, categorize: boolean): unknown {
+    const queryText = params.get('query');
+    if (!queryText) throw new BadRequest('query parameter is required');
+    const { start, end } = requestedRange(params, DEFAULT_SINCE_NS);
     if (end < start) throw new BadRequest('end timestamp must not be before or equal to start time');
     const limitParam = params.get('limit');
     const limit = limitParam ? Number(limitParam) : DEFAULT_LIMIT;
@@ -790,12 +806,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
         `max entries limit per query exceeded, limit > max_entries_limit_per_query (${limit} > ${maxEntries})`,
       );
     }
-    const lengthNs = end - start;
-    if (lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
-      throw new BadRequest(
-        `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
-      );
-    }
+    checkQueryLength(start, end);
     return streamsBody(
       store.select(query, start, end, limit, direction === 'forward'),
       query,
@@ -810,12 +821,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
    * has no `data` at all.
    */
   function labelValues(name: string, params: URLSearchParams): unknown {
-    const endParam = params.get('end');
-    const end = endParam ? parseLokiTimestamp(endParam) : BigInt(Date.now()) * NS_PER_MS;
-    if (end === undefined) throw new BadRequest(`cannot parse "${endParam}" to a valid timestamp`);
-    const startParam = params.get('start');
-    const start = startParam ? parseLokiTimestamp(startParam) : end - LABELS_DEFAULT_SINCE_NS;
-    if (start === undefined) throw new BadRequest(`cannot parse "${startParam}" to a valid timestamp`);
+    const { start, end } = requestedRange(params, LABELS_DEFAULT_SINCE_NS);
     const queryText = params.get('query');
     const query = queryText ? parseQuery(queryText) : undefined;
     if (
@@ -824,12 +830,7 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     ) {
       throw new BadRequest('only label matchers are supported');
     }
-    const lengthNs = end - start;
-    if (query !== undefined && lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
-      throw new BadRequest(
-        `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
-      );
-    }
+    if (query !== undefined) checkQueryLength(start, end);
     const values = store.labelValues(name, query?.selector ?? [], start, end);
     return values.length > 0 ? { status: 'success', data: values } : { status: 'success' };
   }

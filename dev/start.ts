@@ -8,12 +8,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
+import { sampleGitOpsReports } from '../lib/sample/gitops';
+import { statusEntry } from '../lib/status/store';
 import { startGitHubServer } from './github-server';
 import { startLokiServer } from './loki-server';
+import { freePort, portIsFree } from './ports';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Fixed so every `npm start` shows the same story (relative to today). */
@@ -33,24 +35,6 @@ function say(message: string): void {
 
 function unset(value: string | undefined): boolean {
   return value === undefined || value.trim() === '';
-}
-
-/** Whether nothing listens on 127.0.0.1:`port` (serverless-offline binds its Lambda port there). */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('No free port for serverless offline');
-  return address.port;
 }
 
 /**
@@ -73,14 +57,12 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
   let sample: Sample | undefined;
 
   if (unset(env.LOKI_URL)) {
-    sample = generateSample({
-      seed: SAMPLE_SEED,
-      end: Date.now(),
-      days: SAMPLE_DAYS,
-      org,
-      serviceNamespace: env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github',
-    });
-    const loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
+    const now = Date.now();
+    const serviceNamespace = env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github';
+    sample = generateSample({ seed: SAMPLE_SEED, end: now, days: SAMPLE_DAYS, org, serviceNamespace });
+    // GitOps reports as if the agents had just sent them, so the drift table is not empty either.
+    const gitOps = sampleGitOpsReports(org, now).map((report) => statusEntry(report, serviceNamespace, now));
+    const loki = await startLokiServer({ entries: [...sample.entries, ...gitOps], host: '127.0.0.1' });
     standIns.push(loki);
     prepared.LOKI_URL = loki.url;
     const { counts } = sample;

@@ -131,6 +131,29 @@ export function parseQuery<S extends ObjectSchema>(
   return parseOrThrow(strict, event.queryStringParameters ?? {}, 'query string', 'query');
 }
 
+/**
+ * Grafana sends `team=` for an empty template variable: an empty value counts as absent.
+ * Apply to the query string before parsing it.
+ */
+export function withoutEmptyValues(
+  parameters: Record<string, string | undefined> | undefined,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parameters ?? {}).filter((entry): entry is [string, string] => (entry[1] ?? '') !== ''),
+  );
+}
+
+/**
+ * The query string of a read route whose filters may be left empty (`team=`): empty values count as absent,
+ * the rest as `parseQuery`.
+ */
+export function parseFilterQuery<S extends ObjectSchema>(
+  schema: S,
+  event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>,
+): z.output<S> {
+  return parseQuery(schema, { queryStringParameters: withoutEmptyValues(event.queryStringParameters) });
+}
+
 // Scripts often POST JSON without a JSON content type (curl -d): parse the body whatever the header
 // says (an option @middy/http-json-body-parser 6 supports but does not declare in its types).
 const JSON_BODY_OPTIONS = { disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0];

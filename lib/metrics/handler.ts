@@ -6,15 +6,9 @@ import { computeMetric } from '../dora/metrics';
 import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseQuery } from '../http/validation';
+import { parseFilterQuery } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
-import {
-  metricsQuerySchema,
-  resolvePeriod,
-  type SummaryQuery,
-  summaryQuerySchema,
-  withoutEmptyValues,
-} from './query';
+import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
 
 /**
  * Loads the production deployments and merges from `from` to the period's end. Deployments of the
@@ -47,9 +41,7 @@ export async function getMetrics(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseQuery(metricsQuerySchema, {
-    queryStringParameters: withoutEmptyValues(event.queryStringParameters),
-  });
+  const query = parseFilterQuery(metricsQuerySchema, event);
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
   const loaded = await loadPeriod(range.start, range, query, config, context);
@@ -68,9 +60,7 @@ export async function getMetricsSummary(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseQuery(summaryQuerySchema, {
-    queryStringParameters: withoutEmptyValues(event.queryStringParameters),
-  });
+  const query = parseFilterQuery(summaryQuerySchema, event);
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 

@@ -39,18 +39,6 @@ const commaSeparatedRepositories = z
   )
   .pipe(z.array(repositoryName).max(MAX_REPOSITORIES));
 
-/**
- * Grafana sends `team=` for an empty template variable: an empty value counts as absent.
- * Apply to the query string before parsing it.
- */
-export function withoutEmptyValues(
-  parameters: Record<string, string | undefined> | undefined,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(parameters ?? {}).filter((entry): entry is [string, string] => (entry[1] ?? '') !== ''),
-  );
-}
-
 const filterShape = {
   start_date: isoDate.optional().meta({
     description: `First day of the period (UTC). Default: ${DEFAULT_DAYS - 1} days before end_date`,

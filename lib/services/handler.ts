@@ -3,8 +3,7 @@ import * as z from 'zod';
 import { getConfig } from '../config';
 import { findTeam, requireTeamDirectory } from '../github/directory';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseQuery, queryBoolean, teamFilter } from '../http/validation';
-import { withoutEmptyValues } from '../metrics/query';
+import { parseFilterQuery, queryBoolean, teamFilter } from '../http/validation';
 import type { ContextWithSecrets } from '../secrets';
 import { getServiceCatalog } from './catalog';
 
@@ -29,9 +28,7 @@ export async function getServices(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseQuery(servicesQuerySchema, {
-    queryStringParameters: withoutEmptyValues(event.queryStringParameters),
-  });
+  const query = parseFilterQuery(servicesQuerySchema, event);
   const list = await getServiceCatalog(config, context.secrets).getServices({
     refresh: query.no_cache ?? false,
   });

@@ -207,6 +207,41 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('shows a period of chosen dates, from a link and from the date fields', async () => {
+    const end = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+    const start = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
+    const { page, errors } = await openDashboard(`?start=${start}&end=${end}`);
+
+    await expectSummaryShown(page, readFilters(`?start=${start}&end=${end}`, today()));
+    const laterStart = new Date(Date.parse(start) + 7 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(laterStart);
+    await page.waitForURL((url) => url.searchParams.get('start') === laterStart);
+    await dashboardLoaded(page);
+
+    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('filters by repository from the keyboard alone', async () => {
+    const { page, errors } = await openDashboard();
+    const repositories = page.locator('details.repositories');
+
+    await repositories.locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => (document.activeElement as HTMLInputElement).value);
+    await page.keyboard.press('Space');
+    await page.waitForURL((url) => url.searchParams.get('repositories') === first);
+    await dashboardLoaded(page);
+    await page.keyboard.press('Escape');
+
+    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    expect(await repositories.evaluate((details) => (details as HTMLDetailsElement).open)).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('narrows to a service of /services, in the URL too', async () => {
     const { page, errors } = await openDashboard();
     const { services } = await apiJson<{ services: string[] }>(server, 'services');
@@ -351,6 +386,10 @@ describe('the dashboard in Chromium', () => {
     // The parts wait for the token instead of each showing the same 401.
     expect(await page.locator('[data-part-error]').count()).toBe(0);
     await screenshot(page, 'dashboard-token-prompt');
+    // A token the API refuses brings the prompt back with the API's reason.
+    await prompt.getByRole('textbox', { name: 'Token' }).fill('not.a.jwt');
+    await page.keyboard.press('Enter');
+    await prompt.getByText('The bearer token is not a valid JWT').waitFor();
     await prompt.getByRole('textbox', { name: 'Token' }).fill(server.token);
     await page.keyboard.press('Enter');
     await dashboardLoaded(page);

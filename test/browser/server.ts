@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { SignJWT } from 'jose';
 import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { generateSample, type Sample } from '../../lib/sample/generator';
-import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server';
+import { sampleGitOpsReports } from '../../lib/sample/gitops';
+import { type LocalServer, startLocalServer } from '../helpers/local-server';
 
 /**
  * The API as `npm start` runs it (tsx dev/start.ts: serverless offline, the real functions), over the
@@ -16,10 +16,8 @@ import { freePort, spawnNpmStart, waitForHealth } from '../helpers/local-server'
  * Loki), and GitOps statuses are reported through POST /api/status so the drift table has rows.
  */
 
-const ROOT = path.resolve(__dirname, '../..');
 const ORG = 'acme';
 const GITHUB_TOKEN = 'local-stand-in-token';
-const START_TIMEOUT_MS = 120_000;
 
 export interface DashboardServer {
   baseUrl: string;
@@ -69,31 +67,10 @@ async function faultProxy(target: string): Promise<{ url: string; server: Server
 }
 
 /** Two agents out of sync, two in sync: the table must put the first two on top. */
-const GITOPS_REPORTS = [
-  { repo: 'acme/platform-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
-  {
-    repo: 'acme/platform-gitops',
-    server: 'prod-us-1',
-    sync_status: 'OUT_OF_SYNC',
-    drift_count: 2,
-    files: [{ name: 'apps/checkout/deployment.yaml' }, { name: 'apps/checkout/service.yaml' }],
-  },
-  {
-    repo: 'acme/payments-gitops',
-    server: 'prod-eu-1',
-    sync_status: 'OUT_OF_SYNC',
-    drift_count: 5,
-    files: ['a', 'b', 'c', 'd', 'e'].map((name) => ({ name: `apps/payments/${name}.yaml` })),
-  },
-  { repo: 'acme/storefront-gitops', server: 'prod-eu-1', sync_status: 'SYNCED', drift_count: 0, files: [] },
-];
 
 export async function startDashboardServer(
   options: { port?: number; lambdaPort?: number } = {},
 ): Promise<DashboardServer> {
-  const port = options.port ?? (await freePort());
-  const lambdaPort = options.lambdaPort ?? (await freePort());
-  const baseUrl = `http://127.0.0.1:${port}`;
   const sample = generateSample({
     seed: 42,
     end: Date.now(),
@@ -110,53 +87,42 @@ export async function startDashboardServer(
     host: '127.0.0.1',
   });
   const secret = randomBytes(48).toString('base64');
-
-  const { child, output, exited } = spawnNpmStart(ROOT, {
-    ...process.env,
-    PORT: String(port),
-    OFFLINE_LAMBDA_PORT: String(lambdaPort),
-    LOKI_URL: proxy.url,
-    GITHUB_TOKEN,
-    GITHUB_ORG: ORG,
-    GITHUB_API_URL: github.url,
-    AUTH_MODE: '',
-    AUTH_JWT_SECRET: secret,
-  });
-
-  const stopAll = async () => {
-    if (child.pid !== undefined && child.exitCode === null) {
-      process.kill(child.pid, 'SIGTERM');
-      const killer = setTimeout(() => {
-        try {
-          process.kill(-(child.pid as number), 'SIGKILL');
-        } catch {
-          // Gone.
-        }
-      }, 10_000);
-      await exited;
-      clearTimeout(killer);
-    }
+  const closeStandIns = async () => {
     await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
     await Promise.allSettled([loki.close(), github.close()]);
   };
 
+  let api: LocalServer | undefined;
   try {
-    await waitForHealth(baseUrl, child, output, START_TIMEOUT_MS);
+    api = await startLocalServer(
+      {
+        LOKI_URL: proxy.url,
+        GITHUB_TOKEN,
+        GITHUB_ORG: ORG,
+        GITHUB_API_URL: github.url,
+        AUTH_JWT_SECRET: secret,
+        ...(options.lambdaPort === undefined ? {} : { OFFLINE_LAMBDA_PORT: String(options.lambdaPort) }),
+      },
+      options.port === undefined ? {} : { port: options.port },
+    );
+    const { baseUrl } = api;
     const token = await new SignJWT({})
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject('browser-suite')
       .setIssuedAt()
       .setExpirationTime('2h')
       .sign(new TextEncoder().encode(secret));
-    for (const report of GITOPS_REPORTS) {
+    for (const report of sampleGitOpsReports(ORG, Date.now())) {
       const response = await fetch(`${baseUrl}/api/status`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ ...report, last_check: new Date().toISOString() }),
+        body: JSON.stringify(report),
       });
-      if (response.status !== 200)
+      if (response.status !== 200) {
         throw new Error(`POST /api/status: ${response.status} ${await response.text()}`);
+      }
     }
+    const started = api;
     return {
       baseUrl,
       token,
@@ -166,11 +132,15 @@ export async function startDashboardServer(
       breakGitOpsReads: (on) => {
         proxy.broken.on = on;
       },
-      output,
-      close: stopAll,
+      output: started.output,
+      close: async () => {
+        await started.kill();
+        await closeStandIns();
+      },
     };
   } catch (error) {
-    await stopAll();
+    await api?.kill();
+    await closeStandIns();
     throw error;
   }
 }

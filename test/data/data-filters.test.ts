@@ -1,6 +1,7 @@
 import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as MetricsHandler } from '../../functions/metrics';
+import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import type { DeploymentRecord } from '../../lib/dora/types';
 import { generateSample } from '../../lib/sample/generator';
 import { useLokiStandIn } from '../helpers/environment';
@@ -19,6 +20,7 @@ describe('POST /data filters', () => {
   let restore: () => Promise<void>;
   let data: typeof DataHandler;
   let metrics: typeof MetricsHandler;
+  let summary: typeof SummaryHandler;
 
   beforeAll(async () => {
     ({ loki, restore } = await useLokiStandIn(
@@ -27,6 +29,7 @@ describe('POST /data filters', () => {
     ));
     ({ handler: data } = await import('../../functions/data'));
     ({ handler: metrics } = await import('../../functions/metrics'));
+    ({ handler: summary } = await import('../../functions/metrics-summary'));
   });
   afterAll(async () => restore());
 
@@ -99,5 +102,24 @@ describe('POST /data filters', () => {
     const [oneBucket] = one.json as Array<{ count: number }>;
     expect(oneBucket?.count).toBe(serviceRecords.filter((record) => record.status).length);
     expect(oneBucket?.count).toBeLessThan(allBucket?.count ?? 0);
+  });
+
+  it('counts only the service given as service= in GET /metrics/summary', async () => {
+    const query = {
+      start_date: new Date(END - 14 * DAY).toISOString().slice(0, 10),
+      end_date: new Date(END - DAY).toISOString().slice(0, 10),
+    };
+    const deployments = async (extra: Record<string, string>) => {
+      const response = await invoke(summary, { path: '/metrics/summary', query: { ...query, ...extra } });
+      expect(response.statusCode).toBe(200);
+      return (response.json as { metrics: { deployment_frequency: { count: number } } }).metrics
+        .deployment_frequency.count;
+    };
+
+    const all = await deployments({});
+    const one = await deployments({ service: SERVICE });
+
+    expect(one).toBeGreaterThan(0);
+    expect(one).toBeLessThan(all);
   });
 });

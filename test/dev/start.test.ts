@@ -54,6 +54,20 @@ describe('npm start (tsx dev/start.ts)', () => {
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
   });
 
+  it("serves GitOps drift for the sample organisation, so the dashboard's drift table is filled", async () => {
+    const response = await fetch(`${baseUrl}/status.json`);
+    const statuses = (await response.json()) as Array<{ repo: string; sync_status: string }>;
+
+    expect(response.status).toBe(200);
+    expect(statuses.map((status) => status.sync_status).sort()).toEqual([
+      'OUT_OF_SYNC',
+      'OUT_OF_SYNC',
+      'SYNCED',
+      'SYNCED',
+    ]);
+    expect(statuses.every((status) => status.repo.startsWith('acme/'))).toBe(true);
+  });
+
   it('answers GET /health with 200', async () => {
     const response = await fetch(`${baseUrl}/health`);
 

@@ -1,5 +1,6 @@
 import { BadRequestError } from '../../lib/errors';
-import { metricsQuerySchema, resolvePeriod, withoutEmptyValues } from '../../lib/metrics/query';
+import { withoutEmptyValues } from '../../lib/http/validation';
+import { metricsQuerySchema, resolvePeriod } from '../../lib/metrics/query';
 
 const DAY = 86_400_000;
 const MAX = 400 * DAY;

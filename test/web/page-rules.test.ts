@@ -109,6 +109,13 @@ describe('numbers in words', () => {
     expect(trendText('change_failure_rate', { ...summary, change_ratio: null, previous_value: 0 }, 30)).toBe(
       '▼ from 0 % in the previous 30 days, better',
     );
+    expect(
+      trendText(
+        'deployment_frequency',
+        { ...summary, trend: 'up', change_ratio: 0.004, previous_value: 14.3 },
+        30,
+      ),
+    ).toBe('▲ 0.4 % from 14.3 deployments per day in the previous 30 days, better');
     expect(trendText('lead_time_for_changes', { ...summary, trend: null } as MetricSummary, 30)).toBe(
       'No data for the previous 30 days to compare with',
     );

@@ -54,14 +54,14 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'created_at', label: 'Deployed (UTC)', width: '9.5rem' },
+  { key: 'created_at', label: 'Deployed (UTC)', width: '10.5rem' },
   { key: 'repository', label: 'Repository', width: '9.5rem' },
-  { key: 'team', label: 'Team', width: '8rem' },
-  { key: 'title', label: 'Change', width: '14rem' },
-  { key: 'user', label: 'Author', width: '7rem' },
-  { key: 'outcome', label: 'Status', width: '7rem' },
-  { key: 'failed_at', label: 'Failed (UTC)', width: '9rem' },
-  { key: 'fixed_at', label: 'Fixed (UTC)', width: '9rem' },
+  { key: 'team', label: 'Team', width: '7.5rem' },
+  { key: 'title', label: 'Change', width: '13rem' },
+  { key: 'user', label: 'Author', width: '6.5rem' },
+  { key: 'outcome', label: 'Status', width: '6.5rem' },
+  { key: 'failed_at', label: 'Failed (UTC)', width: '10.5rem' },
+  { key: 'fixed_at', label: 'Fixed (UTC)', width: '10.5rem' },
   { key: 'lead', label: 'Lead time', width: '6rem' },
 ];
 
@@ -205,7 +205,7 @@ export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
             {COLUMNS.map((column) => (
               <col key={column.key} style={{ width: column.width }} />
             ))}
-            <col style={{ width: '12rem' }} />
+            <col style={{ width: '10rem' }} />
           </colgroup>
           <thead>
             <tr>

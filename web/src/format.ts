@@ -80,7 +80,9 @@ export function trendText(metric: MetricName, summary: MetricSummary, days: numb
   const before = `${readingText(metric, summary.previous_value)} in the previous ${days} days`;
   if (summary.trend === 'flat') return `Unchanged from ${before}`;
   const arrow = summary.trend === 'up' ? '▲' : '▼';
-  const change = summary.change_ratio === null ? '' : ` ${number(Math.abs(summary.change_ratio) * 100, 0)} %`;
+  const percentChange = summary.change_ratio === null ? null : Math.abs(summary.change_ratio) * 100;
+  // Small changes keep a decimal, so a real change never reads as "0 %".
+  const change = percentChange === null ? '' : ` ${number(percentChange, percentChange < 10 ? 1 : 0)} %`;
   const verdict = summary.improved === null ? '' : summary.improved ? ', better' : ', worse';
   return `${arrow}${change} from ${before}${verdict}`;
 }

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { type ApiError, callApi, storedToken, storeToken } from './api';
+import { type ApiError, callApi, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
@@ -18,20 +18,20 @@ import {
   withPeriod,
   writeFilters,
 } from './filters';
+import { METRIC_TITLES } from './format';
 import { GitOpsTable } from './gitops';
-import { asApiError, LOADING, type Part, Section } from './parts';
+import { asApiError, LOADING, type Part, PartStatus, Section } from './parts';
 import { SummaryCards } from './summary';
 import {
   type DeploymentRecord,
   type GitOpsStatus,
   METRIC_NAMES,
+  type MetricBounds,
   type MetricName,
   type MetricPoint,
   type Summary,
   type Team,
 } from './types';
-
-type Series = Record<MetricName, MetricPoint[]>;
 
 function today(): string {
   return isoDay(Date.now());
@@ -107,6 +107,38 @@ function TokenPrompt(props: { reason: string; onToken: (token: string) => void }
   );
 }
 
+/** A day of a custom period; a day outside min..max (the other end) is not taken. */
+function DateField(props: {
+  label: string;
+  value: string;
+  min?: string;
+  max?: string;
+  onChange: (day: string) => void;
+}) {
+  return (
+    <label>
+      {props.label}{' '}
+      <input
+        type="date"
+        name={props.label.toLowerCase()}
+        value={props.value}
+        {...(props.min === undefined ? {} : { min: props.min })}
+        {...(props.max === undefined ? {} : { max: props.max })}
+        onChange={(event) => {
+          const day = (event.currentTarget as HTMLInputElement).value;
+          if (
+            day !== '' &&
+            (props.min === undefined || day >= props.min) &&
+            (props.max === undefined || day <= props.max)
+          ) {
+            props.onChange(day);
+          }
+        }}
+      />
+    </label>
+  );
+}
+
 /** A filter of one value from a list the API gives (teams, services); '' is all. */
 function Choice(props: {
   label: string;
@@ -176,32 +208,18 @@ function FilterBar(props: {
       </label>
       {filters.period === 'custom' && (
         <>
-          <label>
-            From{' '}
-            <input
-              type="date"
-              name="start"
-              value={filters.start}
-              max={filters.end}
-              onChange={(event) => {
-                const start = (event.currentTarget as HTMLInputElement).value;
-                if (start !== '' && start <= filters.end) onChange({ ...filters, start });
-              }}
-            />
-          </label>
-          <label>
-            To{' '}
-            <input
-              type="date"
-              name="end"
-              value={filters.end}
-              min={filters.start}
-              onChange={(event) => {
-                const end = (event.currentTarget as HTMLInputElement).value;
-                if (end !== '' && end >= filters.start) onChange({ ...filters, end });
-              }}
-            />
-          </label>
+          <DateField
+            label="From"
+            value={filters.start}
+            max={filters.end}
+            onChange={(start) => onChange({ ...filters, start })}
+          />
+          <DateField
+            label="To"
+            value={filters.end}
+            min={filters.start}
+            onChange={(end) => onChange({ ...filters, end })}
+          />
         </>
       )}
       <Choice
@@ -222,7 +240,17 @@ function FilterBar(props: {
         what="the services"
         onChange={(service) => onChange({ ...filters, service })}
       />
-      <details class="repositories">
+      <details
+        class="repositories"
+        onKeyDown={(event) => {
+          // Escape closes the list like a menu, back on its summary.
+          const details = event.currentTarget as HTMLDetailsElement;
+          if (event.key === 'Escape' && details.open) {
+            details.open = false;
+            details.querySelector('summary')?.focus();
+          }
+        }}
+      >
         <summary>
           Repositories: {filters.repositories.length === 0 ? 'all' : filters.repositories.join(', ')}
         </summary>
@@ -278,6 +306,47 @@ function FilterBar(props: {
   );
 }
 
+/**
+ * One metric over time, loaded on its own: charts appear as their answers come, and a metric that
+ * cannot load says so in its own place. The change failure rate's series also draws the deployments
+ * per bucket (its `count` and `failed`).
+ */
+function MetricSeries(props: {
+  metric: MetricName;
+  filters: Filters;
+  tokenVersion: number;
+  onUnauthorized: (error: ApiError) => void;
+  bounds: MetricBounds | undefined;
+  scheme: string;
+}) {
+  const { metric, filters } = props;
+  const interval = effectiveInterval(filters);
+  const part = usePart(
+    (signal) =>
+      callApi<MetricPoint[]>('GET', 'metrics', {
+        query: { ...metricsQuery(filters), metric, interval },
+        signal,
+      }),
+    'metrics',
+    [writeFilters(filters), interval, props.tokenVersion],
+    props.onUnauthorized,
+  );
+  if (part.state !== 'ok') {
+    return (
+      <figure class="chart" data-chart={metric} aria-busy={part.state === 'loading'}>
+        <figcaption>{METRIC_TITLES[metric]}</figcaption>
+        <PartStatus part={part} what={METRIC_TITLES[metric].toLowerCase()} id={`trends-${metric}`} />
+      </figure>
+    );
+  }
+  return (
+    <>
+      {metric === 'change_failure_rate' && <DeploymentsChart points={part.value} scheme={props.scheme} />}
+      <MetricChart metric={metric} points={part.value} bounds={props.bounds} scheme={props.scheme} />
+    </>
+  );
+}
+
 function App() {
   const [filters, setFilters] = useState(() => readFilters(location.search, today()));
   const [tokenVersion, setTokenVersion] = useState(0);
@@ -295,8 +364,8 @@ function App() {
     setFilters(next);
   }, []);
 
+  // A rejected token stays stored until a new one replaces it: the prompt says why it was refused.
   const onUnauthorized = useCallback((error: ApiError) => {
-    if (storedToken() !== null && error.detail.startsWith('A bearer token is required')) storeToken(null);
     setUnauthorized(error.detail.replace(/\.$/, ''));
   }, []);
 
@@ -324,22 +393,6 @@ function App() {
     (signal) => callApi<Summary>('GET', 'metrics/summary', { query: metricsQuery(filters), signal }),
     'metrics/summary',
     [key, tokenVersion],
-    onUnauthorized,
-  );
-  const series = usePart(
-    async (signal) => {
-      const answers = await Promise.all(
-        METRIC_NAMES.map((metric) =>
-          callApi<MetricPoint[]>('GET', 'metrics', {
-            query: { ...metricsQuery(filters), metric, interval },
-            signal,
-          }),
-        ),
-      );
-      return Object.fromEntries(METRIC_NAMES.map((metric, index) => [metric, answers[index]])) as Series;
-    },
-    'metrics',
-    [key, interval, tokenVersion],
     onUnauthorized,
   );
   const records = usePart(
@@ -416,24 +469,23 @@ function App() {
         <Section
           id="trends"
           title={`Over time (${interval})`}
-          part={series}
+          part={undefined}
           what="the metrics over time"
           aside={<BandLegend />}
         >
-          {series.state === 'ok' && (
-            <div class="charts">
-              <DeploymentsChart points={series.value.change_failure_rate} scheme={scheme} />
-              {METRIC_NAMES.map((metric) => (
-                <MetricChart
-                  key={metric}
-                  metric={metric}
-                  points={series.value[metric]}
-                  bounds={bounds?.[metric]}
-                  scheme={scheme}
-                />
-              ))}
-            </div>
-          )}
+          <div class="charts">
+            {METRIC_NAMES.map((metric) => (
+              <MetricSeries
+                key={metric}
+                metric={metric}
+                filters={filters}
+                tokenVersion={tokenVersion}
+                onUnauthorized={onUnauthorized}
+                bounds={bounds?.[metric]}
+                scheme={scheme}
+              />
+            ))}
+          </div>
         </Section>
         <Section id="deployments" title="Deployments" part={records} what="the deployments">
           {records.state === 'ok' && <DeploymentsTable records={records.value} />}

@@ -10,10 +10,24 @@ export function asApiError(error: unknown, route: string): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, (error as Error).message, route);
 }
 
-/** A part's frame: its heading, then its content, a loading line, or the API's reason it failed. */
+/** Why a part shows no data (yet): loading, waiting for a token, or the API's reason it failed. */
+export function PartStatus(props: { part: Part<unknown>; what: string; id: string }) {
+  const { part } = props;
+  if (part.state === 'loading') return <p class="loading">Loading {props.what}…</p>;
+  if (part.state === 'ok') return null;
+  if (part.error.status === 401) return <p class="loading">Waiting for a token (asked for above).</p>;
+  return (
+    <p class="part-error" role="alert" data-part-error={props.id}>
+      Could not load {props.what}: {part.error.message}
+    </p>
+  );
+}
+
+/** A part's frame: its heading, then its content, or why it has none (PartStatus). */
 export function Section(props: {
   id: string;
   title: string;
+  /** Undefined when the children load on their own (the charts). */
   part: Part<unknown> | undefined;
   what: string;
   aside?: ComponentChildren;
@@ -26,16 +40,10 @@ export function Section(props: {
         <h2 id={`${props.id}-title`}>{props.title}</h2>
         {props.aside}
       </div>
-      {part?.state === 'error' && part.error.status === 401 ? (
-        <p class="loading">Waiting for a token (asked for above).</p>
-      ) : part?.state === 'error' ? (
-        <p class="part-error" role="alert" data-part-error={props.id}>
-          Could not load {props.what}: {part.error.message}
-        </p>
-      ) : part?.state === 'loading' ? (
-        <p class="loading">Loading {props.what}…</p>
-      ) : (
+      {part === undefined || part.state === 'ok' ? (
         props.children
+      ) : (
+        <PartStatus part={part} what={props.what} id={props.id} />
       )}
     </section>
   );
