@@ -520,7 +520,12 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         kindNames: kinds.join('+'),
       };
       const tasks = missingRanges(parts).flatMap((range) =>
-        splitRange(range, settings.maxQueryLengthMs).map((chunk) => fetchChunk(query, chunk, context)),
+        splitRange(range, settings.maxQueryLengthMs).map(async (chunk) => {
+          await fetchChunk(query, chunk, context);
+          // Kept as soon as their chunk is complete: a request that ends in a 504 still leaves the days
+          // it read, so asking again continues where it stopped instead of starting over.
+          keepDays(query, parts, chunk);
+        }),
       );
       try {
         await Promise.all(
@@ -545,13 +550,21 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (stats.skippedLines > 0) {
         logger.warn('Skipped Loki lines that are not events', { skippedLines: stats.skippedLines });
       }
-      if (dayCache !== undefined) {
-        for (const part of parts)
-          if (part.cacheable && !part.cached) dayCache.set(query, part.dayStart, part.events);
-      }
+      keepDays(query, parts, union);
       return { ...eventsInRanges(parts, request.ranges), stats };
     },
   };
+
+  /** Keeps the closed whole days read inside `within` (a complete chunk, or the whole request). */
+  function keepDays(query: string, parts: DayPart[], within: TimeRange): void {
+    if (dayCache === undefined) return;
+    for (const part of parts) {
+      if (!part.cacheable || part.cached || part.range.start < within.start || part.range.end > within.end)
+        continue;
+      dayCache.set(query, part.dayStart, part.events);
+      part.cached = true;
+    }
+  }
 
   /** Each kind's events inside its own range (the days hold every kind of the whole union range). */
   function eventsInRanges(parts: readonly DayPart[], ranges: EventRequest['ranges']) {

@@ -379,6 +379,31 @@ describe('the Loki event store against a Loki-speaking server', () => {
     expect(again.deployments).toHaveLength(5);
   });
 
+  it('keeps the days of the chunks it completed when the request ends in a 504, so asking again continues', async () => {
+    server.add(Array.from({ length: 3 }, (_, day) => deploymentEntry(START + day * DAY_MS + 3_600_000)));
+    const store = createLokiEventStore(
+      settings(server, { maxQueryLengthMs: DAY_MS, concurrency: 1, dayCacheMaxMb: 1 }),
+    );
+    const request = deploymentsOnly({ start: START, end: START + 3 * DAY_MS });
+    server.delayNext(0, 1);
+    server.delayNext(3_000, 1);
+    const error = await rejectionOf(
+      store.fetchEvents({ ...request, deadline: Date.now() + 1_000 }),
+      LokiError,
+    );
+    const before = queryRanges(server).length;
+
+    const again = await store.fetchEvents(request);
+
+    expect(error.statusCode).toBe(504);
+    expect(
+      queryRanges(server)
+        .slice(before)
+        .map((asked) => asked.params.get('start')),
+    ).toEqual([ns(START + DAY_MS), ns(START + 2 * DAY_MS)]);
+    expect(again.deployments).toHaveLength(3);
+  });
+
   it('asks Loki for every day again with noCache, and never keeps a day that is not over', async () => {
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     server.add([deploymentEntry(START + 3_600_000), deploymentEntry(today)]);
