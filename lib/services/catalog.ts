@@ -6,6 +6,7 @@ import { createLokiServiceLister, type ServiceLister } from '../loki/labels';
 import { boundedMemo } from '../memo';
 import { recordCacheLookup } from '../observability/metrics';
 import type { Secrets } from '../secrets';
+import { STATUS_SERVICE_NAME } from '../status/store';
 
 export interface ServiceList {
   services: string[];
@@ -30,9 +31,13 @@ export function createServiceCatalog(
   let inFlight: Promise<string[]> | undefined;
 
   const fetchServices = (): Promise<string[]> => {
-    inFlight ??= lister.listServices().finally(() => {
-      inFlight = undefined;
-    });
+    // GitOps reports share the namespace under a service name of this API's own, not a service of the organisation.
+    inFlight ??= lister
+      .listServices()
+      .then((services) => services.filter((service) => service !== STATUS_SERVICE_NAME))
+      .finally(() => {
+        inFlight = undefined;
+      });
     return inFlight;
   };
 

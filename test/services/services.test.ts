@@ -3,6 +3,7 @@ import type { LokiServer } from '../../dev/loki-server';
 import type { handler as ServicesHandler } from '../../functions/services';
 import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import type { LokiEntry } from '../../lib/loki/types';
+import { STATUS_SERVICE_NAME } from '../../lib/status/store';
 import { useLokiStandIn } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 
@@ -26,6 +27,8 @@ const ENTRIES = [
   entry('Legacy Billing', 'github', 1000),
   entry('older-than-the-look-back', 'github', 1200),
   entry('other-namespace-service', 'gitlab', 2),
+  // Where POST /api/status stores GitOps reports: the API's own stream, not a service of the organisation.
+  entry(STATUS_SERVICE_NAME, 'github', 0),
 ];
 
 describe('GET /services', () => {
@@ -57,6 +60,12 @@ describe('GET /services', () => {
 
     expect(response.statusCode).toBe(200);
     expect(response.json).toEqual({ services: ['api', 'checkout-service', 'Legacy Billing', 'web'] });
+  });
+
+  it("leaves out the stream of GitOps reports, which is the API's own and not a service", async () => {
+    const response = await invoke(handler, { path: '/services', query: { no_cache: 'true' } });
+
+    expect(response.json).toMatchObject({ services: expect.not.arrayContaining([STATUS_SERVICE_NAME]) });
   });
 
   it("asks Loki's label-values API for the namespace in max_query_length pieces, never a log line", async () => {
