@@ -48,6 +48,9 @@ export async function watchedPage(
   options: { token?: string } = {},
 ): Promise<Watched> {
   const page = await context.newPage();
+  // Playwright's 30 s default is less than a first request's cold start through serverless offline on a
+  // loaded 2-core machine (seen once in CI); waiting longer changes nothing when the page works.
+  page.setDefaultTimeout(90_000);
   const watched: Watched = { page, errors: [], serverErrors: [], console: [], external: [] };
   page.on('response', (response) => {
     if (response.status() >= 500) watched.serverErrors.push(`${response.status()} ${response.url()}`);

@@ -133,18 +133,14 @@ describe('POST /events/incidents, read back through /data', () => {
   });
 
   it('updates the title or link (200) and keeps the other fields', async () => {
-    await report({
-      repository: 'rename',
-      id: '42',
-      title: 'old',
-      created_at: formatTime(wholeSecondsNow() - 10 * MINUTE),
-    });
+    const createdAt = formatTime(wholeSecondsNow() - 10 * MINUTE);
+    await report({ repository: 'rename', id: '42', title: 'old', created_at: createdAt });
 
     const renamed = await report({ repository: 'rename', id: '42', title: 'new' });
 
     expect(renamed.statusCode).toBe(200);
     expect(renamed.json).toMatchObject({
-      incident: { title: 'new', created_at: formatTime(wholeSecondsNow() - 10 * MINUTE), resolved_at: null },
+      incident: { title: 'new', created_at: createdAt, resolved_at: null },
     });
   });
 
