@@ -21,10 +21,17 @@ export const SCOPE_LABELS: Record<Scope, string> = {
   organisation: `organisation (${BENCH_ORG.repositories} repositories)`,
 };
 
-export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEventV2 {
-  const end = BENCH_ORG.end;
-  const start = end - days * DAY_MS;
-  const query = { no_cache: 'true' };
+/** The request a dashboard makes for one bench case; `cold` asks the API to skip its caches. */
+export function benchRequestEvent(request: {
+  route: 'data' | 'metrics';
+  start: number;
+  end: number;
+  repositories?: string[] | undefined;
+  team?: string | undefined;
+  cold?: boolean;
+}): APIGatewayProxyEventV2 {
+  const { route, start, end, repositories, team, cold = true } = request;
+  const query: Record<string, string> = cold ? { no_cache: 'true' } : {};
   // Browsers (react-dora-charts) and Grafana always accept gzip; large answers are compressed for them.
   const headers = { 'accept-encoding': 'gzip, deflate, br' };
   if (route === 'data') {
@@ -36,8 +43,8 @@ export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEve
       body: {
         start: new Date(start).toISOString(),
         end: new Date(end).toISOString(),
-        ...(scope === 'repository' ? { repositories: [BENCH_REPOSITORY] } : {}),
-        ...(scope === 'team' ? { team: BENCH_TEAM } : {}),
+        ...(repositories ? { repositories } : {}),
+        ...(team ? { team } : {}),
       },
     });
   }
@@ -51,9 +58,20 @@ export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEve
       interval: 'daily',
       from: String(start),
       to: String(end),
-      ...(scope === 'repository' ? { repositories: BENCH_REPOSITORY } : {}),
-      ...(scope === 'team' ? { team: BENCH_TEAM } : {}),
+      ...(repositories ? { repositories: repositories.join(',') } : {}),
+      ...(team ? { team } : {}),
     },
+  });
+}
+
+export function caseEvent({ route, days, scope }: BenchCase): APIGatewayProxyEventV2 {
+  const end = BENCH_ORG.end;
+  return benchRequestEvent({
+    route,
+    start: end - days * DAY_MS,
+    end,
+    repositories: scope === 'repository' ? [BENCH_REPOSITORY] : undefined,
+    team: scope === 'team' ? BENCH_TEAM : undefined,
   });
 }
 

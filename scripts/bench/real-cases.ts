@@ -2,9 +2,15 @@ import { startGitHubServer } from '../../dev/github-server';
 import type { EventKind } from '../../lib/loki/logql';
 import type { EventFilter } from '../../lib/loki/types';
 import { sampleTeams } from '../../lib/sample/generator';
-import { httpEvent, lambdaContext } from '../../test/helpers/lambda';
+import { lambdaContext } from '../../test/helpers/lambda';
 import { type FloorFigures, naiveFloor, onePassFloor } from './floors';
-import { benchEnvironment, type Handler, type LambdaResult, loadHandler } from './invocations';
+import {
+  benchEnvironment,
+  benchRequestEvent,
+  type Handler,
+  type LambdaResult,
+  loadHandler,
+} from './invocations';
 import { DAY_MS } from './org';
 import type { RealBenchOrganisation } from './real-org';
 
@@ -64,35 +70,13 @@ export interface RealCasesInput {
 }
 
 function caseEvent(benchCase: RealCase, end: number, cold = true) {
-  const start = end - benchCase.days * DAY_MS;
-  const query: Record<string, string> = cold ? { no_cache: 'true' } : {};
-  const headers = { 'accept-encoding': 'gzip, deflate, br' };
-  if (benchCase.route === 'data') {
-    return httpEvent({
-      method: 'POST',
-      path: '/data',
-      query,
-      headers,
-      body: {
-        start: new Date(start).toISOString(),
-        end: new Date(end).toISOString(),
-        ...(benchCase.repositories ? { repositories: benchCase.repositories } : {}),
-        ...(benchCase.team ? { team: benchCase.team } : {}),
-      },
-    });
-  }
-  return httpEvent({
-    path: '/metrics',
-    headers,
-    query: {
-      ...query,
-      metric: 'lead_time_for_changes',
-      interval: 'daily',
-      from: String(start),
-      to: String(end),
-      ...(benchCase.repositories ? { repositories: benchCase.repositories.join(',') } : {}),
-      ...(benchCase.team ? { team: benchCase.team } : {}),
-    },
+  return benchRequestEvent({
+    route: benchCase.route,
+    start: end - benchCase.days * DAY_MS,
+    end,
+    repositories: benchCase.repositories,
+    team: benchCase.team,
+    cold,
   });
 }
 
