@@ -9,7 +9,7 @@ import {
   readFilters,
   writeFilters,
 } from '../../web/src/filters';
-import { chartValueText, LEVEL_TITLES, reading, trendText } from '../../web/src/format';
+import { chartValueText, LEVEL_TITLES, reading, SO_FAR, trendText } from '../../web/src/format';
 import { type DeploymentRecord, METRIC_NAMES, type MetricPoint, type Summary } from '../../web/src/types';
 import { dashboardLoaded, launchChromium, type Watched, watchedPage } from './chromium';
 import { apiJson, type DashboardServer, startDashboardServer } from './server';
@@ -87,6 +87,16 @@ async function chartRows(page: Page, chart: string): Promise<string[][]> {
     );
 }
 
+/**
+ * The bucket cells the tables should show for a period that ends today: the last bucket holds today,
+ * so it is still running and says so.
+ */
+function bucketsEndingToday(points: MetricPoint[]): string[] {
+  return points.map((point, index) =>
+    index === points.length - 1 ? `${point.date} ${SO_FAR}` : String(point.date),
+  );
+}
+
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   [server, browser] = await Promise.all([startDashboardServer(), launchChromium()]);
@@ -141,9 +151,10 @@ describe('the dashboard in Chromium', () => {
       const points = await apiJson<MetricPoint[]>(server, 'metrics', {
         query: { ...metricsQuery(filters), metric, interval },
       });
+      const buckets = bucketsEndingToday(points);
       expect(await chartRows(page, metric)).toEqual(
-        points.map((point) => [
-          point.date,
+        points.map((point, index) => [
+          buckets[index],
           chartValueText(metric, point.value),
           point.count.toLocaleString('en-GB'),
         ]),
@@ -152,15 +163,61 @@ describe('the dashboard in Chromium', () => {
     const deployments = await apiJson<MetricPoint[]>(server, 'metrics', {
       query: { ...metricsQuery(filters), metric: 'change_failure_rate', interval },
     });
+    const buckets = bucketsEndingToday(deployments);
     expect(await chartRows(page, 'deployments')).toEqual(
-      deployments.map((point) => [
-        point.date,
+      deployments.map((point, index) => [
+        buckets[index],
         String(point.count),
         String(point.count - (point.failed ?? 0)),
         String(point.failed ?? 0),
       ]),
     );
     await page.close();
+  });
+
+  it('marks the running bucket as so far, and no bucket of a period that has ended', async () => {
+    const now = new Date();
+    const mondayThisWeek = new Date(Date.now() - ((now.getUTCDay() + 6) % 7) * 86_400_000)
+      .toISOString()
+      .slice(0, 10);
+    const weekly = await openDashboard('?interval=weekly');
+    const weeklyFilters = readFilters('?interval=weekly', today());
+    const points = await apiJson<MetricPoint[]>(server, 'metrics', {
+      query: { ...metricsQuery(weeklyFilters), metric: 'change_failure_rate', interval: 'weekly' },
+    });
+
+    const soFarRows = async (page: Page) =>
+      page.locator('.chart-data tbody tr.running').evaluateAll((rows) =>
+        rows.map((row) => ({
+          chart: row.closest('[data-chart]')?.getAttribute('data-chart'),
+          bucket: row.querySelector('td')?.textContent,
+          last: row.nextElementSibling === null,
+        })),
+      );
+    const marked = await soFarRows(weekly.page);
+    const legend = await weekly.page.locator('[data-chart="change_failure_rate"] .u-legend').textContent();
+    await weekly.page
+      .locator('#trends')
+      .screenshot({ path: path.join(SCREENSHOTS, 'dashboard-running-week.png') });
+    await weekly.page.close();
+    const ended = await openDashboard('?start=2026-01-05&end=2026-01-25&interval=weekly');
+    const endedMarks = await soFarRows(ended.page);
+    const endedCells = (await chartRows(ended.page, 'deployments')).map((row) => row[0]);
+    await ended.page.close();
+
+    const byChart = (a: { chart: unknown }, b: { chart: unknown }) =>
+      String(a.chart).localeCompare(String(b.chart));
+    expect(marked.sort(byChart)).toEqual(
+      ['deployments', ...METRIC_NAMES].sort().map((chart) => ({
+        chart,
+        bucket: `${mondayThisWeek} ${SO_FAR}`,
+        last: true,
+      })),
+    );
+    expect(points.at(-1)?.date).toBe(mondayThisWeek);
+    expect(legend).toContain(`Change failure rate ${SO_FAR}`);
+    expect(endedMarks).toEqual([]);
+    expect(endedCells).toEqual(['2026-01-05', '2026-01-12', '2026-01-19']);
   });
 
   it('changes the URL and the numbers when the team or the period changes', async () => {

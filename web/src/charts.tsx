@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { CHART_UNITS, chartValueText, METRIC_TITLES } from './format';
+import { CHART_UNITS, chartValueText, METRIC_TITLES, SO_FAR } from './format';
 import { levelBands } from './levels';
 import type { Level, MetricBounds, MetricName, MetricPoint } from './types';
 
@@ -68,6 +68,51 @@ function bandsHook(bounds: MetricBounds | undefined, scale: (value: number) => n
   };
 }
 
+/**
+ * Veils the running bucket, from halfway after the previous bucket to the plot's right edge, and
+ * writes "so far" on it: its values cover only the elapsed part, so they must not read like the others.
+ * The veil is translucent, so what is drawn there stays visible, only lighter.
+ */
+function runningHook(index: number) {
+  return (u: uPlot) => {
+    const xs = u.data[0];
+    const at = xs[index];
+    if (index < 0 || at === undefined) return;
+    const { ctx, bbox } = u;
+    const here = u.valToPos(at, 'x', true);
+    const before = xs[index - 1];
+    const left = Math.max(
+      bbox.left,
+      before === undefined ? bbox.left : (u.valToPos(before, 'x', true) + here) / 2,
+    );
+    const right = bbox.left + bbox.width;
+    const ratio = devicePixelRatio || 1;
+    ctx.save();
+    ctx.globalAlpha = 0.55;
+    ctx.fillStyle = cssVar('--bg');
+    ctx.fillRect(left, bbox.top, right - left, bbox.height);
+    ctx.globalAlpha = 1;
+    ctx.strokeStyle = cssVar('--text-muted');
+    ctx.setLineDash([4 * ratio, 4 * ratio]);
+    ctx.lineWidth = ratio;
+    ctx.beginPath();
+    ctx.moveTo(left, bbox.top);
+    ctx.lineTo(left, bbox.top + bbox.height);
+    ctx.stroke();
+    ctx.fillStyle = cssVar('--text-muted');
+    ctx.font = `${12 * ratio}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'top';
+    ctx.fillText('so far', right - 2 * ratio, bbox.top + 2 * ratio);
+    ctx.restore();
+  };
+}
+
+function bucketText(date: string | null, running: string | null): string {
+  if (date === null) return '';
+  return date === running ? `${date} ${SO_FAR}` : date;
+}
+
 /** A uPlot chart that follows its container's width; rebuilt when its data or colours change. */
 function useChart(build: (width: number) => uPlot.Options, data: uPlot.AlignedData, deps: unknown[]) {
   const ref = useRef<HTMLDivElement>(null);
@@ -87,7 +132,7 @@ function useChart(build: (width: number) => uPlot.Options, data: uPlot.AlignedDa
   return ref;
 }
 
-function DataTable(props: { caption: string; headers: string[]; rows: string[][] }) {
+function DataTable(props: { caption: string; headers: string[]; rows: string[][]; running: number }) {
   return (
     <details class="chart-data">
       <summary>Show the numbers</summary>
@@ -103,8 +148,8 @@ function DataTable(props: { caption: string; headers: string[]; rows: string[][]
           </tr>
         </thead>
         <tbody>
-          {props.rows.map((row) => (
-            <tr key={row[0]}>
+          {props.rows.map((row, index) => (
+            <tr key={row[0]} class={index === props.running ? 'running' : undefined}>
               {row.map((cell, index) => (
                 <td key={index}>{cell}</td>
               ))}
@@ -120,14 +165,24 @@ export function MetricChart(props: {
   metric: MetricName;
   points: MetricPoint[];
   bounds: MetricBounds | undefined;
+  /** `date` of the running bucket, or null. */
+  running: string | null;
   scheme: string;
 }) {
   const { metric, points, bounds } = props;
   const { unit, scale } = CHART_UNITS[metric];
+  const running = points.findIndex((point) => point.date !== null && point.date === props.running);
+  const values = points.map((point) => (point.value === null ? null : scale(point.value)));
+  // The running bucket is its own dashed series, joined to the bucket before it; the solid line stops
+  // at the last finished bucket.
+  const soFar = values.map((value, index) => (index === running || index === running - 1 ? value : null));
   const data: uPlot.AlignedData = [
     points.map((point) => epochSeconds(point.date)),
-    points.map((point) => (point.value === null ? null : scale(point.value))),
+    values.map((value, index) => (index === running ? null : value)),
+    soFar,
   ];
+  const valueText = (value: number | null) =>
+    value === null ? '–' : `${value.toLocaleString('en-GB', { maximumFractionDigits: 2 })} ${unit}`;
   const ref = useChart(
     (width) => ({
       width,
@@ -143,14 +198,23 @@ export function MetricChart(props: {
           stroke: PALETTE.blue,
           width: 2,
           points: { show: true, size: 6, fill: PALETTE.blue },
-          value: (_u, value) =>
-            value === null ? '–' : `${value.toLocaleString('en-GB', { maximumFractionDigits: 2 })} ${unit}`,
+          value: (_u, value) => valueText(value),
+        },
+        {
+          label: `${METRIC_TITLES[metric]} ${SO_FAR}`,
+          stroke: PALETTE.blue,
+          width: 2,
+          dash: [6, 4],
+          // Hollow, so the point reads as unfinished.
+          points: { show: running >= 0, filter: [running], size: 7, width: 2, fill: cssVar('--bg') },
+          // Only the running bucket's own value: the bucket before it is here just to join the line.
+          value: (_u, value, _series, index) => (index === running ? valueText(value) : '–'),
         },
       ],
-      hooks: { drawClear: [bandsHook(bounds, scale)] },
+      hooks: { drawClear: [bandsHook(bounds, scale)], draw: [runningHook(running)] },
     }),
     data,
-    [points, bounds, props.scheme],
+    [points, bounds, props.running, props.scheme],
   );
   return (
     <figure class="chart" data-chart={metric}>
@@ -161,8 +225,9 @@ export function MetricChart(props: {
       <DataTable
         caption={`${METRIC_TITLES[metric]} per bucket`}
         headers={['Bucket (UTC)', METRIC_TITLES[metric], 'Count']}
+        running={running}
         rows={points.map((point) => [
-          point.date ?? '',
+          bucketText(point.date, props.running),
           chartValueText(metric, point.value),
           point.count.toLocaleString('en-GB'),
         ])}
@@ -172,8 +237,9 @@ export function MetricChart(props: {
 }
 
 /** Production deployments per bucket, healthy and failed stacked (failed: failed or caused an incident). */
-export function DeploymentsChart(props: { points: MetricPoint[]; scheme: string }) {
+export function DeploymentsChart(props: { points: MetricPoint[]; running: string | null; scheme: string }) {
   const { points } = props;
+  const running = points.findIndex((point) => point.date !== null && point.date === props.running);
   const failed = points.map((point) => point.failed ?? 0);
   const healthy = points.map((point, index) => point.count - (failed[index] ?? 0));
   const data: uPlot.AlignedData = [
@@ -208,9 +274,10 @@ export function DeploymentsChart(props: { points: MetricPoint[]; scheme: string 
           points: { show: false },
         },
       ],
+      hooks: { draw: [runningHook(running)] },
     }),
     data,
-    [points, props.scheme],
+    [points, props.running, props.scheme],
   );
   return (
     <figure class="chart" data-chart="deployments">
@@ -226,8 +293,9 @@ export function DeploymentsChart(props: { points: MetricPoint[]; scheme: string 
       <DataTable
         caption="Production deployments per bucket"
         headers={['Bucket (UTC)', 'Deployments', 'Healthy', 'Failed']}
+        running={running}
         rows={points.map((point, index) => [
-          point.date ?? '',
+          bucketText(point.date, props.running),
           point.count.toLocaleString('en-GB'),
           (healthy[index] ?? 0).toLocaleString('en-GB'),
           (failed[index] ?? 0).toLocaleString('en-GB'),

@@ -3,6 +3,8 @@
  * shows the same view. Pure (no DOM), so the browser suite uses the same rules to compute what to expect.
  */
 
+import { bucketIndexOf, bucketsOf } from '../../lib/dora/buckets';
+
 export const PERIODS = ['7', '30', '90', '365'] as const;
 export type Period = (typeof PERIODS)[number] | 'custom';
 export const INTERVALS = ['auto', 'daily', 'weekly', 'monthly'] as const;
@@ -98,6 +100,17 @@ export function effectiveInterval(filters: Filters): Interval {
   if (days <= 31) return 'daily';
   if (days <= 183) return 'weekly';
   return 'monthly';
+}
+
+/**
+ * `date` of the bucket still running at `now` (today, this week, this month), or null when the period
+ * ended before it. Its values cover only the part elapsed so far, so the page marks it rather than
+ * reading it like the finished buckets. The API's own bucket rules decide (one home for them).
+ */
+export function runningBucketDate(filters: Filters, now: number): string | null {
+  const range = { start: dayMs(filters.start), end: dayMs(filters.end) + DAY_MS };
+  const buckets = bucketsOf(range, effectiveInterval(filters));
+  return buckets[bucketIndexOf(buckets, now)]?.date ?? null;
 }
 
 /** The query of /metrics/summary and /metrics for a view. */

@@ -113,3 +113,6 @@ export function shortDuration(seconds: number | null): string {
   const { figure, unit } = duration(seconds);
   return `${figure} ${unit === 'minutes' ? 'min' : unit === 'hours' ? 'h' : 'd'}`;
 }
+
+/** How the running bucket (see runningBucketDate) is labelled wherever a bucket is named. */
+export const SO_FAR = '(so far)';

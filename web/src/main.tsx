@@ -15,6 +15,7 @@ import {
   PERIODS,
   periodDays,
   readFilters,
+  runningBucketDate,
   withPeriod,
   writeFilters,
 } from './filters';
@@ -331,6 +332,7 @@ function MetricSeries(props: {
     [writeFilters(filters), interval, props.tokenVersion],
     props.onUnauthorized,
   );
+  const running = runningBucketDate(filters, Date.now());
   if (part.state !== 'ok') {
     return (
       <figure class="chart" data-chart={metric} aria-busy={part.state === 'loading'}>
@@ -341,8 +343,16 @@ function MetricSeries(props: {
   }
   return (
     <>
-      {metric === 'change_failure_rate' && <DeploymentsChart points={part.value} scheme={props.scheme} />}
-      <MetricChart metric={metric} points={part.value} bounds={props.bounds} scheme={props.scheme} />
+      {metric === 'change_failure_rate' && (
+        <DeploymentsChart points={part.value} running={running} scheme={props.scheme} />
+      )}
+      <MetricChart
+        metric={metric}
+        points={part.value}
+        bounds={props.bounds}
+        running={running}
+        scheme={props.scheme}
+      />
     </>
   );
 }
