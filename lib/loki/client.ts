@@ -52,6 +52,8 @@ export interface LokiSettings {
   maxRetries: number;
   /** First retry waits about this long (doubling, with jitter) unless Loki sends Retry-After. */
   retryBaseDelayMs?: number | undefined;
+  /** An answer slower than this shows Loki queueing and halves the requests in flight (`AdaptiveLimit`). */
+  slowAnswerMs?: number | undefined;
 }
 
 export interface LokiRequestInfo {
@@ -67,6 +69,8 @@ export interface LokiHooks {
   /** Called after every HTTP attempt (for metrics); must not throw. */
   onRequest?: (info: LokiRequestInfo) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** Called when the requests allowed in flight change (for metrics); must not throw. */
+  onConcurrency?: (concurrency: number) => void;
 }
 
 const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
@@ -232,8 +236,69 @@ function nsToMs(timestampNs: string): number {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** A third of Loki's default HTTP write timeout (30 s), after which it closes a queued request unanswered. */
+const SLOW_ANSWER_MS = 10_000;
+
+/**
+ * How many requests one fetch keeps in flight, adapted to Loki (AIMD). A small Loki's bottleneck is its
+ * sub-query queue (4 querier workers; a 30-day query is 720 hourly sub-queries). Measured on the real
+ * Loki 3.7.6 (300 repositories, 2 cores): 40 30-day queries at once were never refused with a 429 (each
+ * query queues at most `max_query_parallelism` = 32 sub-queries, far below the frontend's 2,048); 10
+ * answered in 8-29 s and 30 had their connection closed unanswered at its 30-s HTTP write timeout, while
+ * 8 at once answered in 0.4-5.4 s. So the limit halves (not below 1) on a 429 or 503 (a smaller queue, a
+ * gateway), on a connection closed without an answer, and on an answer slower than `slowAnswerMs`; it
+ * grows back by one after as many good answers as the current limit, up to LOKI_CONCURRENCY. Only a
+ * request sent after the last drop can drop it again: those already in flight saw the same queue.
+ */
+class AdaptiveLimit {
+  readonly limit: LimitFunction;
+  private goodAnswers = 0;
+  private droppedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly max: number,
+    private readonly slowAnswerMs: number,
+    private readonly onChange: (concurrency: number) => void,
+  ) {
+    this.limit = pLimit(max);
+  }
+
+  run<T extends { ok: boolean; status?: number | string }>(task: () => Promise<T>): Promise<T> {
+    return this.limit(async () => {
+      const startedAt = performance.now();
+      const result = await task();
+      const durationMs = performance.now() - startedAt;
+      const refused =
+        !result.ok && (result.status === 429 || result.status === 503 || result.status === 'network-error');
+      if (refused || durationMs > this.slowAnswerMs) this.drop(startedAt);
+      else if (result.ok) this.grow();
+      return result;
+    });
+  }
+
+  private drop(startedAt: number): void {
+    this.goodAnswers = 0;
+    if (startedAt < this.droppedAt || this.limit.concurrency === 1) return;
+    this.droppedAt = performance.now();
+    this.set(Math.max(1, Math.floor(this.limit.concurrency / 2)));
+  }
+
+  private grow(): void {
+    this.goodAnswers += 1;
+    if (this.goodAnswers < this.limit.concurrency || this.limit.concurrency >= this.max) return;
+    this.goodAnswers = 0;
+    this.set(this.limit.concurrency + 1);
+  }
+
+  private set(concurrency: number): void {
+    this.limit.concurrency = concurrency;
+    logger.info('Loki requests in flight changed', { concurrency });
+    this.onChange(concurrency);
+  }
+}
+
 interface FetchContext {
-  limit: LimitFunction;
+  limit: AdaptiveLimit;
   signal: AbortSignal;
   deadline: number | undefined;
   stats: FetchStats;
@@ -349,7 +414,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   async function queryRange(kind: string, params: URLSearchParams, context: FetchContext): Promise<unknown> {
     const attempts = settings.maxRetries + 1;
     for (let attemptNumber = 1; ; attemptNumber += 1) {
-      const result = await context.limit(() => attempt(kind, params, attemptNumber, context));
+      const result = await context.limit.run(() => attempt(kind, params, attemptNumber, context));
       if (result.ok) return result.body;
       const retryable = result.status === 'network-error' || result.status === 429 || result.status >= 500;
       if (!retryable || attemptNumber >= attempts) throw failure(result, attemptNumber);
@@ -510,7 +575,11 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         }
       }
       const context: FetchContext = {
-        limit: pLimit(settings.concurrency),
+        limit: new AdaptiveLimit(
+          settings.concurrency,
+          settings.slowAnswerMs ?? SLOW_ANSWER_MS,
+          hooks.onConcurrency ?? (() => {}),
+        ),
         signal: controller.signal,
         deadline: request.deadline,
         stats: { requests: 0, pages: 0, lines: 0, skippedLines: 0, lokiMs: 0 },
@@ -538,7 +607,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           ),
         );
       } catch (error) {
-        context.limit.clearQueue();
+        context.limit.limit.clearQueue();
         throw controller.signal.reason ?? error;
       } finally {
         request.signal?.removeEventListener('abort', onAbort);

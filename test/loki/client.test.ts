@@ -452,6 +452,98 @@ describe('the Loki event store against a Loki-speaking server', () => {
   });
 });
 
+describe('adapting the requests in flight to Loki', () => {
+  let server: LokiServer;
+
+  beforeEach(async () => {
+    server = await startLokiServer();
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  /**
+   * Forwards to the Loki imitation after `delayMs`, answering 429 "too many outstanding requests" (what
+   * Loki's query queue answers when full) while more than `capacity` requests are in flight.
+   */
+  async function startQueueingLoki(capacity: number, delayMs: number) {
+    let inFlight = 0;
+    const stand = { refused: 0, mostAnswered: 0 };
+    const proxy = createServer(async (request, response) => {
+      inFlight += 1;
+      try {
+        if (inFlight > capacity) {
+          stand.refused += 1;
+          response.writeHead(429).end('too many outstanding requests');
+          return;
+        }
+        stand.mostAnswered = Math.max(stand.mostAnswered, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        const answer = await fetch(`${server.url}${request.url}`);
+        response.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const close = () => new Promise<void>((resolve) => proxy.close(() => resolve()));
+    return { url, stand, close };
+  }
+
+  const twentyDays = { start: START, end: START + 20 * DAY_MS };
+  const deploymentIds = (events: Array<{ deploymentId: string }>) =>
+    events.map((event) => event.deploymentId).sort();
+
+  it('halves the requests in flight when Loki answers 429, grows back after good answers, and returns the same records', async () => {
+    server.add(Array.from({ length: 40 }, (_, i) => deploymentEntry(START + i * (DAY_MS / 2))));
+    const expected = await createLokiEventStore(settings(server)).fetchEvents(deploymentsOnly(twentyDays));
+    const loki = await startQueueingLoki(2, 20);
+    const limits: number[] = [];
+    const store = createLokiEventStore(
+      { ...settings(server, { concurrency: 8, maxRetries: 6 }), url: loki.url },
+      { onConcurrency: (concurrency) => limits.push(concurrency) },
+    );
+
+    const result = await store.fetchEvents(deploymentsOnly(twentyDays)).finally(loki.close);
+
+    expect(loki.stand.refused).toBeGreaterThan(0);
+    const lowest = Math.min(...limits);
+    expect(lowest).toBeLessThanOrEqual(2);
+    expect(Math.max(...limits.slice(limits.indexOf(lowest)))).toBeGreaterThan(lowest);
+    expect(deploymentIds(result.deployments)).toEqual(deploymentIds(expected.deployments));
+    expect(result.deployments).toHaveLength(40);
+  });
+
+  it('halves the requests in flight down to one while Loki answers slowly, and returns the same records', async () => {
+    server.add(Array.from({ length: 20 }, (_, i) => deploymentEntry(START + i * DAY_MS)));
+    const expected = await createLokiEventStore(settings(server)).fetchEvents(deploymentsOnly(twentyDays));
+    server.delayNext(60, 20);
+    const limits: number[] = [];
+    const store = createLokiEventStore(settings(server, { concurrency: 8, slowAnswerMs: 30 }), {
+      onConcurrency: (concurrency) => limits.push(concurrency),
+    });
+
+    const result = await store.fetchEvents(deploymentsOnly(twentyDays));
+
+    expect(limits.slice(0, 3)).toEqual([4, 2, 1]);
+    expect(deploymentIds(result.deployments)).toEqual(deploymentIds(expected.deployments));
+  });
+
+  it('keeps the requests in flight at their maximum while Loki answers quickly', async () => {
+    server.add(Array.from({ length: 20 }, (_, i) => deploymentEntry(START + i * DAY_MS)));
+    const limits: number[] = [];
+    const store = createLokiEventStore(settings(server, { concurrency: 8 }), {
+      onConcurrency: (concurrency) => limits.push(concurrency),
+    });
+
+    await store.fetchEvents(deploymentsOnly(twentyDays));
+
+    expect(limits).toEqual([]);
+  });
+});
+
 describe('reading Loki answers as they stream in', () => {
   it('decodes UTF-8 text whose characters are split between network chunks', async () => {
     const title = 'Réparer le déploiement 🚀 ünïcode';
