@@ -465,9 +465,14 @@ describe('adapting the requests in flight to Loki', () => {
 
   /**
    * Forwards to the Loki imitation after `delayMs`, answering 429 "too many outstanding requests" (what
-   * Loki's query queue answers when full) while more than `capacity` requests are in flight.
+   * Loki's query queue answers when full) while more than `capacity` requests are in flight, or closing
+   * the connection unanswered (what the real Loki 3.7.6 did to queued requests at its write timeout).
    */
-  async function startQueueingLoki(capacity: number, delayMs: number) {
+  async function startQueueingLoki(
+    capacity: number,
+    delayMs: number,
+    overflow: 'refuse' | 'close' = 'refuse',
+  ) {
     let inFlight = 0;
     const stand = { refused: 0, mostAnswered: 0 };
     const proxy = createServer(async (request, response) => {
@@ -475,7 +480,8 @@ describe('adapting the requests in flight to Loki', () => {
       try {
         if (inFlight > capacity) {
           stand.refused += 1;
-          response.writeHead(429).end('too many outstanding requests');
+          if (overflow === 'close') request.socket.destroy();
+          else response.writeHead(429).end('too many outstanding requests');
           return;
         }
         stand.mostAnswered = Math.max(stand.mostAnswered, inFlight);
@@ -513,6 +519,22 @@ describe('adapting the requests in flight to Loki', () => {
     expect(lowest).toBeLessThanOrEqual(2);
     expect(Math.max(...limits.slice(limits.indexOf(lowest)))).toBeGreaterThan(lowest);
     expect(deploymentIds(result.deployments)).toEqual(deploymentIds(expected.deployments));
+    expect(result.deployments).toHaveLength(40);
+  });
+
+  it('halves the requests in flight when Loki closes connections unanswered, and returns the same records', async () => {
+    server.add(Array.from({ length: 40 }, (_, i) => deploymentEntry(START + i * (DAY_MS / 2))));
+    const loki = await startQueueingLoki(2, 20, 'close');
+    const limits: number[] = [];
+    const store = createLokiEventStore(
+      { ...settings(server, { concurrency: 8, maxRetries: 6 }), url: loki.url },
+      { onConcurrency: (concurrency) => limits.push(concurrency) },
+    );
+
+    const result = await store.fetchEvents(deploymentsOnly(twentyDays)).finally(loki.close);
+
+    expect(loki.stand.refused).toBeGreaterThan(0);
+    expect(Math.min(...limits)).toBeLessThanOrEqual(2);
     expect(result.deployments).toHaveLength(40);
   });
 
