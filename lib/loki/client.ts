@@ -10,14 +10,7 @@ import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
 import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
 import { buildEventsQuery, type EventKind, kindsOf } from './logql';
-import {
-  collectEntry,
-  dedupeIncidents,
-  type EventCollector,
-  forEachEntry,
-  incidentLabelSet,
-  newCollector,
-} from './parse';
+import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
 
 export interface LokiSettings {
@@ -301,9 +294,8 @@ interface FetchContext {
   limit: AdaptiveLimit;
   signal: AbortSignal;
   deadline: number | undefined;
+  /** Counts requests, pages and lines as they come; each event parsed moves on at once to its day. */
   stats: FetchStats;
-  /** Counts lines; each event parsed into it moves on at once to its day. */
-  collector: EventCollector;
   /** The days being fetched, by their start. */
   days: Map<number, DayPart>;
   /** The one kind asked for, when only one is: its entries need no telling apart. */
@@ -505,17 +497,15 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (kinds.length === 0) return;
       const day = context.days.get(Math.floor(nsToMs(entry.timestampNs) / DAY_MS) * DAY_MS);
       if (day === undefined) return;
-      const { collector } = context;
+      const { stats } = context;
       for (const kind of kinds) {
         if (kind === 'deployments' && !mayBeProduction(entry.labels)) {
-          collector.lines += 1;
+          stats.lines += 1;
           continue;
         }
-        // The collector parses and counts; its arrays stay empty, each event moving on to its day.
-        collectEntry(kind, entry, incidentLabels, collector);
-        const event = collector[kind].pop();
+        const event = readEntry(kind, entry, incidentLabels, stats);
         if (event !== undefined)
-          (day.events[kind] as Array<[string, typeof event]>).push([entry.timestampNs, event]);
+          (day.events[kind] as Array<[string, LokiEvent]>).push([entry.timestampNs, event]);
       }
     });
     return { count, lastNs, seenAtLast };
@@ -583,7 +573,6 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         signal: controller.signal,
         deadline: request.deadline,
         stats: { requests: 0, pages: 0, lines: 0, skippedLines: 0, lokiMs: 0 },
-        collector: newCollector(),
         days: new Map(parts.filter((part) => !part.cached).map((part) => [part.dayStart, part])),
         single: kinds.length === 1 ? kinds : undefined,
         kindNames: kinds.join('+'),
@@ -613,9 +602,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         request.signal?.removeEventListener('abort', onAbort);
       }
 
-      const { collector, stats } = context;
-      stats.lines = collector.lines;
-      stats.skippedLines = collector.skippedLines;
+      const { stats } = context;
       if (stats.skippedLines > 0) {
         logger.warn('Skipped Loki lines that are not events', { skippedLines: stats.skippedLines });
       }

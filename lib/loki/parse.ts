@@ -284,6 +284,30 @@ export function newCollector(): EventCollector {
   return { deployments: [], incidents: [], merges: [], lines: 0, skippedLines: 0 };
 }
 
+export type LokiEvent = DeploymentEvent | IncidentEvent | MergeEvent;
+
+/**
+ * One entry read as `kind`, counted in `counts` (a line; a skipped line when it is not that kind of event);
+ * undefined when it is not one. A well-formed issue without an incident label is neither.
+ */
+export function readEntry(
+  kind: EventKind,
+  entry: Pick<LokiEntry, 'labels' | 'line'>,
+  incidentLabels: ReadonlySet<string>,
+  counts: Pick<EventCollector, 'lines' | 'skippedLines'>,
+): LokiEvent | undefined {
+  counts.lines += 1;
+  const event =
+    kind === 'deployments'
+      ? parseDeployment(entry.labels, entry.line)
+      : kind === 'incidents'
+        ? readIssue(entry.labels, entry.line, incidentLabels)
+        : parseMerge(entry.labels, entry.line);
+  if (event === NOT_AN_INCIDENT) return undefined;
+  if (event === undefined) counts.skippedLines += 1;
+  return event;
+}
+
 /** Turns one entry into an event of `kind` and adds it to `into`, or counts it as skipped. */
 export function collectEntry(
   kind: EventKind,
@@ -291,28 +315,8 @@ export function collectEntry(
   incidentLabels: ReadonlySet<string>,
   into: EventCollector,
 ): void {
-  into.lines += 1;
-  switch (kind) {
-    case 'deployments': {
-      const event = parseDeployment(entry.labels, entry.line);
-      if (event) into.deployments.push(event);
-      else into.skippedLines += 1;
-      return;
-    }
-    case 'incidents': {
-      const event = readIssue(entry.labels, entry.line, incidentLabels);
-      if (event === NOT_AN_INCIDENT) return;
-      if (event) into.incidents.push(event);
-      else into.skippedLines += 1;
-      return;
-    }
-    case 'merges': {
-      const event = parseMerge(entry.labels, entry.line);
-      if (event) into.merges.push(event);
-      else into.skippedLines += 1;
-      return;
-    }
-  }
+  const event = readEntry(kind, entry, incidentLabels, into);
+  if (event !== undefined) (into[kind] as LokiEvent[]).push(event);
 }
 
 /** Entries (for example a fixture's) as events, incidents de-duplicated. */
