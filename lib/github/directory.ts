@@ -182,22 +182,23 @@ export function getTeamDirectory(config: Config, secrets: Secrets): TeamDirector
 }
 
 /**
- * The team directory for a route that cannot work without it (GET /teams): a missing setting is a
- * deployment mistake, answered 500 with a message that tells the operator which one.
+ * The team directory for a route or filter that cannot work without it. By default a missing setting is a
+ * deployment mistake (GET /teams cannot answer at all): 500 with a message that tells the operator which
+ * one. `whenMissing` words it otherwise where only part of a route needs GitHub.
  */
-export function requireTeamDirectory(config: Config, secrets: Secrets): TeamDirectory {
+export function requireTeamDirectory(
+  config: Config,
+  secrets: Secrets,
+  whenMissing: (missing: string) => HttpError = (missing) =>
+    new HttpError(500, `Missing GitHub setting: ${missing}`, { publicMessage: missing }),
+): TeamDirectory {
   const org = config.github.org;
   const token = secrets.githubToken;
-  if (org === undefined) {
-    throw new HttpError(500, 'Missing configuration: set GITHUB_ORG', {
-      publicMessage: 'GITHUB_ORG is not configured',
-    });
-  }
+  if (org === undefined) throw whenMissing('GITHUB_ORG is not configured');
   if (token === undefined) {
-    throw new HttpError(500, 'Missing secret: GITHUB_TOKEN', {
-      publicMessage:
-        'GITHUB_TOKEN is not configured (on AWS: the SSM parameter <SSM_PARAMETER_PATH>/GITHUB_TOKEN)',
-    });
+    throw whenMissing(
+      'GITHUB_TOKEN is not configured (on AWS: the SSM parameter <SSM_PARAMETER_PATH>/GITHUB_TOKEN)',
+    );
   }
   return cachedDirectory(config, org, token);
 }

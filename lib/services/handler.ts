@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { getConfig } from '../config';
+import { BadRequestError } from '../errors';
 import { findTeam, requireTeamDirectory } from '../github/directory';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery, queryBoolean, teamFilter } from '../http/validation';
@@ -10,7 +11,7 @@ import { getServiceCatalog } from './catalog';
 export const servicesQuerySchema = z.object({
   team: teamFilter.optional().meta({
     description:
-      "Only the services of this GitHub team (name or slug): the team's repositories, as the collector names services after them",
+      "Only the services of this GitHub team (name or slug): the team's repositories, as the collector names services after them. Needs GitHub (GITHUB_ORG, GITHUB_TOKEN): without it a 400 naming the missing setting",
   }),
   no_cache: queryBoolean.optional().meta({ description: 'Ask Loki now instead of the cache' }),
 });
@@ -18,6 +19,14 @@ export const servicesQuerySchema = z.object({
 export const servicesResponseSchema = z.object({
   services: z.array(z.string()).meta({ description: 'Values of the `service_name` label, sorted' }),
 });
+
+/** A 400, not the 500 of GET /teams: the list works without GitHub, only this filter does not. */
+function unavailableTeamFilter(missing: string): BadRequestError {
+  return new BadRequestError(
+    `The team filter of GET /services needs GitHub's team ownership, and ${missing}; leave out team to list every service`,
+    { fields: [{ field: 'team', message: `needs GitHub: ${missing}` }] },
+  );
+}
 
 /**
  * `GET /services`: the services (`service_name` label) of the configured namespace, as the Backstage DORA plugin
@@ -29,15 +38,20 @@ export async function getServices(
 ): Promise<HttpResponse> {
   const config = getConfig();
   const query = parseFilterQuery(servicesQuerySchema, event);
+  const { team } = query;
+  // Loki's label-values API takes label matchers only, and team_name is not an index label: GitHub's ownership
+  // decides. Without GitHub, team_name could only be read from every line of the namespace over MAX_RANGE_DAYS
+  // (a LogQL count over one year of the benchmark organisation took 26.9 s on the real Loki), far beyond a list
+  // a dashboard fills a menu from: the client is told, before Loki is asked, to leave out the filter.
+  const directory =
+    team === undefined ? undefined : requireTeamDirectory(config, context.secrets, unavailableTeamFilter);
   const list = await getServiceCatalog(config, context.secrets).getServices({
     refresh: query.no_cache ?? false,
   });
   let { services } = list;
-  if (query.team !== undefined) {
-    // Loki's label-values API takes label matchers only, and team_name is not an index label: GitHub's ownership
-    // decides. An unknown team owns nothing.
-    const { teams } = await requireTeamDirectory(config, context.secrets).getTeams();
-    const owned = new Set(findTeam(teams, query.team)?.repositories ?? []);
+  if (directory !== undefined && team !== undefined) {
+    // An unknown team owns nothing.
+    const owned = new Set(findTeam((await directory.getTeams()).teams, team)?.repositories ?? []);
     services = services.filter((service) => owned.has(service));
   }
   return jsonResponse(200, { services }, { 'X-Cache': list.cache });

@@ -4,8 +4,8 @@ import type { handler as ServicesHandler } from '../../functions/services';
 import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import type { LokiEntry } from '../../lib/loki/types';
 import { STATUS_SERVICE_NAME } from '../../lib/status/store';
-import { useLokiStandIn } from '../helpers/environment';
-import { invoke } from '../helpers/lambda';
+import { setEnv, useLokiStandIn } from '../helpers/environment';
+import { expectBadRequestNaming, invoke } from '../helpers/lambda';
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -160,5 +160,55 @@ describe('GET /services when Loki fails and nothing is cached', () => {
 
     expect(response.statusCode).toBe(502);
     expect(response.json).toMatchObject({ detail: expect.stringMatching(/Loki .*503/) });
+  });
+});
+
+describe('GET /services without GitHub', () => {
+  let loki: LokiServer;
+  let restore: () => Promise<void>;
+  let handler: typeof ServicesHandler;
+
+  beforeAll(async () => {
+    ({ loki, restore } = await useLokiStandIn({ entries: ENTRIES }, { GITHUB_ORG: '', GITHUB_TOKEN: '' }));
+    ({ handler } = await import('../../functions/services'));
+  });
+  afterAll(async () => restore());
+
+  it('still lists every service when no team is asked for', async () => {
+    const response = await invoke(handler, { path: '/services', query: { no_cache: 'true' } });
+
+    expect({ status: response.statusCode, body: response.json }).toEqual({
+      status: 200,
+      body: { services: ['api', 'checkout-service', 'Legacy Billing', 'web'] },
+    });
+  });
+
+  it('returns 400 naming the team parameter and GITHUB_ORG when a team is asked for, without asking Loki', async () => {
+    const before = loki.requests.length;
+
+    const response = await invoke(handler, { path: '/services', query: { team: 'platform-core' } });
+
+    expectBadRequestNaming(response, 'team');
+    expect(response.json).toMatchObject({
+      detail: expect.stringMatching(/GITHUB_ORG is not configured.*leave out team/),
+      errors: [{ field: 'team', message: 'needs GitHub: GITHUB_ORG is not configured' }],
+    });
+    expect(loki.requests.length).toBe(before);
+  });
+
+  it('returns 400 naming GITHUB_TOKEN when only the organisation is configured', async () => {
+    const restoreOrg = setEnv({ GITHUB_ORG: 'acme' });
+    try {
+      const response = await invoke(handler, { path: '/services', query: { team: 'platform-core' } });
+
+      expectBadRequestNaming(response, 'team');
+      expect(response.json).toMatchObject({
+        errors: [
+          { field: 'team', message: expect.stringMatching(/^needs GitHub: GITHUB_TOKEN is not configured/) },
+        ],
+      });
+    } finally {
+      restoreOrg();
+    }
   });
 });
