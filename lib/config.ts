@@ -5,6 +5,7 @@ import {
   type LevelThresholdsOverride,
   levelThresholdsOverrideSchema,
 } from './dora/levels';
+import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
 
 /**
  * Every setting of the API, read from the environment once and validated.
@@ -83,7 +84,7 @@ const environmentSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Loki label name, or none')
     .default('service_name'),
-  LOKI_TEAM_STREAMS: z.enum(['all', 'owned']).default('all'),
+  LOKI_TEAM_STREAMS: z.enum(TEAM_STREAMS).default('skip-others'),
   LOKI_MAX_QUERY_LENGTH: duration('30d'),
   LOKI_PAGE_LIMIT: z.coerce.number().int().min(1).max(5000).default(5000),
   LOKI_CONCURRENCY: positiveInt(4),
@@ -162,7 +163,7 @@ export interface Config {
      * of repositories GitHub does not say the team owns), or `owned` (only the streams of the team's
      * repositories, chosen on `repositoryLabel`).
      */
-    teamStreams: 'all' | 'owned';
+    teamStreams: TeamStreams;
     maxQueryLengthMs: number;
     pageLimit: number;
     concurrency: number;

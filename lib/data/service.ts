@@ -108,7 +108,8 @@ export class DataService {
   private async fetchAndBuild(query: DeploymentsQuery, options: LoadOptions): Answer {
     const { lookaroundMs, productionEnvironments } = this.deps.config;
     const teamsByRepository = await this.teamsByRepository();
-    const githubTeam = query.team === undefined ? undefined : await this.githubTeam(query.team);
+    const { team: githubTeam, otherTeamsRepositories } =
+      query.team === undefined ? {} : await this.githubTeam(query.team);
     // The team as asked for, and as GitHub names and slugs it: events may carry any of these.
     const teamNames = new Set(
       [query.team, githubTeam?.name, githubTeam?.slug].filter((name) => name !== undefined),
@@ -123,6 +124,7 @@ export class DataService {
         ...(query.team === undefined ? {} : { team: query.team }),
         ...(teamAliases.length > 0 ? { teamAliases } : {}),
         ...(teamRepositories && teamRepositories.length > 0 ? { teamRepositories } : {}),
+        ...(otherTeamsRepositories && otherTeamsRepositories.length > 0 ? { otherTeamsRepositories } : {}),
       },
       ranges: {
         // Earlier deployments tell repeats of a sha apart; later ones fix failures of the window, and
@@ -150,15 +152,22 @@ export class DataService {
     return { deployments, merges: events.merges, stats: events.stats };
   }
 
-  /** The GitHub team called `team` by name or slug, when GitHub is configured and answers. */
-  private async githubTeam(team: string): Promise<Team | undefined> {
-    if (!this.deps.teams) return undefined;
+  /**
+   * The GitHub team called `team` by name or slug, and the repositories only other teams own, when GitHub
+   * is configured and answers.
+   */
+  private async githubTeam(team: string): Promise<{ team?: Team; otherTeamsRepositories?: string[] }> {
+    if (!this.deps.teams) return {};
     try {
       const { teams } = await this.deps.teams.getTeams();
-      return findTeam(teams, team);
+      const found = findTeam(teams, team);
+      if (found === undefined) return {};
+      // Sorted, so that the query (the day cache's key) does not depend on GitHub's order.
+      const others = new Set(teams.flatMap((other) => (other === found ? [] : other.repositories)));
+      return { team: found, otherTeamsRepositories: [...others].sort() };
     } catch {
       // Already logged by teamsByRepository(); the team_name label alone still filters.
-      return undefined;
+      return {};
     }
   }
 

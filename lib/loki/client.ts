@@ -9,7 +9,7 @@ import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
 import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
-import { buildEventsQuery, type EventKind, kindsOf } from './logql';
+import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
 
@@ -23,8 +23,8 @@ export interface LokiSettings {
   serviceNamespace: string;
   /** Index label holding the repository name (LOKI_REPOSITORY_LABEL); empty: repositories by label filter. */
   repositoryLabel?: string | undefined;
-  /** `owned`: a team filter reads only its repositories' streams (LOKI_TEAM_STREAMS). */
-  teamStreams?: 'all' | 'owned' | undefined;
+  /** Which streams a team filter reads (LOKI_TEAM_STREAMS). */
+  teamStreams?: TeamStreams | undefined;
   /** When given, only deployments to these environments (case-insensitive) are returned. */
   productionEnvironments?: readonly string[] | undefined;
   incidentLabels: readonly string[];
@@ -67,6 +67,13 @@ export interface LokiHooks {
 }
 
 const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
+
+/**
+ * Longer queries (a team's selector naming the repositories of every other team: ~6 kB for 300
+ * repositories) go as a form POST, which Loki accepts on query_range like a GET: proxies in front of Loki
+ * refuse long URLs (nginx, as in Loki's Helm chart gateway, answers 414 beyond its 8 kB header buffers).
+ */
+const MAX_QUERY_STRING_CHARS = 4000;
 /** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -364,8 +371,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     let outcome: LokiRequestInfo['outcome'] = 'network-error';
     context.stats.requests += 1;
     try {
-      const response = await ky.get(queryRangeUrl, {
-        searchParams: params,
+      const long = params.toString().length > MAX_QUERY_STRING_CHARS;
+      const response = await ky(queryRangeUrl, {
+        ...(long ? { method: 'post', body: params } : { method: 'get', searchParams: params }),
         headers,
         timeout,
         retry: 0,
@@ -686,9 +694,10 @@ const eventStores = boundedMemo<EventStore>(8);
 
 /**
  * The event store for this configuration and these secrets, built once and reused by warm invocations
- * (a rotated token gets a new store).
+ * (a rotated token, or any other setting changed, gets a new store).
  */
 export function getEventStore(config: Config, secrets: Pick<Secrets, 'lokiToken'>): EventStore {
   const settings = lokiSettingsFrom(config, secrets);
-  return eventStores(connectionKey(settings), () => createLokiEventStore(settings));
+  // Keyed by every setting, not only the connection: a store builds its queries from them.
+  return eventStores(JSON.stringify(settings), () => createLokiEventStore(settings));
 }

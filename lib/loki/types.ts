@@ -25,6 +25,11 @@ export interface EventFilter {
    */
   teamRepositories?: string[];
   /**
+   * Repositories other GitHub teams own: with LOKI_TEAM_STREAMS=skip-others their streams are not read
+   * for this team (see `TeamStreams` in logql.ts).
+   */
+  otherTeamsRepositories?: string[];
+  /**
    * Values of the `service_name` index label (OpenTelemetry `service.name`): only these services' streams are
    * read, chosen in the stream selector.
    */

@@ -136,6 +136,27 @@ describe('the Loki event store against a Loki-speaking server', () => {
     );
   });
 
+  it('sends a query too long for a URL as a form POST and reads the same events', async () => {
+    // Arrange: a filter naming 400 repositories makes a query of ~6 kB.
+    const repositories = Array.from({ length: 400 }, (_, i) => `repository-${i}`);
+    server.add([deploymentEntry(START, { repository: 'repository-399' }), deploymentEntry(START + 1000)]);
+    const store = createLokiEventStore(settings(server));
+    const range = { start: START, end: START + 60_000 };
+
+    // Act
+    const long = await store.fetchEvents(deploymentsOnly(range, { repositories }));
+    const short = await store.fetchEvents(deploymentsOnly(range, { repositories: ['api'] }));
+
+    // Assert
+    expect(long.deployments.map((event) => event.repository)).toEqual(['repository-399']);
+    expect(short.deployments.map((event) => event.repository)).toEqual(['api']);
+    const [longRequest, shortRequest] = queryRanges(server);
+    expect(longRequest?.method).toBe('POST');
+    expect(longRequest?.headers['content-type']).toContain('application/x-www-form-urlencoded');
+    expect(longRequest?.params.get('query')).toContain('repository-399');
+    expect(shortRequest?.method).toBe('GET');
+  });
+
   it('sends Basic auth from user and token, and the tenant as X-Scope-OrgID', async () => {
     server = await replaceServer(server, { requireAuth: { user: 'loki-user', token: 's3cret' } });
     const store = createLokiEventStore(

@@ -280,6 +280,39 @@ describe('streamSelector', () => {
     );
   });
 
+  it("skips only other teams' repositories' streams when LOKI_TEAM_STREAMS is skip-others", () => {
+    // Arrange
+    const team = {
+      team: 'core',
+      teamRepositories: ['api', 'shared'],
+      otherTeamsRepositories: ['billing', 'shared', 'web.app'],
+    };
+
+    // Act
+    const selector = streamSelector(team, { ...indexed, teamStreams: 'skip-others' });
+
+    // Assert: a repository the team shares with another team is still read.
+    expect(selector).toBe('{service_namespace="github", service_name!~"billing|web\\\\.app"}');
+    const query = `${selector} | deployment_status="success"`;
+    expect(keeps(query, deployment({ service_name: 'api' }))).toBe(true);
+    expect(keeps(query, deployment({ service_name: 'shared' }))).toBe(true);
+    expect(keeps(query, deployment({ service_name: 'unowned-tool' }))).toBe(true);
+    expect(keeps(query, deployment({ service_name: 'web.app' }))).toBe(false);
+    expect(keeps(query, deployment({ service_name: 'webxapp' }))).toBe(true);
+    expect(keeps(query, deployment({ service_name: 'billing' }))).toBe(false);
+  });
+
+  it('reads the whole namespace for a team GitHub does not know, whatever LOKI_TEAM_STREAMS says', () => {
+    const unknown = { team: 'core', otherTeamsRepositories: ['billing'] };
+    for (const teamStreams of ['skip-others', 'owned', 'all'] as const) {
+      expect(streamSelector(unknown, { ...indexed, teamStreams })).toBe('{service_namespace="github"}');
+    }
+    const everyRepositoryOwned = { team: 'core', teamRepositories: ['api'], otherTeamsRepositories: ['api'] };
+    expect(streamSelector(everyRepositoryOwned, { ...indexed, teamStreams: 'skip-others' })).toBe(
+      '{service_namespace="github"}',
+    );
+  });
+
   it('keeps the label filter beside the selector, so streams whose labels disagree count as before', () => {
     const query = buildQuery('merges', { repositories: ['api'] }, indexed);
     expect(query).toContain('{service_namespace="github", service_name="api"}');
