@@ -1,8 +1,8 @@
+import { createRefreshingCache } from '../cache/refreshing';
 import type { Config } from '../config';
 import type { Team } from '../dora/types';
 import { GitHubError, HttpError } from '../errors';
 import { logger } from '../logger';
-import { recordCacheLookup } from '../observability/metrics';
 import type { Secrets } from '../secrets';
 import { createGitHubTeamSource, toGitHubError } from './client';
 import type { TeamDirectory, TeamList, TeamSource } from './types';
@@ -17,9 +17,9 @@ export interface TeamDirectoryOptions {
   org?: string;
 }
 
+/** What the cache keeps: the list, and its repository -> team map once someone asked for it. */
 interface CachedTeams {
   teams: Team[];
-  fetchedAt: number;
   repositoryTeams?: Map<string, string>;
 }
 
@@ -59,15 +59,13 @@ export function teamsByRepository(teams: readonly Team[]): Map<string, string> {
 }
 
 /**
- * The one owner of team data (for GET /teams and for /data's team resolution): a TTL cache in
+ * The one owner of team data (for GET /teams and for /data's team resolution): a refreshing cache in
  * memory (kept between warm invocations), one fetch shared by concurrent callers, and the expired
  * list served (marked stale) when GitHub fails. `source` is asked for on each fetch so that a
  * rotated token is picked up without losing the cache.
  */
 export function createTeamDirectory(source: () => TeamSource, options: TeamDirectoryOptions): TeamDirectory {
   const now = options.now ?? Date.now;
-  let cached: CachedTeams | undefined;
-  let inFlight: Promise<CachedTeams> | undefined;
   // After a rate limit, GitHub is not asked again before it said it would accept requests.
   let rateLimitedUntil = 0;
 
@@ -79,53 +77,45 @@ export function createTeamDirectory(source: () => TeamSource, options: TeamDirec
     });
   };
 
-  const fetchTeams = (): Promise<CachedTeams> => {
-    if (now() < rateLimitedUntil) return Promise.reject(rateLimitedError());
-    inFlight ??= (async () => {
+  const cache = createRefreshingCache<CachedTeams>({
+    load: async () => {
       try {
-        const teams = (await listWithin(source(), options.fetchTimeoutMs)).sort(byName);
-        cached = { teams, fetchedAt: now() };
-        return cached;
-      } finally {
-        inFlight = undefined;
+        if (now() < rateLimitedUntil) throw rateLimitedError();
+        return { teams: (await listWithin(source(), options.fetchTimeoutMs)).sort(byName) };
+      } catch (error) {
+        const failure = toGitHubError(error, options.org ?? '?');
+        const retryAfter = Number(failure.headers['Retry-After']);
+        if (failure.statusCode === 503 && Number.isFinite(retryAfter)) {
+          rateLimitedUntil = Math.max(rateLimitedUntil, now() + retryAfter * 1000);
+        }
+        throw failure;
       }
-    })();
-    return inFlight;
-  };
-
-  const toList = (entry: CachedTeams, cache: TeamList['cache'], staleReason?: string): TeamList => ({
-    teams: entry.teams,
-    fetchedAt: entry.fetchedAt,
-    stale: cache === 'stale',
-    cache,
-    ...(staleReason === undefined ? {} : { staleReason }),
+    },
+    ttlMs: options.ttlMs,
+    metric: 'teams',
+    now,
   });
 
   const getEntry = async (refresh: boolean): Promise<{ entry: CachedTeams; list: TeamList }> => {
-    const current = cached;
-    const fresh = current !== undefined && now() - current.fetchedAt < options.ttlMs;
-    if (!refresh) recordCacheLookup('teams', fresh);
-    if (!refresh && fresh) {
-      return { entry: current, list: toList(current, 'hit') };
-    }
-    try {
-      const entry = await fetchTeams();
-      return { entry, list: toList(entry, 'miss') };
-    } catch (error) {
-      const failure = toGitHubError(error, options.org ?? '?');
-      const retryAfter = Number(failure.headers['Retry-After']);
-      if (failure.statusCode === 503 && Number.isFinite(retryAfter)) {
-        rateLimitedUntil = Math.max(rateLimitedUntil, now() + retryAfter * 1000);
-      }
-      const fallback = cached;
-      if (fallback === undefined) throw failure;
+    const answer = await cache.get({ refresh });
+    const list: TeamList = {
+      teams: answer.value.teams,
+      fetchedAt: answer.loadedAt,
+      stale: false,
+      cache: answer.cache,
+    };
+    if (answer.cache === 'stale') {
+      // The load threw a GitHubError already (toGitHubError returns it as it is).
+      const failure = toGitHubError(answer.error, options.org ?? '?');
       logger.warn('GitHub failed: serving the cached team list', {
         statusCode: failure.statusCode,
         upstreamStatus: failure.upstreamStatus,
-        fetchedAt: new Date(fallback.fetchedAt).toISOString(),
+        fetchedAt: new Date(answer.loadedAt).toISOString(),
       });
-      return { entry: fallback, list: toList(fallback, 'stale', failure.publicMessage ?? failure.message) };
+      list.stale = true;
+      list.staleReason = failure.publicMessage ?? failure.message;
     }
+    return { entry: answer.value, list };
   };
 
   return {

@@ -1,10 +1,10 @@
+import { createRefreshingCache } from '../cache/refreshing';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import { connectionKey, lokiSettingsFrom } from '../loki/client';
 import { lokiConnection } from '../loki/http';
 import { createLokiServiceLister, type ServiceLister } from '../loki/labels';
 import { boundedMemo } from '../memo';
-import { recordCacheLookup } from '../observability/metrics';
 import type { Secrets } from '../secrets';
 import { STATUS_SERVICE_NAME } from '../status/store';
 
@@ -19,45 +19,29 @@ export interface ServiceCatalog {
 }
 
 /**
- * The namespace's services behind a TTL cache, like the team list: one Loki round shared by concurrent
- * callers, and the expired list served (marked stale) when Loki fails.
+ * The namespace's services behind the same refreshing cache as the team list: one Loki round shared by
+ * concurrent callers, and the expired list served (marked stale) when Loki fails.
  */
 export function createServiceCatalog(
   lister: ServiceLister,
   options: { ttlMs: number; now?: () => number },
 ): ServiceCatalog {
-  const now = options.now ?? Date.now;
-  let cached: { services: string[]; fetchedAt: number } | undefined;
-  let inFlight: Promise<string[]> | undefined;
-
-  const fetchServices = (): Promise<string[]> => {
+  const cache = createRefreshingCache({
     // GitOps reports share the namespace under a service name of this API's own, not a service of the organisation.
-    inFlight ??= lister
-      .listServices()
-      .then((services) => services.filter((service) => service !== STATUS_SERVICE_NAME))
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
-
+    load: async () => (await lister.listServices()).filter((service) => service !== STATUS_SERVICE_NAME),
+    ttlMs: options.ttlMs,
+    metric: 'services',
+    now: options.now,
+  });
   return {
     async getServices(request = {}) {
-      const fresh = cached !== undefined && now() - cached.fetchedAt < options.ttlMs;
-      if (!request.refresh) recordCacheLookup('services', fresh);
-      if (cached !== undefined && fresh && !request.refresh)
-        return { services: cached.services, cache: 'hit' };
-      try {
-        const services = await fetchServices();
-        cached = { services, fetchedAt: now() };
-        return { services, cache: 'miss' };
-      } catch (error) {
-        if (cached === undefined) throw error;
+      const answer = await cache.get(request);
+      if (answer.cache === 'stale') {
         logger.warn('Loki failed: serving the cached service list', {
-          error: error instanceof Error ? error.message : String(error),
+          error: answer.error instanceof Error ? answer.error.message : String(answer.error),
         });
-        return { services: cached.services, cache: 'stale' };
       }
+      return { services: answer.value, cache: answer.cache };
     },
   };
 }

@@ -11,6 +11,7 @@ import {
 } from '../../lib/github/directory';
 import type { TeamSource } from '../../lib/github/types';
 import type { Secrets } from '../../lib/secrets';
+import { controllableClock, gate } from '../helpers/control';
 
 const TTL_MS = 15 * 60_000;
 
@@ -20,12 +21,11 @@ const checkout: Team = { name: 'Checkout', slug: 'checkout', repositories: ['car
 /** A team source whose answers the test scripts: each call takes the next answer. */
 function scriptedSource(...answers: Array<Team[] | Error>) {
   let calls = 0;
-  const pending: Array<() => void> = [];
-  let held = false;
+  const { pass, hold, release } = gate();
   const source: TeamSource = {
     async listTeams() {
       calls += 1;
-      if (held) await new Promise<void>((resolve) => pending.push(resolve));
+      await pass();
       const answer = answers[Math.min(calls, answers.length) - 1];
       if (answer === undefined) throw new Error('no scripted answer');
       if (answer instanceof Error) throw answer;
@@ -35,23 +35,8 @@ function scriptedSource(...answers: Array<Team[] | Error>) {
   return {
     source: () => source,
     calls: () => calls,
-    hold: () => {
-      held = true;
-    },
-    release: () => {
-      held = false;
-      for (const resolve of pending.splice(0)) resolve();
-    },
-  };
-}
-
-function controllableClock(start = Date.UTC(2026, 10, 28, 12)) {
-  let current = start;
-  return {
-    now: () => current,
-    advance: (ms: number) => {
-      current += ms;
-    },
+    hold,
+    release,
   };
 }
 
