@@ -154,10 +154,14 @@ async function main(input: RealCasesInput): Promise<RealCaseResult[]> {
           naiveFloor(input.lokiUrl, queryOptions, { ranges, filter }),
         );
       }
-      // Only requests for repositories have a stream selection to compare with; a team's streams are
-      // all the namespace's (its team_name events may be anywhere), as are the organisation's.
+      // The streams the answer comes from: the repositories asked for, or the team's (its events are
+      // those of the repositories GitHub says it owns in this organisation), or the whole namespace.
+      const teamRepositories = benchCase.team
+        ? sampleTeams(organisation.options).find((team) => team.name === benchCase.team)?.repositories
+        : undefined;
+      const selected = benchCase.repositories ?? teamRepositories;
       const streams = `{service_namespace="${organisation.serviceNamespace}"${
-        benchCase.repositories ? `, service_name=~"${benchCase.repositories.join('|')}"` : ''
+        selected ? `, service_name=~"${selected.join('|')}"` : ''
       }}`;
       if (!benchCase.skipOnePass) {
         result.onePass = await floorOrFailure(() => onePassFloor(input.lokiUrl, streams, { start, end }));

@@ -120,6 +120,41 @@ describeWithRealLoki('every query the client sends is accepted by the real Loki'
     expect(sortedBatch(byMetadata)).toEqual(sortedBatch(byIndexLabel));
   });
 
+  it('finds the same events for a team whichever streams LOKI_TEAM_STREAMS reads, where labels agree with GitHub', async () => {
+    // Arrange: the organisation labels every repository's events with its GitHub team, or not at all.
+    const { url, serviceNamespace } = run();
+    const { teams } = testOrganisation(serviceNamespace);
+    const [team, ...others] = teams;
+    if (team === undefined) throw new Error('the organisation has no team');
+    const filter: EventFilter = {
+      team: team.name,
+      teamAliases: [team.slug],
+      teamRepositories: team.repositories,
+      otherTeamsRepositories: others.flatMap((other) => other.repositories),
+    };
+
+    // Act (in turn: each fetch sets the environment it reads)
+    const all = await fetchFrom(url, serviceNamespace, filter, { LOKI_TEAM_STREAMS: 'all' });
+    const skipOthers = await fetchFrom(url, serviceNamespace, filter, { LOKI_TEAM_STREAMS: 'skip-others' });
+    const owned = await fetchFrom(url, serviceNamespace, filter, { LOKI_TEAM_STREAMS: 'owned' });
+
+    // Assert
+    expect(all.deployments.length).toBeGreaterThan(0);
+    expect(sortedBatch(skipOthers)).toEqual(sortedBatch(all));
+    expect(sortedBatch(owned)).toEqual(sortedBatch(all));
+  });
+
+  it('sends a query too long for a URL as a form POST, which the real Loki answers like the short one', async () => {
+    const { url, serviceNamespace } = run();
+    const unknown = Array.from({ length: 400 }, (_, index) => `no-such-repository-${index}`);
+
+    const long = await fetchFrom(url, serviceNamespace, { repositories: [...unknown, 'payments-api'] }, {});
+    const short = await fetchFrom(url, serviceNamespace, { repositories: ['payments-api'] }, {});
+
+    expect(short.deployments.length).toBeGreaterThan(0);
+    expect(sortedBatch(long)).toEqual(sortedBatch(short));
+  });
+
   describe('hostile team names stored as labels', () => {
     const serviceNamespace = uniqueServiceNamespace('dora-test');
     let entries: LokiEntry[];
