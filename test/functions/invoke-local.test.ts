@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -49,19 +49,31 @@ function resultOf(stdout: string): Invocation['result'] {
   }
 }
 
+/** The key of the invocation of GET /services?team= on a deployment without GitHub. */
+const TEAM_WITHOUT_GITHUB = 'services?team= without GitHub';
+
 let loki: LokiServer;
 let github: GitHubServer;
 const workFolders: string[] = [];
 const results = new Map<string, Promise<Invocation>>();
 
-function invokeLocal(fn: string, event: string, env: Record<string, string>): Promise<Invocation> {
+/** `event`: a sample of events/ by name (`-p`), or an event of the test's own (`-d`, JSON). */
+function invokeLocal(fn: string, event: string | object, env: Record<string, string>): Promise<Invocation> {
   const workFolder = mkdtempSync(path.join(tmpdir(), 'invoke-local-'));
   workFolders.push(workFolder);
   const serverless = path.join(ROOT, 'node_modules', '.bin', 'serverless');
   return new Promise((resolve) => {
     const child = spawn(
       serverless,
-      ['invoke', 'local', '--stage', 'local', '-f', fn, '-p', `events/${event}.json`],
+      [
+        'invoke',
+        'local',
+        '--stage',
+        'local',
+        '-f',
+        fn,
+        ...(typeof event === 'string' ? ['-p', `events/${event}.json`] : ['-d', JSON.stringify(event)]),
+      ],
       {
         cwd: ROOT,
         // Only what the README says to set, on top of a clean environment (not the test runner's settings).
@@ -109,6 +121,19 @@ beforeAll(async () => {
       fn,
       limit(() => invokeLocal(fn, event, env)),
     );
+  // Without GITHUB_ORG/GITHUB_TOKEN, as a deployment that reads teams only from the events' team_name.
+  const services = JSON.parse(readFileSync(path.join(ROOT, 'events', 'services.json'), 'utf8'));
+  const team = sample.teams[0]?.slug ?? 'no-team-generated';
+  results.set(
+    TEAM_WITHOUT_GITHUB,
+    limit(() =>
+      invokeLocal(
+        'services',
+        { ...services, rawQueryString: `team=${team}`, queryStringParameters: { team } },
+        { LOKI_URL: loki.url },
+      ),
+    ),
+  );
   await Promise.all(results.values());
 });
 
@@ -133,6 +158,18 @@ describe('npx serverless invoke local --stage local -f <function> -p events/<eve
 
     const body = JSON.parse(invocation.result?.body ?? '{}') as { records?: unknown[] };
     expect(body.records?.length).toBeGreaterThan(0);
+  });
+
+  it('services answers ?team= without GITHUB_ORG with a 400 naming team and the missing setting', async () => {
+    const invocation = (await results.get(TEAM_WITHOUT_GITHUB)) as Invocation;
+
+    expect({ code: invocation.code, status: invocation.result?.statusCode }).toEqual({
+      code: 0,
+      status: 400,
+    });
+    expect(JSON.parse(invocation.result?.body ?? '{}')).toMatchObject({
+      errors: [{ field: 'team', message: 'needs GitHub: GITHUB_ORG is not configured' }],
+    });
   });
 
   it('services lists the services of the Loki imitation', async () => {
