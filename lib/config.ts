@@ -173,7 +173,7 @@ export interface Config {
   /** How far before `start` merges, and after `end` incidents and fixing deployments, are looked for. */
   lookaroundMs: number;
   maxRangeMs: number;
-  /** `maxMb`: what cached answers may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
+  /** `maxMb`: what the data caches may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
   dataCache: { ttlMs: number; maxEntries: number; maxMb: number };
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
@@ -283,6 +283,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     doraLevels: { preset: e.DORA_LEVELS_PRESET, thresholds: e.DORA_LEVEL_THRESHOLDS },
   };
+}
+
+/**
+ * DATA_CACHE_MAX_MB shared by the two data caches, so that together they stay within it: half for answers
+ * (lib/data/service.ts), half for the Loki reader's events of closed days (lib/loki/day-cache.ts).
+ */
+export function dataCacheShares(dataCache: Config['dataCache']): { answersMb: number; daysMb: number } {
+  const enabled = dataCache.ttlMs > 0;
+  return { answersMb: dataCache.maxMb / 2, daysMb: enabled ? dataCache.maxMb / 2 : 0 };
 }
 
 let cached: Config | undefined;

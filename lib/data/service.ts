@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Config } from '../config';
+import { type Config, dataCacheShares } from '../config';
 import { buildDeployments } from '../dora/records';
 import type { MergeEvent, ProductionDeployment, Team } from '../dora/types';
 import { findTeam } from '../github/directory';
@@ -66,14 +66,15 @@ export class DataService {
   private readonly cache: LRUCache<string, CacheValue>;
 
   constructor(private readonly deps: DataDependencies) {
-    const { maxEntries, ttlMs, maxMb } = deps.config.dataCache;
+    const { maxEntries, ttlMs } = deps.config.dataCache;
+    const { answersMb } = dataCacheShares(deps.config.dataCache);
     // Answers are weighed by their events once they arrive (a pending one weighs 1): the least recently
     // used go first when the budget is spent, and an answer bigger than the whole budget is not kept. A
     // count alone let a warm function hold several years of an organisation and run out of memory.
     this.cache = new LRUCache<string, CacheValue>({
       max: maxEntries,
       ttl: ttlMs,
-      maxSize: Math.max(1, Math.floor((maxMb * 1_000_000) / BYTES_PER_CACHED_EVENT)),
+      maxSize: Math.max(1, Math.floor((answersMb * 1_000_000) / BYTES_PER_CACHED_EVENT)),
       sizeCalculation: () => 1,
     });
   }

@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { TextDecoder as NodeTextDecoder } from 'node:util';
 import ky, { isTimeoutError } from 'ky';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { type Config, requireSetting } from '../config';
+import { type Config, dataCacheShares, requireSetting } from '../config';
 import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
 import { logger } from '../logger';
@@ -677,8 +677,7 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
     concurrency: config.loki.concurrency,
     timeoutMs: config.loki.timeoutMs,
     maxRetries: config.loki.maxRetries,
-    // Half of the data cache's budget; the answers cache (lib/data/service.ts) has the rest to itself.
-    dayCacheMaxMb: config.dataCache.ttlMs > 0 ? config.dataCache.maxMb / 2 : 0,
+    dayCacheMaxMb: dataCacheShares(config.dataCache).daysMb,
     // Writes through this API are back-dated at most LOKI_PUSH_MAX_BACKDATE, and Loki refuses entries
     // about an hour behind the newest of their stream: a day that ended longer ago than both is closed.
     closedAfterMs: config.writes.maxBackdateMs + 3_600_000,
