@@ -1,13 +1,9 @@
-import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
-import type { DeploymentRecord } from '../../lib/dora/types';
-import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import { generateSample } from '../../lib/sample/generator';
-import { setEnv, useLokiStandIn } from '../helpers/environment';
-import { invoke } from '../helpers/lambda';
+import { setEnv, useStandIns } from '../helpers/environment';
+import { postTeamData } from '../helpers/team-data';
 
-const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 27);
 const sample = generateSample({ seed: 11, end: END, days: 30, repositories: 10, teams: 3 });
 const defined = <T>(value: T | undefined, what: string): T => {
@@ -35,42 +31,19 @@ const entries = sample.entries.map((entry) =>
 
 describe('POST /data for a team, by LOKI_TEAM_STREAMS', () => {
   let loki: LokiServer;
-  let github: GitHubServer;
   let restore: () => Promise<void>;
   let handler: typeof DataHandler;
 
   beforeAll(async () => {
-    github = await startGitHubServer({ org: sample.org, teams: githubTeams, token: 'test-token' });
-    ({ loki, restore } = await useLokiStandIn(
-      { entries },
-      { GITHUB_ORG: sample.org, GITHUB_TOKEN: 'test-token', GITHUB_API_URL: github.url },
-    ));
-    resetTeamDirectoriesForTests();
+    ({ loki, restore } = await useStandIns({ entries, org: sample.org, teams: githubTeams }));
     ({ handler } = await import('../../functions/data'));
   });
-  afterAll(async () => {
-    await restore();
-    await github.close();
-  });
+  afterAll(async () => restore());
 
   async function teamRecords(teamStreams: string) {
     const restoreEnv = setEnv({ LOKI_TEAM_STREAMS: teamStreams });
     try {
-      const requestsBefore = loki.requests.length;
-      const response = await invoke(handler, {
-        method: 'POST',
-        path: '/data',
-        query: { no_cache: 'true' },
-        body: {
-          start: new Date(END - 30 * DAY).toISOString(),
-          end: new Date(END).toISOString(),
-          team: team.name,
-        },
-      });
-      expect(response.statusCode).toBe(200);
-      const records = (response.json as { records: DeploymentRecord[] }).records;
-      const queries = loki.requests.slice(requestsBefore).map((request) => request.params.get('query') ?? '');
-      return { repositories: new Set(records.map((record) => record.repository)), queries };
+      return await postTeamData(handler, loki, team.name, END);
     } finally {
       restoreEnv();
     }

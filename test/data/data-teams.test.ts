@@ -1,11 +1,10 @@
-import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import type { LokiServer } from '../../dev/loki-server';
 import type { handler as DataHandler } from '../../functions/data';
 import type { DeploymentRecord } from '../../lib/dora/types';
-import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
+import { useStandIns } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
+import { postTeamData } from '../helpers/team-data';
 
 const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 27);
@@ -24,48 +23,22 @@ const slugLabelled = sample.entries.map((entry) =>
 
 describe('POST /data with a team known to GitHub by a name and a slug', () => {
   let loki: LokiServer;
-  let github: GitHubServer;
   let restore: () => Promise<void>;
   let handler: typeof DataHandler;
 
   beforeAll(async () => {
-    github = await startGitHubServer({ org: sample.org, teams: sample.teams, token: 'test-token' });
-    ({ loki, restore } = await useLokiStandIn(
-      { entries: slugLabelled },
-      { GITHUB_ORG: sample.org, GITHUB_TOKEN: 'test-token', GITHUB_API_URL: github.url },
-    ));
-    resetTeamDirectoriesForTests();
+    ({ loki, restore } = await useStandIns({ entries: slugLabelled, org: sample.org, teams: sample.teams }));
     ({ handler } = await import('../../functions/data'));
   });
-  afterAll(async () => {
-    await restore();
-    await github.close();
-  });
+  afterAll(async () => restore());
 
-  const repositoriesFor = async (teamAsAsked: string): Promise<Set<string>> => {
-    const response = await invoke(handler, {
-      method: 'POST',
-      path: '/data',
-      query: { no_cache: 'true' },
-      body: {
-        start: new Date(END - 30 * DAY).toISOString(),
-        end: new Date(END).toISOString(),
-        team: teamAsAsked,
-      },
-    });
-    expect(response.statusCode).toBe(200);
-    return new Set(
-      (response.json as { records: DeploymentRecord[] }).records.map((record) => record.repository),
-    );
-  };
+  const repositoriesFor = async (teamAsAsked: string) =>
+    (await postTeamData(handler, loki, teamAsAsked, END)).repositories;
 
   it('finds the events labelled with the slug when asked for the team name', async () => {
-    const requestsBefore = loki.requests.length;
-
-    const repositories = await repositoriesFor(team.name);
+    const { repositories, queries } = await postTeamData(handler, loki, team.name, END);
 
     expect(repositories).toEqual(new Set(team.repositories));
-    const queries = loki.requests.slice(requestsBefore).map((request) => request.params.get('query') ?? '');
     expect(queries.some((query) => query.includes(`team_name=~"${team.name}|${team.slug}"`))).toBe(true);
   });
 

@@ -1,5 +1,9 @@
+import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, type LokiServerOptions, startLokiServer } from '../../dev/loki-server';
 import { resetConfigForTests } from '../../lib/config';
+import type { Team } from '../../lib/dora/types';
+import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
+import type { LokiEntry } from '../../lib/loki/types';
 
 /**
  * Points the API at a Loki stand-in on an ephemeral loopback port, with the given settings, and
@@ -35,5 +39,37 @@ export function setEnv(env: Record<string, string>): () => void {
       else process.env[name] = value;
     }
     resetConfigForTests();
+  };
+}
+
+export const STAND_IN_GITHUB_TOKEN = 'test-token';
+
+/**
+ * A Loki stand-in holding `entries` and a GitHub stand-in owning `teams` of `org`, with the API pointed at
+ * both (and `env`), and the team directory cache emptied; `restore` closes both and puts the environment back.
+ */
+export async function useStandIns(input: {
+  entries: LokiEntry[];
+  org: string;
+  teams: Team[];
+  env?: Record<string, string>;
+}): Promise<{ loki: LokiServer; github: GitHubServer; restore: () => Promise<void> }> {
+  const github = await startGitHubServer({
+    org: input.org,
+    teams: input.teams,
+    token: STAND_IN_GITHUB_TOKEN,
+  });
+  const { loki, restore } = await useLokiStandIn(
+    { entries: input.entries },
+    { GITHUB_ORG: input.org, GITHUB_TOKEN: STAND_IN_GITHUB_TOKEN, GITHUB_API_URL: github.url, ...input.env },
+  );
+  resetTeamDirectoriesForTests();
+  return {
+    loki,
+    github,
+    restore: async () => {
+      await restore();
+      await github.close();
+    },
   };
 }
