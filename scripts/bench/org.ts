@@ -8,9 +8,9 @@ export const BENCH_ORG: Required<Omit<SampleOptions, 'serviceNamespace'>> = {
   seed: 2026,
   org: 'acme',
   teams: 8,
-  // BENCH_REPOSITORIES makes a smaller organisation for trying the benchmark out quickly.
+  // BENCH_REPOSITORIES and BENCH_DAYS make a smaller organisation for trying the benchmark out quickly.
   repositories: Number(process.env.BENCH_REPOSITORIES ?? 300),
-  days: 365,
+  days: Number(process.env.BENCH_DAYS ?? 365),
   end: Date.UTC(2026, 10, 27),
   // Retries after failures and working-hours clustering add to the mean: 0.94 gives ~100k a year.
   deploymentsPerRepositoryPerDay: 0.94,

@@ -26,6 +26,10 @@ export const SMALL_ORG: RealBenchOrganisation = {
 /** The benchmark organisation of `npm run bench`: 300 repositories over a year. */
 export const LARGE_ORG: RealBenchOrganisation = {
   name: `${BENCH_ORG.repositories} repositories, ${BENCH_ORG.days} days`,
-  serviceNamespace: 'bench-org',
+  // A smaller organisation (BENCH_REPOSITORIES, BENCH_DAYS) has a namespace of its own: a kept Loki holds both.
+  serviceNamespace:
+    BENCH_ORG.repositories === 300 && BENCH_ORG.days === 365
+      ? 'bench-org'
+      : `bench-org-${BENCH_ORG.repositories}r-${BENCH_ORG.days}d`,
   options: BENCH_ORG,
 };
