@@ -59,7 +59,9 @@ const results = new Map<string, Promise<Invocation>>();
 
 /** `event`: a sample of events/ by name (`-p`), or an event of the test's own (`-d`, JSON). */
 function invokeLocal(fn: string, event: string | object, env: Record<string, string>): Promise<Invocation> {
-  const workFolder = mkdtempSync(path.join(tmpdir(), 'invoke-local-'));
+  // serverless-esbuild joins ESBUILD_WORK_FOLDER to the project folder even when it is absolute: a folder of
+  // the project's own, ignored by git (`.esbuild-*/`), removed after the file.
+  const workFolder = path.relative(ROOT, mkdtempSync(path.join(ROOT, '.esbuild-invoke-local-')));
   workFolders.push(workFolder);
   const serverless = path.join(ROOT, 'node_modules', '.bin', 'serverless');
   return new Promise((resolve) => {
@@ -139,7 +141,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([loki?.close(), github?.close()]);
-  for (const folder of workFolders) rmSync(folder, { recursive: true, force: true });
+  for (const folder of workFolders) rmSync(path.join(ROOT, folder), { recursive: true, force: true });
 });
 
 describe('npx serverless invoke local --stage local -f <function> -p events/<event>.json', () => {
