@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -291,28 +291,37 @@ async function main(): Promise<void> {
     if (measuredRoutes.length > 0) console.log('Measuring peak memory in fresh processes...');
     const built = buildForProbe(measuredRoutes);
     const memory = [];
-    for (const route of measuredRoutes) {
-      const bundle = built.handlers[route] as string;
-      memory.push({
-        limit: 'Node defaults',
-        memoryMb: undefined,
-        ...(await probeMemory(built.probe, bundle, route, process.env)),
-      });
-      // V8 collects sooner with less memory: Lambda's own heap settings show whether a size fits.
-      for (const memoryMb of LAMBDA_MEMORY_MB) {
+    try {
+      for (const route of measuredRoutes) {
+        const bundle = built.handlers[route] as string;
         memory.push({
-          limit: `Lambda ${memoryMb} MB (${lambdaHeapFlags(memoryMb).join(' ')})`,
-          memoryMb,
-          ...(await probeMemory(built.probe, bundle, route, process.env, lambdaHeapFlags(memoryMb))),
+          limit: 'Node defaults',
+          memoryMb: undefined,
+          ...(await probeMemory(built.probe, bundle, route, process.env)),
         });
+        // V8 collects sooner with less memory: Lambda's own heap settings show whether a size fits.
+        for (const memoryMb of LAMBDA_MEMORY_MB) {
+          memory.push({
+            limit: `Lambda ${memoryMb} MB (${lambdaHeapFlags(memoryMb).join(' ')})`,
+            memoryMb,
+            ...(await probeMemory(built.probe, bundle, route, process.env, lambdaHeapFlags(memoryMb))),
+          });
+        }
       }
+    } finally {
+      rmSync(built.dir, { recursive: true, force: true });
     }
 
     let bundles: BundleFigures[] = [];
     let ssmClientLoadMs: number | undefined;
     if (!args.has('--no-bundles')) {
       console.log('Packaging the functions (serverless package) and timing cold initialisation...');
-      bundles = measureBundles(packageFunctions(), 5);
+      const packageDir = packageFunctions();
+      try {
+        bundles = measureBundles(packageDir, 5);
+      } finally {
+        rmSync(packageDir, { recursive: true, force: true });
+      }
       ssmClientLoadMs = measureSsmClientLoad(5);
     }
 

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { packageStagingEnv } from '../../dev/package-staging';
 import { median } from './stats';
 
 export interface BundleFigures {
@@ -17,11 +18,12 @@ export interface BundleFigures {
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
-/** `serverless package` into a temporary folder (the project's own .serverless/ is left alone). */
+/** `serverless package` into a temporary folder (the project's own .serverless/ is left alone); the caller removes it. */
 export function packageFunctions(): string {
   const target = mkdtempSync(path.join(tmpdir(), 'dora-bench-package-'));
   execFileSync('npx', ['serverless', 'package', '--package', target], {
     cwd: PROJECT_ROOT,
+    env: { ...process.env, ...packageStagingEnv(target) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return target;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
+import { packageStagingEnv } from '../../dev/package-staging';
 import { httpEvent, lambdaContext } from '../helpers/lambda';
 
 const run = promisify(execFile);
@@ -49,6 +50,7 @@ describe('serverless package', () => {
           ...process.env,
           // Its own bundle folder, so a concurrent `npm start` or package run keeps its bundles.
           ESBUILD_WORK_FOLDER: workFolder,
+          ...packageStagingEnv(outDir),
           GITHUB_TOKEN: FAKE_SECRET,
           LOKI_TOKEN: FAKE_SECRET,
           AWS_ACCESS_KEY_ID: '',
