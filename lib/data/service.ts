@@ -144,7 +144,14 @@ export class DataService {
     const deployments = buildDeployments(events, {
       window: { start: query.start, end: query.end },
       productionEnvironments,
-      teamsByRepository,
+      // An unlabelled event of a repository the team shares with others (an organisation-wide team with
+      // access to everything is common) is the asked team's, not the first owner's in name order.
+      teamsByRepository: githubTeam
+        ? new Map([
+            ...teamsByRepository,
+            ...githubTeam.repositories.map((name) => [name, githubTeam.name] as const),
+          ])
+        : teamsByRepository,
     }).filter(
       (deployment) =>
         query.team === undefined || (deployment.team !== null && teamNames.has(deployment.team)),

@@ -65,3 +65,45 @@ describe('POST /data with a team known to GitHub by a name and a slug', () => {
     expect(await repositoriesFor('No Such Team')).toEqual(new Set());
   });
 });
+
+describe('POST /data with a team whose repositories another team can access too', () => {
+  // GitHub: an organisation-wide team, first in name order, has access to every repository. Loki: no event
+  // carries team_name (events written through POST /events/deployments without a team look like this).
+  const everyone = {
+    name: 'All Engineers',
+    slug: 'all-engineers',
+    repositories: sample.teams.flatMap((each) => each.repositories),
+  };
+  const unlabelled = sample.entries.map((entry) => {
+    const { team_name: _dropped, ...labels } = entry.labels;
+    return { ...entry, labels };
+  });
+  let loki: LokiServer;
+  let restore: () => Promise<void>;
+  let handler: typeof DataHandler;
+
+  beforeAll(async () => {
+    ({ loki, restore } = await useStandIns({
+      entries: unlabelled,
+      org: sample.org,
+      teams: [everyone, ...sample.teams],
+    }));
+    ({ handler } = await import('../../functions/data'));
+  });
+  afterAll(async () => restore());
+
+  it("counts the unlabelled deployments of the team's own repositories for it", async () => {
+    const { repositories, records } = await postTeamData(handler, loki, team.name, END);
+
+    expect(records.length).toBeGreaterThan(0);
+    expect(repositories).toEqual(new Set(team.repositories));
+  });
+
+  it('counts the same deployments for the organisation-wide team too', async () => {
+    const { records: teamRecords } = await postTeamData(handler, loki, team.name, END);
+
+    const { repositories } = await postTeamData(handler, loki, everyone.name, END);
+
+    for (const record of teamRecords) expect(repositories).toContain(record.repository);
+  });
+});
