@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { type ApiError, callApi, storeToken } from './api';
+import { type ApiError, callApi, storedToken, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
@@ -69,6 +69,9 @@ function usePart<T>(
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
+    // A 401 answered to a token already replaced (one pasted while the refused one's answers were still
+    // coming) must not bring the prompt back: this load's effect may not have been cleaned up yet.
+    const token = storedToken();
     const loaded = options.continuesAfterLokiDeadline
       ? continueAfterLokiDeadline(() => load(signal), {
           signal,
@@ -82,7 +85,7 @@ function usePart<T>(
       (error: unknown) => {
         if (controller.signal.aborted) return;
         const apiError = asApiError(error, route);
-        if (apiError.status === 401) onUnauthorized(apiError);
+        if (apiError.status === 401 && storedToken() === token) onUnauthorized(apiError);
         setShown({ key, part: { state: 'error', error: apiError } });
       },
     );
