@@ -157,7 +157,12 @@ export class DataService {
         query.team === undefined || (deployment.team !== null && teamNames.has(deployment.team)),
     );
 
-    return { deployments, merges: events.merges, stats: events.stats };
+    // Merges are read from a look-around before the window to join deployed shas; for lead times only those
+    // from the window's start on count, which the first deployment of the window cannot have missed. An
+    // earlier merge may have shipped with a deployment before the window, which was not read as a record:
+    // it would be credited to the window's first deployment (a 28-day lead time instead of the real 1 day).
+    const merges = events.merges.filter((merge) => merge.mergedAt >= query.start);
+    return { deployments, merges, stats: events.stats };
   }
 
   /**
