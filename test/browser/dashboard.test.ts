@@ -567,6 +567,41 @@ describe('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('stops asking again when the filters change, and loads the new ones', async () => {
+    const deadline = await lokiDeadline;
+    const { page } = await watchedPage(context, server.baseUrl, { token: server.token });
+    const firstView = readFilters('', today()).start;
+    const secondAttempt = gate();
+    secondAttempt.hold();
+    const asked: string[] = [];
+    await page.route(
+      (url) => url.pathname.endsWith('/metrics/summary'),
+      async (route) => {
+        const start = new URL(route.request().url()).searchParams.get('start_date') ?? '';
+        asked.push(start);
+        if (start !== firstView) return route.continue();
+        if (asked.length > 1) await secondAttempt.pass();
+        // The page may have given up on this request meanwhile (that is the point).
+        return route.fulfill(deadline).catch(() => {});
+      },
+    );
+
+    await page.goto(`${server.baseUrl}/`);
+    await page.locator('[data-retry="glance"]').waitFor();
+    await page.getByRole('combobox', { name: 'Period', exact: true }).selectOption('7');
+    await page.waitForURL((url) => url.searchParams.get('period') === '7');
+    secondAttempt.release();
+    await dashboardLoaded(page);
+    // Time for a third attempt of the first view to be made, were the change not to stop it.
+    await page.waitForTimeout(500);
+
+    const secondView = readFilters(new URL(page.url()).search, today());
+    expect(asked).toEqual([firstView, firstView, secondView.start]);
+    expect(await page.locator('#glance .card').count()).toBe(5);
+    await expectSummaryShown(page, secondView);
+    await page.close();
+  });
+
   it('shows the error after the fourth Loki deadline 504', async () => {
     const deadline = await lokiDeadline;
 
