@@ -174,10 +174,10 @@ export class DataService {
     try {
       const { teams } = await this.deps.teams.getTeams();
       const found = findTeam(teams, team);
-      if (found === undefined) return {};
-      // Sorted, so that the query (the day cache's key) does not depend on GitHub's order.
+      // Sorted, so that the query (the day cache's key) does not depend on GitHub's order. For a team GitHub
+      // does not know, every team is another team.
       const others = new Set(teams.flatMap((other) => (other === found ? [] : other.repositories)));
-      return { team: found, otherTeamsRepositories: [...others].sort() };
+      return { ...(found ? { team: found } : {}), otherTeamsRepositories: [...others].sort() };
     } catch {
       // Already logged by teamsByRepository(); the team_name label alone still filters.
       return {};

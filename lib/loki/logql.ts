@@ -1,3 +1,4 @@
+import { DEPLOYMENT_OUTCOMES } from '../dora/records';
 import { BadRequestError } from '../errors';
 import type { EventFilter } from './types';
 
@@ -119,7 +120,8 @@ const INCIDENT_EVENTS = `(event_name="issue_closed" or (event_name="issue_opened
  *   of a 38-repository team: 12.4 s, the same 30,032 lines as its own streams.
  * - `owned`: only the team's own repositories' streams (11.3 s), which also leaves out the repositories
  *   no GitHub team owns.
- * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace.
+ * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace, and so does
+ * `owned` for a team GitHub gives no repository.
  */
 export type TeamStreams = 'all' | 'skip-others' | 'owned';
 
@@ -205,8 +207,9 @@ export function streamSelector(
     matchers.push(indexMatcher(label, repositories));
   }
   const owned = teamRepositoryNames(filter.teamRepositories);
-  if (label && LABEL_NAME.test(label) && filter.team && owned.length > 0) {
-    if (options.teamStreams === 'owned') matchers.push(indexMatcher(label, owned));
+  if (label && LABEL_NAME.test(label) && filter.team) {
+    if (options.teamStreams === 'owned' && owned.length > 0) matchers.push(indexMatcher(label, owned));
+    // Also for a team GitHub does not know or gives no repository: every team is another team then.
     if (options.teamStreams === 'skip-others') {
       const ownedSet = new Set(owned);
       const others = teamRepositoryNames(filter.otherTeamsRepositories).filter((name) => !ownedSet.has(name));
@@ -216,7 +219,8 @@ export function streamSelector(
   return `{${matchers.join(', ')}}`;
 }
 
-const DEPLOYMENT_STAGE = 'deployment_status=~"failure|success"';
+const DEPLOYMENT_STATES = new Set(Object.keys(DEPLOYMENT_OUTCOMES));
+const DEPLOYMENT_STAGE = `deployment_status=~"${[...DEPLOYMENT_STATES].sort().join('|')}"`;
 const MERGE_STAGE = 'event_name="change_closed", merged_at!=""';
 
 /** One kind's filter as a pipeline stage (`| ` and this). */
@@ -276,8 +280,6 @@ export function buildEventsQuery(
   const branches = kinds.map((kind) => kindBranch(kind, options)).join(' or ');
   return `${streamSelector(filter, options)} | ${branches}${filters === '' ? '' : ` ${filters}`} ${KEEP_STAGE}`;
 }
-
-const DEPLOYMENT_STATES = new Set(['failure', 'success']);
 
 /**
  * The kinds of event an entry of `buildEventsQuery`'s answer is, by the labels its filter used. An entry
