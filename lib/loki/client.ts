@@ -543,7 +543,16 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   }
 
   /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
-  async function fetchChunk(query: string, range: TimeRange, context: FetchContext) {
+  /**
+   * Pages forward through `range`. After each full page, `onDaysComplete` gets the start of the last
+   * entry's day: every day before it is complete, since later pages only hold later entries.
+   */
+  async function fetchChunk(
+    query: string,
+    range: TimeRange,
+    context: FetchContext,
+    onDaysComplete: (until: number) => void = () => {},
+  ) {
     const endNs = msToNs(range.end);
     let startNs = msToNs(range.start);
     let limit = pageLimit;
@@ -560,6 +569,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const { count, lastNs, seenAtLast } = await fetchPage(params, startNs, seenAtStart, context);
 
       if (count < limit) return;
+      onDaysComplete(Math.floor(nsToMs(lastNs) / DAY_MS) * DAY_MS);
       if (lastNs === startNs) {
         // A whole page on one timestamp: only a bigger page can get past it.
         if (limit >= LOKI_MAX_LIMIT) {
@@ -610,9 +620,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       };
       const tasks = missingRanges(parts).flatMap((range) =>
         splitRange(range, settings.maxQueryLengthMs).map(async (chunk) => {
-          await fetchChunk(query, chunk, context);
-          // Kept as soon as their chunk is complete: a request that ends in a 504 still leaves the days
-          // it read, so asking again continues where it stopped instead of starting over.
+          // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
+          // ends in a 504 still leaves the days it read, so asking again continues where it stopped. Kept
+          // only when the chunk was complete, a busy 30-day piece of 300 repositories slower than the
+          // deadline kept nothing and a year of the organisation never got past its first 504.
+          await fetchChunk(query, chunk, context, (until) =>
+            keepDays(query, parts, { start: chunk.start, end: until }),
+          );
           keepDays(query, parts, chunk);
         }),
       );

@@ -430,6 +430,30 @@ describe('the Loki event store against a Loki-speaking server', () => {
     expect(again.deployments).toHaveLength(3);
   });
 
+  it('keeps the days before the last page it got when a chunk ends in a 504 part-way through its pages', async () => {
+    // Arrange: one 3-day chunk, two entries per page; the second page comes after the deadline.
+    server.add(Array.from({ length: 3 }, (_, day) => deploymentEntry(START + day * DAY_MS + 3_600_000)));
+    const store = createLokiEventStore(
+      settings(server, { maxQueryLengthMs: 3 * DAY_MS, pageLimit: 2, concurrency: 1, dayCacheMaxMb: 1 }),
+    );
+    const request = deploymentsOnly({ start: START, end: START + 3 * DAY_MS });
+    server.delayNext(0, 1);
+    server.delayNext(3_000, 1);
+    const error = await rejectionOf(
+      store.fetchEvents({ ...request, deadline: Date.now() + 1_000 }),
+      LokiError,
+    );
+    const before = queryRanges(server).length;
+
+    // Act
+    const again = await store.fetchEvents(request);
+
+    // Assert: the first day came complete in the first page; the second day's entry may have more after it.
+    expect(error.statusCode).toBe(504);
+    expect(queryRanges(server).slice(before)[0]?.params.get('start')).toBe(ns(START + DAY_MS));
+    expect(again.deployments).toHaveLength(3);
+  });
+
   it('asks Loki for every day again with noCache, and never keeps a day that is not over', async () => {
     const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
     server.add([deploymentEntry(START + 3_600_000), deploymentEntry(today)]);
