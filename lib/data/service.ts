@@ -157,7 +157,12 @@ export class DataService {
         query.team === undefined || (deployment.team !== null && teamNames.has(deployment.team)),
     );
 
-    return { deployments, merges: events.merges, stats: events.stats };
+    // Merges are read from a look-around before the window to join deployed shas; for lead times only those
+    // from the window's start on count, which the first deployment of the window cannot have missed. An
+    // earlier merge may have shipped with a deployment before the window, which was not read as a record:
+    // it would be credited to the window's first deployment (a 28-day lead time instead of the real 1 day).
+    const merges = events.merges.filter((merge) => merge.mergedAt >= query.start);
+    return { deployments, merges, stats: events.stats };
   }
 
   /**
@@ -169,10 +174,10 @@ export class DataService {
     try {
       const { teams } = await this.deps.teams.getTeams();
       const found = findTeam(teams, team);
-      if (found === undefined) return {};
-      // Sorted, so that the query (the day cache's key) does not depend on GitHub's order.
+      // Sorted, so that the query (the day cache's key) does not depend on GitHub's order. For a team GitHub
+      // does not know, every team is another team.
       const others = new Set(teams.flatMap((other) => (other === found ? [] : other.repositories)));
-      return { team: found, otherTeamsRepositories: [...others].sort() };
+      return { ...(found ? { team: found } : {}), otherTeamsRepositories: [...others].sort() };
     } catch {
       // Already logged by teamsByRepository(); the team_name label alone still filters.
       return {};

@@ -119,7 +119,8 @@ const INCIDENT_EVENTS = `(event_name="issue_closed" or (event_name="issue_opened
  *   of a 38-repository team: 12.4 s, the same 30,032 lines as its own streams.
  * - `owned`: only the team's own repositories' streams (11.3 s), which also leaves out the repositories
  *   no GitHub team owns.
- * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace.
+ * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace, and so does
+ * `owned` for a team GitHub gives no repository.
  */
 export type TeamStreams = 'all' | 'skip-others' | 'owned';
 
@@ -205,8 +206,9 @@ export function streamSelector(
     matchers.push(indexMatcher(label, repositories));
   }
   const owned = teamRepositoryNames(filter.teamRepositories);
-  if (label && LABEL_NAME.test(label) && filter.team && owned.length > 0) {
-    if (options.teamStreams === 'owned') matchers.push(indexMatcher(label, owned));
+  if (label && LABEL_NAME.test(label) && filter.team) {
+    if (options.teamStreams === 'owned' && owned.length > 0) matchers.push(indexMatcher(label, owned));
+    // Also for a team GitHub does not know or gives no repository: every team is another team then.
     if (options.teamStreams === 'skip-others') {
       const ownedSet = new Set(owned);
       const others = teamRepositoryNames(filter.otherTeamsRepositories).filter((name) => !ownedSet.has(name));

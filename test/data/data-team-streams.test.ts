@@ -65,6 +65,21 @@ describe('POST /data for a team, by LOKI_TEAM_STREAMS', () => {
     for (const query of queries) expect(query).toMatch(/^\{service_namespace="github"\} \|/);
   });
 
+  it('reads only the streams no GitHub team owns for a team GitHub does not know', async () => {
+    const restoreEnv = setEnv({ LOKI_TEAM_STREAMS: '' });
+    try {
+      const { records, queries } = await postTeamData(handler, loki, 'No Such Team', END);
+
+      expect(records).toEqual([]);
+      for (const query of queries) {
+        for (const name of githubTeams.flatMap((each) => each.repositories)) expect(query).toContain(name);
+        expect(query).not.toContain(unownedRepository);
+      }
+    } finally {
+      restoreEnv();
+    }
+  });
+
   it("reads only the team's own repositories' streams when set to owned", async () => {
     const { repositories } = await teamRecords('owned');
 

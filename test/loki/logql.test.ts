@@ -302,10 +302,23 @@ describe('streamSelector', () => {
     expect(keeps(query, deployment({ service_name: 'billing' }))).toBe(false);
   });
 
-  it('reads the whole namespace for a team GitHub does not know, whatever LOKI_TEAM_STREAMS says', () => {
+  it("skips every team's repositories for a team GitHub does not know when LOKI_TEAM_STREAMS is skip-others", () => {
     const unknown = { team: 'core', otherTeamsRepositories: ['billing'] };
+
+    expect(streamSelector(unknown, { ...indexed, teamStreams: 'skip-others' })).toBe(
+      '{service_namespace="github", service_name!~"billing"}',
+    );
+    expect(streamSelector(unknown, { ...indexed, teamStreams: 'owned' })).toBe(
+      '{service_namespace="github"}',
+    );
+    expect(streamSelector(unknown, { ...indexed, teamStreams: 'all' })).toBe('{service_namespace="github"}');
+  });
+
+  it('reads the whole namespace for a team when GitHub gave no ownership, whatever LOKI_TEAM_STREAMS says', () => {
     for (const teamStreams of ['skip-others', 'owned', 'all'] as const) {
-      expect(streamSelector(unknown, { ...indexed, teamStreams })).toBe('{service_namespace="github"}');
+      expect(streamSelector({ team: 'core' }, { ...indexed, teamStreams })).toBe(
+        '{service_namespace="github"}',
+      );
     }
     const everyRepositoryOwned = { team: 'core', teamRepositories: ['api'], otherTeamsRepositories: ['api'] };
     expect(streamSelector(everyRepositoryOwned, { ...indexed, teamStreams: 'skip-others' })).toBe(

@@ -10,6 +10,8 @@ import { invoke } from '../helpers/lambda';
  * A hand-made week of one repository, served by the Loki stand-in, with every expected number worked
  * out by hand below. The window is Monday 2026-11-02 to Sunday 2026-11-08.
  *
+ * - PR 0 merged 09-10, deployed 09-15: long before both periods. The summary's look-around reaches back to
+ *   its merge but not to its deployment, which must not make PR 1's deployment its delivery.
  * - PR 1 merged Fri 10-30 10:00, deployed 10-30 12:00: before the window (the previous period).
  * - PR 2 merged Sat 10-31 09:00, never deployed by its own sha: shipped by PR 3's deployment.
  * - PR 3 merged Tue 11-03 08:00, deployed 11-03 09:00: lead times 1 h (PR 3) and 72 h (PR 2).
@@ -85,6 +87,8 @@ function deploymentEntry(
 }
 
 const entries: LokiEntry[] = [
+  mergeEntry(0, 'p0', '2026-09-10T10:00:00Z'),
+  deploymentEntry(100, 'p0', '2026-09-15T10:00:00Z', 'success'),
   mergeEntry(1, 'p1', '2026-10-30T10:00:00Z'),
   deploymentEntry(101, 'p1', '2026-10-30T12:00:00Z', 'success'),
   mergeEntry(2, 'p2', '2026-10-31T09:00:00Z'),
