@@ -137,17 +137,22 @@ interface Candidate {
   success: boolean;
 }
 
+/**
+ * GitHub's final deployment states and whether each is a success (`error` is a deployment that could not
+ * run: a failed one for DORA). The others (`pending`, `queued`, `in_progress`, `inactive`) are not outcomes.
+ * lib/loki/logql.ts asks Loki for exactly these.
+ */
+export const DEPLOYMENT_OUTCOMES: Readonly<Record<string, boolean>> = {
+  success: true,
+  failure: false,
+  error: false,
+};
+
 /** Whether a state is a final outcome: true for success, false for a failed deployment, null otherwise. */
 function succeeded(state: string): boolean | null {
-  switch (state.toLowerCase()) {
-    case 'success':
-      return true;
-    case 'failure':
-    case 'error':
-      return false;
-    default:
-      return null;
-  }
+  return Object.hasOwn(DEPLOYMENT_OUTCOMES, state.toLowerCase())
+    ? (DEPLOYMENT_OUTCOMES[state.toLowerCase()] ?? null)
+    : null;
 }
 
 function productionCandidates(

@@ -1,3 +1,4 @@
+import { DEPLOYMENT_OUTCOMES } from '../dora/records';
 import { BadRequestError } from '../errors';
 import { isRepositoryName, MAX_TEAM_NAME_LENGTH } from '../http/validation';
 import type { EventFilter } from './types';
@@ -212,7 +213,8 @@ export function streamSelector(
   return `{${matchers.join(', ')}}`;
 }
 
-const DEPLOYMENT_STAGE = 'deployment_status=~"failure|success"';
+const DEPLOYMENT_STATES = new Set(Object.keys(DEPLOYMENT_OUTCOMES));
+const DEPLOYMENT_STAGE = `deployment_status=~"${[...DEPLOYMENT_STATES].sort().join('|')}"`;
 const MERGE_STAGE = 'event_name="change_closed", merged_at!=""';
 
 /** One kind's filter as a pipeline stage (`| ` and this). */
@@ -272,8 +274,6 @@ export function buildEventsQuery(
   const branches = kinds.map((kind) => kindBranch(kind, options)).join(' or ');
   return `${streamSelector(filter, options)} | ${branches}${filters === '' ? '' : ` ${filters}`} ${KEEP_STAGE}`;
 }
-
-const DEPLOYMENT_STATES = new Set(['failure', 'success']);
 
 /**
  * The kinds of event an entry of `buildEventsQuery`'s answer is, by the labels its filter used. An entry

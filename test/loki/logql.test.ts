@@ -89,9 +89,21 @@ describe('validateRepositories', () => {
 });
 
 describe('buildQuery', () => {
+  it("asks for every final deployment state the records count, GitHub's error (a failed deployment) too", () => {
+    const query = buildQuery('deployments', {}, options);
+
+    for (const state of ['success', 'failure', 'error']) {
+      expect(keeps(query, deployment({ deployment_status: state }))).toBe(true);
+      expect(kindsOf({ deployment_status: state })).toEqual(['deployments']);
+    }
+    for (const state of ['pending', 'queued', 'in_progress', 'inactive']) {
+      expect(keeps(query, deployment({ deployment_status: state }))).toBe(false);
+    }
+  });
+
   it('builds the contract queries when there is no filter', () => {
     expect(buildQuery('deployments', {}, options)).toBe(
-      `{service_namespace="github"} | deployment_status=~"failure|success"${KEEP}`,
+      `{service_namespace="github"} | deployment_status=~"error|failure|success"${KEEP}`,
     );
     expect(buildQuery('incidents', {}, options)).toBe(
       `{service_namespace="github"} |~ "(?i)(?:incident)" | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))${KEEP}`,
@@ -169,7 +181,7 @@ describe('buildQuery', () => {
   it('leaves the environment check to the client when a production name is not plain ASCII', () => {
     const query = buildQuery('deployments', {}, { ...options, productionEnvironments: ['prödüction'] });
 
-    expect(query).toBe(`{service_namespace="github"} | deployment_status=~"failure|success"${KEEP}`);
+    expect(query).toBe(`{service_namespace="github"} | deployment_status=~"error|failure|success"${KEEP}`);
   });
 
   it('treats an empty repository list and an empty team as no filter', () => {
