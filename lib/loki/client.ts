@@ -93,6 +93,15 @@ const MAX_RETRY_DELAY_MS = 10_000;
 /** The 504 a request gets when Loki cannot answer in time, saying what can be answered instead. */
 export const DEADLINE_MESSAGE =
   'Loki did not answer before the request deadline; ask for a shorter window or fewer repositories';
+/**
+ * The same when the store keeps closed days (`DayCache`): they are kept as soon as their chunk completes, so
+ * the next request served by this instance reads only the days still missing. Only "usually": another
+ * instance may serve it, and days beyond the cache's size are dropped again.
+ */
+export const RESUMABLE_DEADLINE_MESSAGE =
+  'Loki did not answer before the request deadline; asking again soon usually continues where this request ' +
+  'stopped (this function instance keeps the past days it read for a while), or ask for a shorter window or ' +
+  'fewer repositories';
 const NS_PER_MS = 1_000_000n;
 
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
@@ -360,11 +369,12 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
   const dayCache = settings.dayCacheMaxMb ? new DayCache(settings.dayCacheMaxMb) : undefined;
   const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
+  const deadlineMessage = dayCache === undefined ? DEADLINE_MESSAGE : RESUMABLE_DEADLINE_MESSAGE;
 
   function checkDeadline(context: FetchContext): void {
     context.signal.throwIfAborted();
     if (context.deadline !== undefined && Date.now() >= context.deadline) {
-      throw new LokiError(DEADLINE_MESSAGE, { statusCode: 504 });
+      throw new LokiError(deadlineMessage, { statusCode: 504 });
     }
   }
 
@@ -409,7 +419,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (isTimeoutError(error)) {
         outcome = 'timeout';
         throw new LokiError(
-          byDeadline ? DEADLINE_MESSAGE : `Loki did not answer within ${settings.timeoutMs} ms`,
+          byDeadline ? deadlineMessage : `Loki did not answer within ${settings.timeoutMs} ms`,
           { statusCode: 504, cause: error },
         );
       }
@@ -437,7 +447,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const fromServer = result.status === 'network-error' ? undefined : retryAfterMs(result.retryAfter);
       const delay = Math.min(fromServer ?? jittered, MAX_RETRY_DELAY_MS);
       if (context.deadline !== undefined && Date.now() + delay >= context.deadline) {
-        throw new LokiError(DEADLINE_MESSAGE, {
+        throw new LokiError(deadlineMessage, {
           statusCode: 504,
           cause: failure(result, attemptNumber),
         });

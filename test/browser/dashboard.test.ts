@@ -11,8 +11,15 @@ import {
 } from '../../web/src/filters';
 import { chartValueText, LEVEL_TITLES, reading, SO_FAR, trendText } from '../../web/src/format';
 import { type DeploymentRecord, METRIC_NAMES, type MetricPoint, type Summary } from '../../web/src/types';
+import { gate } from '../helpers/control';
 import { dashboardLoaded, launchChromium, type Watched, watchedPage } from './chromium';
-import { apiJson, type DashboardServer, startDashboardServer } from './server';
+import {
+  apiAnswer,
+  apiJson,
+  type DashboardServer,
+  type RecordedAnswer,
+  startDashboardServer,
+} from './server';
 
 /**
  * The dashboard in a real Chromium against the API started the way `npm start` starts it, with
@@ -27,6 +34,11 @@ const VIEWPORT = { width: 1400, height: 900 };
 let server: DashboardServer;
 let browser: Browser;
 let context: BrowserContext;
+/** The API's own 504 when Loki is slower than one request; asked for at the start, as it takes ~27 s. */
+let lokiDeadline: Promise<RecordedAnswer>;
+
+/** A repository no query but this one names: Loki never answers its queries (`stallLokiQueries`). */
+const STALLED_REPOSITORY = 'loki_deadline_probe';
 
 function today(): string {
   return new Date().toISOString().slice(0, 10);
@@ -61,6 +73,46 @@ async function expectSummaryShown(page: Page, filters: Filters): Promise<void> {
       trend: await card.getByTestId('trend').textContent(),
     }).toEqual({ metric, value: figure, unit, level, trend: trendText(metric, expected, days) });
   }
+}
+
+/** What the API answers when Loki does not answer before the request's deadline. */
+async function answerWhileLokiStalls(): Promise<RecordedAnswer> {
+  server.stallLokiQueries(STALLED_REPOSITORY);
+  try {
+    return await apiAnswer(server, 'data', {
+      method: 'POST',
+      body: { ...dataRequest(readFilters('', today())), repositories: [STALLED_REPOSITORY] },
+    });
+  } finally {
+    server.stallLokiQueries(undefined);
+  }
+}
+
+/** Whether a request is the page's GET /metrics for this one metric. */
+function metricSeries(metric: string): (url: URL) => boolean {
+  return (url) => url.pathname.endsWith('/metrics') && url.searchParams.get('metric') === metric;
+}
+
+/**
+ * The page loaded with `answer` given to every GET /metrics/summary: how often it asked, the summary's
+ * error, and whether the rest of the page (the deployments) is shown.
+ */
+async function pageWithSummaryAnswering(answer: RecordedAnswer) {
+  const { page } = await watchedPage(context, server.baseUrl, { token: server.token });
+  let asked = 0;
+  await page.route(
+    (url) => url.pathname.endsWith('/metrics/summary'),
+    (route) => {
+      asked += 1;
+      return route.fulfill(answer);
+    },
+  );
+  await page.goto(`${server.baseUrl}/`);
+  await dashboardLoaded(page);
+  const shown = await page.locator('[data-part-error="glance"]').textContent();
+  const recordsShown = (await page.locator('#deployments table.records').count()) === 1;
+  await page.close();
+  return { asked, shown, recordsShown };
 }
 
 /** When the page painted at all, painted the summary cards (first meaningful paint) and the table. */
@@ -101,6 +153,9 @@ beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   [server, browser] = await Promise.all([startDashboardServer(), launchChromium()]);
   context = await browser.newContext({ viewport: VIEWPORT, colorScheme: 'light' });
+  lokiDeadline = answerWhileLokiStalls();
+  // Awaited by its test; a failure before then must not end the run as an unhandled rejection.
+  lokiDeadline.catch(() => {});
 }, 180_000);
 
 afterAll(async () => {
@@ -474,6 +529,118 @@ describe('the dashboard in Chromium', () => {
     } finally {
       server.breakGitOpsReads(false);
     }
+  });
+
+  it('asks again while Loki runs out of time, saying so, and then draws the chart', async () => {
+    const deadline = await lokiDeadline;
+    expect({ status: deadline.status, detail: JSON.parse(deadline.body).detail }).toEqual({
+      status: 504,
+      detail: expect.stringMatching(/^Loki did not answer before the request deadline; asking again soon/),
+    });
+    const { page, errors } = await watchedPage(context, server.baseUrl, { token: server.token });
+    const third = gate();
+    third.hold();
+    let asked = 0;
+    // The first two answers are the API's 504; the third, held until the test has seen the status, is the API's own.
+    await page.route(metricSeries('deployment_frequency'), async (route) => {
+      asked += 1;
+      if (asked <= 2) return route.fulfill(deadline);
+      await third.pass();
+      return route.continue();
+    });
+
+    await page.goto(`${server.baseUrl}/`);
+    const status = page.locator('[data-retry="trends-deployment_frequency"]');
+    await status.filter({ hasText: 'attempt 3 of 4' }).waitFor();
+    const shown = await status.textContent();
+    await screenshot(page, 'dashboard-loki-slow');
+    third.release();
+    await dashboardLoaded(page);
+
+    expect(shown).toBe(
+      'Loki is slow: reading deployment frequency continues where it stopped (attempt 3 of 4)…',
+    );
+    expect(asked).toBe(3);
+    expect(await page.locator('[data-chart="deployment_frequency"] canvas').count()).toBe(1);
+    expect(await page.locator('[data-part-error], [data-retry]').count()).toBe(0);
+    expect(errors.filter((error) => !error.includes('504'))).toEqual([]);
+    await page.close();
+  });
+
+  it('stops asking again when the filters change, and loads the new ones', async () => {
+    const deadline = await lokiDeadline;
+    const { page } = await watchedPage(context, server.baseUrl, { token: server.token });
+    const firstView = readFilters('', today()).start;
+    const secondAttempt = gate();
+    secondAttempt.hold();
+    const asked: string[] = [];
+    await page.route(
+      (url) => url.pathname.endsWith('/metrics/summary'),
+      async (route) => {
+        const start = new URL(route.request().url()).searchParams.get('start_date') ?? '';
+        asked.push(start);
+        if (start !== firstView) return route.continue();
+        if (asked.length > 1) await secondAttempt.pass();
+        // The page may have given up on this request meanwhile (that is the point).
+        return route.fulfill(deadline).catch(() => {});
+      },
+    );
+
+    await page.goto(`${server.baseUrl}/`);
+    await page.locator('[data-retry="glance"]').waitFor();
+    await page.getByRole('combobox', { name: 'Period', exact: true }).selectOption('7');
+    await page.waitForURL((url) => url.searchParams.get('period') === '7');
+    secondAttempt.release();
+    await dashboardLoaded(page);
+    // Time for a third attempt of the first view to be made, were the change not to stop it.
+    await page.waitForTimeout(500);
+
+    const secondView = readFilters(new URL(page.url()).search, today());
+    expect(asked).toEqual([firstView, firstView, secondView.start]);
+    expect(await page.locator('#glance .card').count()).toBe(5);
+    await expectSummaryShown(page, secondView);
+    await page.close();
+  });
+
+  it('shows the error after the fourth Loki deadline 504', async () => {
+    const deadline = await lokiDeadline;
+
+    const { asked, shown, recordsShown } = await pageWithSummaryAnswering(deadline);
+
+    expect({ asked, shown, recordsShown }).toEqual({
+      asked: 4,
+      shown: `Could not load the summary: ${JSON.parse(deadline.body).detail} (HTTP 504)`,
+      recordsShown: true,
+    });
+  });
+
+  it.each([
+    [
+      400,
+      () => apiAnswer(server, 'metrics/summary', { query: { start_date: today(), end_date: '2020-01-01' } }),
+    ],
+    [
+      502,
+      async () => {
+        server.breakGitOpsReads(true);
+        try {
+          return await apiAnswer(server, 'status.json');
+        } finally {
+          server.breakGitOpsReads(false);
+        }
+      },
+    ],
+  ])('does not ask again after a %i', async (status, answerOfTheApi) => {
+    const answer = await answerOfTheApi();
+
+    const { asked, shown, recordsShown } = await pageWithSummaryAnswering(answer);
+
+    expect({ status: answer.status, asked, shown, recordsShown }).toEqual({
+      status,
+      asked: 1,
+      shown: `Could not load the summary: ${JSON.parse(answer.body).detail} (HTTP ${status})`,
+      recordsShown: true,
+    });
   });
 
   it('reads in dark mode', async () => {

@@ -28,20 +28,36 @@ export interface DashboardServer {
   loki: LokiServer;
   /** While on, Loki answers 503 to the GitOps status queries (only /status.json reads them). */
   breakGitOpsReads(on: boolean): void;
+  /**
+   * While set, Loki never answers the queries whose text holds `marker` (a repository name, say): the
+   * API waits until its own deadline and answers the 504 it sends when Loki is slower than one request.
+   */
+  stallLokiQueries(marker: string | undefined): void;
   output(): string;
   close(): Promise<void>;
 }
 
-/** Forwards everything to Loki, except GitOps status queries while `broken` says so. */
-async function faultProxy(target: string): Promise<{ url: string; server: Server; broken: { on: boolean } }> {
+/**
+ * Forwards everything to Loki, except GitOps status queries while `broken` says so, and queries holding
+ * the `stalled` marker, which it holds unanswered until the API gives up on them.
+ */
+async function faultProxy(target: string): Promise<{
+  url: string;
+  server: Server;
+  broken: { on: boolean };
+  stalled: { marker: string | undefined };
+}> {
   const broken = { on: false };
+  const stalled: { marker: string | undefined } = { marker: undefined };
   const upstream = new URL(target);
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://proxy');
-    if (broken.on && (url.searchParams.get('query') ?? '').includes('gitops-status')) {
+    const query = url.searchParams.get('query') ?? '';
+    if (broken.on && query.includes('gitops-status')) {
       response.writeHead(503, { 'content-type': 'text/plain' }).end('too many outstanding requests');
       return;
     }
+    if (stalled.marker !== undefined && query.includes(stalled.marker)) return;
     const forwarded = httpRequest(
       {
         host: upstream.hostname,
@@ -63,7 +79,7 @@ async function faultProxy(target: string): Promise<{ url: string; server: Server
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, broken };
+  return { url: `http://127.0.0.1:${port}`, server, broken, stalled };
 }
 
 /** Two agents out of sync, two in sync: the table must put the first two on top. */
@@ -88,7 +104,10 @@ export async function startDashboardServer(
   });
   const secret = randomBytes(48).toString('base64');
   const closeStandIns = async () => {
-    await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+    // A stalled query's connection ends only when the API gives up on it.
+    proxy.server.closeAllConnections();
+    await closed;
     await Promise.allSettled([loki.close(), github.close()]);
   };
 
@@ -132,6 +151,9 @@ export async function startDashboardServer(
       breakGitOpsReads: (on) => {
         proxy.broken.on = on;
       },
+      stallLokiQueries: (marker) => {
+        proxy.stalled.marker = marker;
+      },
       output: started.output,
       close: async () => {
         await started.kill();
@@ -145,12 +167,21 @@ export async function startDashboardServer(
   }
 }
 
-/** Calls the API as the page does (bearer token in the header); the answer as JSON. */
-export async function apiJson<T>(
+/** An answer of the API as a page gets it, for playwright's `route.fulfill` to play back to a page. */
+export interface RecordedAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+type ApiCall = { method?: string; query?: Record<string, string | undefined>; body?: unknown };
+
+/** Calls the API as the page does (bearer token in the header); whatever it answers. */
+export async function apiAnswer(
   server: DashboardServer,
   route: string,
-  init: { method?: string; query?: Record<string, string | undefined>; body?: unknown } = {},
-): Promise<T> {
+  init: ApiCall = {},
+): Promise<RecordedAnswer> {
   const url = new URL(route, `${server.baseUrl}/`);
   for (const [name, value] of Object.entries(init.query ?? {}))
     if (value !== undefined) url.searchParams.set(name, value);
@@ -159,6 +190,17 @@ export async function apiJson<T>(
     headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
-  if (!response.ok) throw new Error(`${route}: HTTP ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: await response.text(),
+  };
+}
+
+/** Calls the API as the page does; its 2xx answer as JSON. */
+export async function apiJson<T>(server: DashboardServer, route: string, init: ApiCall = {}): Promise<T> {
+  const answer = await apiAnswer(server, route, init);
+  if (answer.status < 200 || answer.status > 299)
+    throw new Error(`${route}: HTTP ${answer.status} ${answer.body}`);
+  return JSON.parse(answer.body) as T;
 }

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
-import { type ApiError, callApi, storeToken } from './api';
+import { type ApiError, callApi, storedToken, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
@@ -22,6 +22,7 @@ import {
 import { METRIC_TITLES } from './format';
 import { GitOpsTable } from './gitops';
 import { asApiError, LOADING, type Part, PartStatus, Section } from './parts';
+import { continueAfterLokiDeadline } from './retry';
 import { SummaryCards } from './summary';
 import {
   type DeploymentRecord,
@@ -51,13 +52,15 @@ function useColourScheme(): string {
 
 /**
  * Loads one part; a 401 from any part brings the token prompt back (with the API's reason), the
- * other parts keep what they show.
+ * other parts keep what they show. A read of Loki's events (`continuesAfterLokiDeadline`) is asked
+ * again after the Loki deadline 504 (retry.ts), its status line saying so.
  */
 function usePart<T>(
   load: (signal: AbortSignal) => Promise<T>,
   route: string,
   deps: unknown[],
   onUnauthorized: (error: ApiError) => void,
+  options: { continuesAfterLokiDeadline?: boolean } = {},
 ): Part<T> {
   // What is shown belongs to the filters it was loaded for: in the very render that changes them
   // (and the URL), the part is loading again, never the previous view's numbers under the new filters.
@@ -65,14 +68,24 @@ function usePart<T>(
   const [shown, setShown] = useState<{ key: string; part: Part<T> }>({ key, part: LOADING });
   useEffect(() => {
     const controller = new AbortController();
-    load(controller.signal).then(
+    const { signal } = controller;
+    // A 401 answered to a token already replaced (one pasted while the refused one's answers were still
+    // coming) must not bring the prompt back: this load's effect may not have been cleaned up yet.
+    const token = storedToken();
+    const loaded = options.continuesAfterLokiDeadline
+      ? continueAfterLokiDeadline(() => load(signal), {
+          signal,
+          onRetry: (retry) => setShown({ key, part: { state: 'loading', retry } }),
+        })
+      : load(signal);
+    loaded.then(
       (value) => {
         if (!controller.signal.aborted) setShown({ key, part: { state: 'ok', value } });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
         const apiError = asApiError(error, route);
-        if (apiError.status === 401) onUnauthorized(apiError);
+        if (apiError.status === 401 && storedToken() === token) onUnauthorized(apiError);
         setShown({ key, part: { state: 'error', error: apiError } });
       },
     );
@@ -331,6 +344,7 @@ function MetricSeries(props: {
     'metrics',
     [writeFilters(filters), interval, props.tokenVersion],
     props.onUnauthorized,
+    { continuesAfterLokiDeadline: true },
   );
   const running = runningBucketDate(filters, Date.now());
   if (part.state !== 'ok') {
@@ -404,6 +418,7 @@ function App() {
     'metrics/summary',
     [key, tokenVersion],
     onUnauthorized,
+    { continuesAfterLokiDeadline: true },
   );
   const records = usePart(
     (signal) =>
@@ -413,6 +428,7 @@ function App() {
     'data',
     [key, tokenVersion],
     onUnauthorized,
+    { continuesAfterLokiDeadline: true },
   );
   const gitops = usePart(
     (signal) => callApi<GitOpsStatus[]>('GET', 'status.json', { signal }),

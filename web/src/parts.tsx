@@ -1,8 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from './api';
+import type { Retry } from './retry';
 
-/** What one part of the page has: still loading, its data, or why it could not load. */
-export type Part<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'error'; error: ApiError };
+/**
+ * What one part of the page has: still loading (`retry` when asking again after Loki ran out of time),
+ * its data, or why it could not load.
+ */
+export type Part<T> =
+  | { state: 'loading'; retry?: Retry }
+  | { state: 'ok'; value: T }
+  | { state: 'error'; error: ApiError };
 
 export const LOADING = { state: 'loading' } as const;
 
@@ -13,6 +20,14 @@ export function asApiError(error: unknown, route: string): ApiError {
 /** Why a part shows no data (yet): loading, waiting for a token, or the API's reason it failed. */
 export function PartStatus(props: { part: Part<unknown>; what: string; id: string }) {
   const { part } = props;
+  if (part.state === 'loading' && part.retry !== undefined) {
+    return (
+      <p class="loading" role="status" data-retry={props.id}>
+        Loki is slow: reading {props.what} continues where it stopped (attempt {part.retry.attempt} of{' '}
+        {part.retry.attempts})…
+      </p>
+    );
+  }
   if (part.state === 'loading') return <p class="loading">Loading {props.what}…</p>;
   if (part.state === 'ok') return null;
   if (part.error.status === 401) return <p class="loading">Waiting for a token (asked for above).</p>;
