@@ -103,6 +103,9 @@ export async function verifyBearer(
   }
 }
 
+const GATEWAY_UNCHECKED =
+  'A bearer token checked by the API Gateway authorizer is required, and this route has no authorizer';
+
 const MISCONFIGURED = 'Authentication is required but not correctly configured on the server';
 
 function requireUsableSecret(secret: string | undefined): string {
@@ -119,19 +122,41 @@ function requireUsableSecret(secret: string | undefined): string {
   return secret;
 }
 
+/** The claims API Gateway's JWT authorizer put in the event: only routes with that authorizer have them. */
+function gatewayClaims(event: APIGatewayProxyEventV2): Record<string, unknown> | undefined {
+  const requestContext = event.requestContext as {
+    authorizer?: { jwt?: { claims?: Record<string, unknown> } };
+  };
+  return requestContext?.authorizer?.jwt?.claims;
+}
+
+export interface AuthMiddlewareOptions {
+  /**
+   * In gateway mode, refuse requests that API Gateway's authorizer did not check. A route without the
+   * authorizer (GET /health, public at the gateway) sets this before doing work only a caller may ask for:
+   * there the function has no identity to trust, whatever Authorization header was sent.
+   */
+  requireGatewayClaims?: boolean;
+}
+
 /**
  * The middleware of authenticated routes; it needs `context.secrets` (the stack puts the secrets
  * middleware before it). Preflight requests pass: browsers never send credentials with them.
  */
 export function authMiddleware(
   settings: AuthSettings,
+  options: AuthMiddlewareOptions = {},
 ): middy.MiddlewareObj<APIGatewayProxyEventV2, unknown, Error, Context> {
   return {
     before: async (request) => {
       if (request.event.requestContext?.http?.method === 'OPTIONS') return;
       const context = request.context as ContextWithCaller & { secrets?: Secrets };
       const secret = context.secrets?.authJwtSecret;
-      if (effectiveAuthMode(settings, secret) !== 'jwt') return;
+      const mode = effectiveAuthMode(settings, secret);
+      if (mode === 'gateway' && options.requireGatewayClaims && gatewayClaims(request.event) === undefined) {
+        throw new UnauthorizedError(GATEWAY_UNCHECKED);
+      }
+      if (mode !== 'jwt') return;
       const caller = await verifyBearer(
         request.event.headers?.authorization,
         requireUsableSecret(secret),

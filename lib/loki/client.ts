@@ -158,9 +158,10 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function firstLine(text: string): string {
+/** The first line of an upstream text, bounded: Loki's own 400 messages are useful, whole bodies are not. */
+export function firstLineOf(text: string, max = 300): string {
   const line = text.split('\n', 1)[0]?.trim() ?? '';
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 /** A network error's code (ECONNREFUSED, UND_ERR_SOCKET, ...), never its message, which may hold the URL. */
@@ -472,14 +473,14 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     const text = result.text;
     if (result.status === 400) {
       // Loki's 400s are about our own query or its limits: safe and useful to show.
-      return new LokiError(`Loki rejected the query (HTTP 400): ${firstLine(text)}`, {
+      return new LokiError(`Loki rejected the query (HTTP 400): ${firstLineOf(text)}`, {
         upstreamStatus: 400,
         cause: new Error(text),
       });
     }
     return new LokiError(`Loki answered HTTP ${result.status} after ${times}`, {
       upstreamStatus: result.status,
-      cause: new Error(firstLine(text)),
+      cause: new Error(firstLineOf(text)),
     });
   }
 

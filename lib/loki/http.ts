@@ -1,6 +1,6 @@
 import ky, { HTTPError, isTimeoutError } from 'ky';
 import { LokiError } from '../errors';
-import { authorizationHeader, type LokiSettings, parseLokiUrl } from './client';
+import { authorizationHeader, firstLineOf, type LokiSettings, parseLokiUrl } from './client';
 
 /**
  * The small HTTP layer of the write path (push, and the few bounded queries writes need), with the same
@@ -38,12 +38,6 @@ export function lokiConnection(settings: LokiConnectionSettings): LokiConnection
     timeoutMs: settings.timeoutMs,
     maxRetries: settings.maxRetries,
   };
-}
-
-/** The first line of an upstream text, bounded: Loki's own 400 messages are useful, whole bodies are not. */
-export function firstLineOf(text: string, max = 300): string {
-  const line = text.split('\n', 1)[0]?.trim() ?? '';
-  return line.length > max ? `${line.slice(0, max)}…` : line;
 }
 
 export interface LokiCall {

@@ -1,5 +1,6 @@
 import { DEPLOYMENT_OUTCOMES } from '../dora/records';
 import { BadRequestError } from '../errors';
+import { isRepositoryName, MAX_TEAM_NAME_LENGTH } from '../http/validation';
 import type { EventFilter } from './types';
 
 /**
@@ -10,15 +11,8 @@ import type { EventFilter } from './types';
 
 export type EventKind = 'deployments' | 'incidents' | 'merges';
 
-/** GitHub repository names: letters, digits, `.`, `_`, `-`, at most 100 characters. */
-const REPOSITORY_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 /** Lone surrogates cannot be written in a Go string literal (Loki parses literals with strconv.Unquote). */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-const MAX_TEAM_NAME_LENGTH = 200;
-
-export function isRepositoryName(name: string): boolean {
-  return REPOSITORY_NAME.test(name);
-}
 
 /**
  * A LogQL double-quoted string literal. Loki reads these with Go's strconv.Unquote, whose escapes

@@ -38,7 +38,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 function errorStatuses(route: RouteDescription): number[] {
   return [
     400,
-    ...(route.auth ? [401] : []),
+    ...(route.auth || route.optionalAuth ? [401] : []),
     ...(route.body ? [413] : []),
     500,
     ...(route.upstream ? [502, 503, 504] : []),
@@ -91,7 +91,8 @@ function operation(route: RouteDescription): JsonSchema {
     operationId: route.operationId,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
-    security: route.auth ? [{ bearerAuth: [] }] : [],
+    // `{}` beside the scheme: OpenAPI's way to say the token may be left out.
+    security: route.auth ? [{ bearerAuth: [] }] : route.optionalAuth ? [{}, { bearerAuth: [] }] : [],
     ...(route.query ? { parameters: queryParameters(route) } : {}),
     ...(route.body
       ? {

@@ -39,6 +39,8 @@ export interface RouteDescription {
   description?: string;
   /** Whether a bearer token is required when authentication is on. */
   auth: boolean;
+  /** Without `auth`: some requests (named in the description) need a token, so it is optional and 401 documented. */
+  optionalAuth?: boolean;
   query?: z.ZodObject<z.ZodRawShape>;
   body?: z.ZodType;
   response: z.ZodType;
@@ -63,8 +65,12 @@ export const routes: RouteDescription[] = [
     path: '/health',
     operationId: 'getHealth',
     summary: 'Liveness of the API',
-    description: 'Calls no upstream: a Loki or GitHub outage does not show here.',
+    description:
+      'Calls no upstream: a Loki or GitHub outage does not show here. `deep=true` asks Loki and then needs a ' +
+      'bearer token when authentication is on; with AUTH_MODE=gateway it is always 401 (API Gateway checks no ' +
+      'token on this route, so the function has no caller to trust).',
     auth: false,
+    optionalAuth: true,
     query: healthQuerySchema,
     response: healthResponseSchema,
     responseDescription: 'The function is running',

@@ -25,7 +25,8 @@ export type GitOpsHealth = z.output<typeof gitOpsHealthSchema>;
 /** Health ignores other parameters (monitors add cache-busters); `deep` alone changes the answer. */
 export const healthQuerySchema = z.object({
   deep: queryBoolean.optional().meta({
-    description: 'Also count the GitOps pairs in Loki (needs a bearer token when authentication is on)',
+    description:
+      'Also count the GitOps pairs in Loki (needs a bearer token with AUTH_MODE=jwt; refused with 401 with AUTH_MODE=gateway, where API Gateway checks no token on /health)',
   }),
 });
 
@@ -46,7 +47,11 @@ async function authenticate(config: Config, event: APIGatewayProxyEventV2, conte
     error: undefined,
     internal: {},
   } as unknown as middy.Request;
-  for (const middleware of [...secretsMiddlewares(config), authMiddleware(config.auth)]) {
+  for (const middleware of [
+    ...secretsMiddlewares(config),
+    // GET /health is public at the gateway: in gateway mode no caller was checked, so the deep check refuses.
+    authMiddleware(config.auth, { requireGatewayClaims: true }),
+  ]) {
     await middleware.before?.(request as never);
   }
   return (context as ContextWithSecrets).secrets;
@@ -55,7 +60,8 @@ async function authenticate(config: Config, event: APIGatewayProxyEventV2, conte
 /**
  * How many repo:server pairs are tracked. By default from this container's memory (no upstream call; on
  * AWS each function has its own containers, so it counts what this health function instance saw, usually
- * nothing); with `?deep=true` (a bearer token when authentication is on) counted in Loki, bounded like
+ * nothing); with `?deep=true` (a bearer token with AUTH_MODE=jwt; never in gateway mode, where /health has no
+ * authorizer and so no caller the function can trust) counted in Loki, bounded like
  * GET /status.json. A Loki failure is reported, not thrown: the function itself is healthy.
  */
 export async function gitOpsHealth(

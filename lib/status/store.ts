@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { compareText } from '../dora/collections';
 import { formatTime } from '../dora/time';
 import type { EpochMs } from '../dora/types';
 import { logger } from '../logger';
@@ -139,8 +140,4 @@ export async function latestStatuses(
     (a, b) => compareText(a.repo, b.repo) || compareText(a.server, b.server),
   );
   return { statuses, scanned, truncated };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

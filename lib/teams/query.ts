@@ -16,7 +16,8 @@ export const teamsQuerySchema = z.object({
     .string()
     .transform((value) => value.replace(/\s+/g, ''))
     .refine(
-      (value) => value in FIELD_SETS,
+      // Own keys only: `in` also matches what every object inherits (`constructor`, `toString`).
+      (value) => Object.hasOwn(FIELD_SETS, value),
       'must be "name" (names only) or "name,repositories" (the default)',
     )
     .optional()

@@ -3,6 +3,8 @@ import type { handler as DataHandler } from '../../functions/data';
 import type { handler as DeploymentsHandler } from '../../functions/events-deployments';
 import type { handler as MetricsHandler } from '../../functions/metrics';
 import { formatTime } from '../../lib/dora/time';
+import type { DeploymentRecord } from '../../lib/dora/types';
+import { MAX_TEAM_NAME_LENGTH } from '../../lib/http/validation';
 import { setEnv, useLokiStandIn } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 import { recordsOf, wholeSecondsNow } from '../helpers/records';
@@ -72,6 +74,44 @@ describe('POST /events/deployments, read back through /data and /metrics', () =>
         total_cycle_time: null,
       },
     ]);
+  });
+
+  it('reads back, by team, a deployment written with the longest team name GitHub allows', async () => {
+    const team = `Platform ${'t'.repeat(MAX_TEAM_NAME_LENGTH - 9)}`;
+    const createdAt = wholeSecondsNow() - 25 * MINUTE;
+
+    const written = await post({
+      repository: 'long-team',
+      team,
+      sha: 'f'.repeat(40),
+      environment: 'production',
+      status: 'success',
+      created_at: formatTime(createdAt),
+    });
+    const read = await invoke(data, {
+      method: 'POST',
+      path: '/data',
+      query: { no_cache: 'true' },
+      body: { start: formatTime(createdAt - MINUTE), end: formatTime(createdAt + MINUTE), team },
+    });
+    const tooLong = await post({
+      repository: 'long-team',
+      team: `${team}x`,
+      sha: 'f'.repeat(40),
+      environment: 'production',
+      status: 'success',
+    });
+
+    expect(team).toHaveLength(255);
+    expect(written.statusCode).toBe(201);
+    expect(read.statusCode).toBe(200);
+    expect(
+      (read.json as { records: DeploymentRecord[] }).records.map((record) => [
+        record.repository,
+        record.team,
+      ]),
+    ).toEqual([['long-team', team]]);
+    expect(tooLong.statusCode).toBe(400);
   });
 
   it('writes the collector shape: index labels in the stream, the rest as structured metadata', async () => {

@@ -7,6 +7,8 @@ export interface EventOptions {
   headers?: Record<string, string>;
   /** An object is sent as JSON; a string is sent as it is (for malformed bodies). */
   body?: unknown;
+  /** The claims API Gateway's JWT authorizer puts in the request context (routes with the authorizer only). */
+  authorizerClaims?: Record<string, string | number | boolean | string[]>;
 }
 
 /** An API Gateway HTTP API (payload 2.0) event, as the real gateway sends it. */
@@ -42,6 +44,9 @@ export function httpEvent(options: EventOptions): APIGatewayProxyEventV2 {
       stage: '$default',
       time: '28/Nov/2026:00:00:00 +0000',
       timeEpoch: Date.now(),
+      ...(options.authorizerClaims === undefined
+        ? {}
+        : { authorizer: { jwt: { claims: options.authorizerClaims, scopes: null } } }),
     },
     ...(body === undefined ? {} : { body }),
     isBase64Encoded: false,

@@ -72,7 +72,7 @@ describe('validateRepositories', () => {
     expect(validateRepositories(['a', 'A.b_c-1', 'a'])).toEqual(['a', 'A.b_c-1']);
   });
 
-  it.each([['.*'], ['a|b'], ['"} or {x=~".+'], ['a\nb'], ['a b'], [''], ['x'.repeat(101)]])(
+  it.each([['.*'], ['a|b'], ['"} or {x=~".+'], ['a\nb'], ['a b'], [''], ['x'.repeat(101)], ['.'], ['..']])(
     'rejects %j with a 400 naming the field',
     (name) => {
       const act = () => validateRepositories(['ok', name]);

@@ -72,16 +72,25 @@ describe('GET /openapi.json', () => {
   });
 
   it('marks every route but /health, /openapi.json and the dashboard page as needing a bearer token, with a 401 answer', () => {
-    const publicRoutes = ['/health', '/openapi.json', '/', '/dashboard'];
+    const publicRoutes = ['/openapi.json', '/', '/dashboard'];
+    const optionalTokenRoutes = ['/health'];
     for (const route of routes) {
       const operation = (document.paths as Record<string, Record<string, Json>>)[route.path]?.[route.method];
-      const protectedRoute = !publicRoutes.includes(route.path);
+      const optionalToken = optionalTokenRoutes.includes(route.path);
+      const protectedRoute = !publicRoutes.includes(route.path) && !optionalToken;
       expect({ route: route.path, security: operation?.security }).toEqual({
         route: route.path,
-        security: protectedRoute ? [{ bearerAuth: [] }] : [],
+        security: protectedRoute ? [{ bearerAuth: [] }] : optionalToken ? [{}, { bearerAuth: [] }] : [],
       });
-      expect(Object.keys(operation?.responses as Json).includes('401')).toBe(protectedRoute);
+      expect(Object.keys(operation?.responses as Json).includes('401')).toBe(protectedRoute || optionalToken);
     }
+  });
+
+  it('documents the 401 GET /health?deep=true answers without a token', async () => {
+    const response = await invoke(api.handlers.health, { path: '/health', query: { deep: 'true' } });
+
+    expect(response.statusCode).toBe(401);
+    expectDocumented('/health', 'get', response);
   });
 
   it('contains only schemas a JSON Schema 2020-12 validator compiles', () => {

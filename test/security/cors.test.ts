@@ -1,3 +1,5 @@
+import corsPolicy from '../../deploy/cors-policy.json';
+import { routes } from '../../lib/openapi/routes';
 import { setEnv } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 import type { Handler } from './api';
@@ -102,6 +104,30 @@ describe('CORS in the function', () => {
 
     expect(response.statusCode).toBe(204);
     expect(response.headers['WWW-Authenticate']).toBeUndefined();
+  });
+
+  it('lets browsers read X-Status-Truncated on GET /status.json answers', async () => {
+    restoreEnv = setEnv({ CORS_ORIGINS: ORIGIN, AUTH_JWT_SECRET: '', AUTH_MODE: '', SSM_PARAMETER_PATH: '' });
+    jest.resetModules();
+    const handler = (await import('../../functions/status-json')).handler as unknown as Handler;
+
+    const response = await invoke(handler, { path: '/status.json', headers: { origin: ORIGIN } });
+
+    expect(response.headers['Access-Control-Allow-Origin']).toBe(ORIGIN);
+    expect(response.headers['Access-Control-Expose-Headers']?.split(',')).toContain('x-status-truncated');
+  });
+});
+
+describe('the exposed response headers (deploy/cors-policy.json)', () => {
+  it('include every response header the OpenAPI document gives a JSON route', () => {
+    const documented = routes
+      .filter((route) => route.responseMediaType === undefined)
+      .flatMap((route) => Object.keys(route.responseHeaders ?? {}).map((name) => name.toLowerCase()));
+
+    expect(documented).toEqual(
+      expect.arrayContaining(['x-cache', 'x-teams-fetched-at', 'x-status-truncated']),
+    );
+    expect(corsPolicy.exposedResponseHeaders).toEqual(expect.arrayContaining(documented));
   });
 });
 

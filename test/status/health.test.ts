@@ -92,4 +92,66 @@ describe('GET /health and the GitOps pairs', () => {
       expect(loki.requests.length).toBeGreaterThan(requests);
     });
   });
+
+  describe('with AUTH_MODE=gateway (the route has no API Gateway authorizer)', () => {
+    let restoreAuth: () => void;
+    beforeAll(() => {
+      restoreAuth = setEnv({ AUTH_MODE: 'gateway' });
+    });
+    afterAll(() => restoreAuth());
+
+    it('answers a plain /health without a token', async () => {
+      const response = await invoke(health, { path: '/health' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json).toMatchObject({ gitops: { source: 'container' } });
+    });
+
+    it('refuses the deep check with a 401 problem and no Loki query, even with a bearer token', async () => {
+      const requests = loki.requests.length;
+      // The gateway does not check tokens on /health, so a token here proves nothing about the caller.
+      const unchecked = await mintToken({ secret: 'x'.repeat(40) });
+
+      const anonymous = await invoke(health, { path: '/health', query: { deep: 'true' } });
+      const withToken = await invoke(health, {
+        path: '/health',
+        query: { deep: 'true' },
+        headers: { authorization: `Bearer ${unchecked}` },
+      });
+
+      for (const response of [anonymous, withToken]) {
+        expect(response.statusCode).toBe(401);
+        expect(response.headers['WWW-Authenticate']).toBe('Bearer');
+        expect(response.headers['Content-Type']).toContain('application/problem+json');
+        expect(response.json).toMatchObject({ status: 401 });
+      }
+      expect(loki.requests).toHaveLength(requests);
+    });
+
+    it('runs the deep check for a caller the gateway authorizer checked', async () => {
+      const response = await invoke(health, {
+        path: '/health',
+        query: { deep: 'true' },
+        authorizerClaims: { sub: 'backstage', iss: 'https://issuer.example.com' },
+      });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json).toMatchObject({ gitops: { tracked_pairs: 3, source: 'loki' } });
+    });
+  });
+
+  describe('with AUTH_MODE=off', () => {
+    let restoreAuth: () => void;
+    beforeAll(() => {
+      restoreAuth = setEnv({ AUTH_MODE: 'off', AUTH_JWT_SECRET: TEST_JWT_SECRET });
+    });
+    afterAll(() => restoreAuth());
+
+    it('runs the deep check without a token', async () => {
+      const response = await invoke(health, { path: '/health', query: { deep: 'true' } });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json).toMatchObject({ gitops: { tracked_pairs: 3, source: 'loki' } });
+    });
+  });
 });

@@ -108,13 +108,16 @@ describe('GET /teams', () => {
     expect(response.headers['X-Cache-Stale-Reason']).toContain('GitHub answered HTTP 500');
   });
 
-  it('answers 400 naming the parameter for an unknown fields value', async () => {
-    const response = await invoke(handler, { path: '/teams', query: { fields: 'members' } });
+  it.each(['members', 'constructor', 'toString', '__proto__'])(
+    'answers 400 naming the parameter for the unknown fields value %s',
+    async (fields) => {
+      const response = await invoke(handler, { path: '/teams', query: { fields } });
 
-    expect(response.statusCode).toBe(400);
-    expect(response.json).toMatchObject({ errors: [{ field: 'fields' }] });
-    expect(server.requests).toHaveLength(0);
-  });
+      expect(response.statusCode).toBe(400);
+      expect(response.json).toMatchObject({ errors: [{ field: 'fields' }] });
+      expect(server.requests).toHaveLength(0);
+    },
+  );
 
   it('answers 400 naming an unknown query parameter', async () => {
     const response = await invoke(handler, { path: '/teams', query: { nocache: 'true' } });
