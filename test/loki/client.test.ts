@@ -404,11 +404,13 @@ describe('the Loki event store against a Loki-speaking server', () => {
     expect(again.deployments).toHaveLength(5);
   });
 
-  it('keeps the days of the chunks it completed when the request ends in a 504, so asking again continues', async () => {
+  /**
+   * Three days of one deployment each, read with `overrides`: the first Loki answer comes at once, the
+   * second after the deadline (a 504); then the same request again. What the second one asked Loki for.
+   */
+  async function askAgainAfterDeadline(overrides: Partial<LokiSettings>) {
     server.add(Array.from({ length: 3 }, (_, day) => deploymentEntry(START + day * DAY_MS + 3_600_000)));
-    const store = createLokiEventStore(
-      settings(server, { maxQueryLengthMs: DAY_MS, concurrency: 1, dayCacheMaxMb: 1 }),
-    );
+    const store = createLokiEventStore(settings(server, { concurrency: 1, dayCacheMaxMb: 1, ...overrides }));
     const request = deploymentsOnly({ start: START, end: START + 3 * DAY_MS });
     server.delayNext(0, 1);
     server.delayNext(3_000, 1);
@@ -417,40 +419,32 @@ describe('the Loki event store against a Loki-speaking server', () => {
       LokiError,
     );
     const before = queryRanges(server).length;
-
     const again = await store.fetchEvents(request);
+    const starts = queryRanges(server)
+      .slice(before)
+      .map((asked) => asked.params.get('start'));
+    return { error, again, starts };
+  }
+
+  it('keeps the days of the chunks it completed when the request ends in a 504, so asking again continues', async () => {
+    const { error, again, starts } = await askAgainAfterDeadline({ maxQueryLengthMs: DAY_MS });
 
     expect(error.statusCode).toBe(504);
     expect(error.message).toBe(RESUMABLE_DEADLINE_MESSAGE);
-    expect(
-      queryRanges(server)
-        .slice(before)
-        .map((asked) => asked.params.get('start')),
-    ).toEqual([ns(START + DAY_MS), ns(START + 2 * DAY_MS)]);
+    expect(starts).toEqual([ns(START + DAY_MS), ns(START + 2 * DAY_MS)]);
     expect(again.deployments).toHaveLength(3);
   });
 
   it('keeps the days before the last page it got when a chunk ends in a 504 part-way through its pages', async () => {
-    // Arrange: one 3-day chunk, two entries per page; the second page comes after the deadline.
-    server.add(Array.from({ length: 3 }, (_, day) => deploymentEntry(START + day * DAY_MS + 3_600_000)));
-    const store = createLokiEventStore(
-      settings(server, { maxQueryLengthMs: 3 * DAY_MS, pageLimit: 2, concurrency: 1, dayCacheMaxMb: 1 }),
-    );
-    const request = deploymentsOnly({ start: START, end: START + 3 * DAY_MS });
-    server.delayNext(0, 1);
-    server.delayNext(3_000, 1);
-    const error = await rejectionOf(
-      store.fetchEvents({ ...request, deadline: Date.now() + 1_000 }),
-      LokiError,
-    );
-    const before = queryRanges(server).length;
+    // One 3-day chunk, two entries per page: the second page comes after the deadline.
+    const { error, again, starts } = await askAgainAfterDeadline({
+      maxQueryLengthMs: 3 * DAY_MS,
+      pageLimit: 2,
+    });
 
-    // Act
-    const again = await store.fetchEvents(request);
-
-    // Assert: the first day came complete in the first page; the second day's entry may have more after it.
+    // The first day came complete in the first page; the second day's entry may have more after it.
     expect(error.statusCode).toBe(504);
-    expect(queryRanges(server).slice(before)[0]?.params.get('start')).toBe(ns(START + DAY_MS));
+    expect(starts[0]).toBe(ns(START + DAY_MS));
     expect(again.deployments).toHaveLength(3);
   });
 
