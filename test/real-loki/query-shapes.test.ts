@@ -29,7 +29,10 @@ const HOSTILE_TEAMS = [
 const FILTERS: Array<[string, EventFilter]> = [
   ['no filter', {}],
   ['one repository', { repositories: ['payments-api'] }],
-  ['repositories with dots, dashes and underscores', { repositories: ['auth-gateway', 'a.b_c-d', '.github'] }],
+  [
+    'repositories with dots, dashes and underscores',
+    { repositories: ['auth-gateway', 'a.b_c-d', '.github'] },
+  ],
   ['a team', { team: 'Payments' }],
   [
     'a team, its slug and its repositories',
