@@ -142,17 +142,15 @@ interface Candidate {
  * run: a failed one for DORA). The others (`pending`, `queued`, `in_progress`, `inactive`) are not outcomes.
  * lib/loki/logql.ts asks Loki for exactly these.
  */
-export const DEPLOYMENT_OUTCOMES: Readonly<Record<string, boolean>> = {
-  success: true,
-  failure: false,
-  error: false,
-};
+export const DEPLOYMENT_OUTCOMES: ReadonlyMap<string, boolean> = new Map([
+  ['success', true],
+  ['failure', false],
+  ['error', false],
+]);
 
 /** Whether a state is a final outcome: true for success, false for a failed deployment, null otherwise. */
 function succeeded(state: string): boolean | null {
-  return Object.hasOwn(DEPLOYMENT_OUTCOMES, state.toLowerCase())
-    ? (DEPLOYMENT_OUTCOMES[state.toLowerCase()] ?? null)
-    : null;
+  return DEPLOYMENT_OUTCOMES.get(state.toLowerCase()) ?? null;
 }
 
 function productionCandidates(

@@ -22,6 +22,7 @@ import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
 import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
+import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
@@ -90,18 +91,7 @@ const MAX_QUERY_STRING_CHARS = 4000;
 /** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
-/** The 504 a request gets when Loki cannot answer in time, saying what can be answered instead. */
-export const DEADLINE_MESSAGE =
-  'Loki did not answer before the request deadline; ask for a shorter window or fewer repositories';
-/**
- * The same when the store keeps closed days (`DayCache`): they are kept as soon as their chunk completes, so
- * the next request served by this instance reads only the days still missing. Only "usually": another
- * instance may serve it, and days beyond the cache's size are dropped again.
- */
-export const RESUMABLE_DEADLINE_MESSAGE =
-  'Loki did not answer before the request deadline; asking again soon usually continues where this request ' +
-  'stopped (this function instance keeps the past days it read for a while), or ask for a shorter window or ' +
-  'fewer repositories';
+
 const NS_PER_MS = 1_000_000n;
 
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
@@ -543,10 +533,10 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     return { count, lastNs, seenAtLast };
   }
 
-  /** Pages forward through [start, end) until a page comes back short; no line lost or counted twice. */
   /**
-   * Pages forward through `range`. After each full page, `onDaysComplete` gets the start of the last
-   * entry's day: every day before it is complete, since later pages only hold later entries.
+   * Pages forward through [start, end) until a page comes back short; no line lost or counted twice. After
+   * each full page, `onDaysComplete` gets the start of the last entry's day: every day before it is
+   * complete, since later pages only hold later entries.
    */
   async function fetchChunk(
     query: string,
@@ -622,9 +612,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const tasks = missingRanges(parts).flatMap((range) =>
         splitRange(range, settings.maxQueryLengthMs).map(async (chunk) => {
           // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
-          // ends in a 504 still leaves the days it read, so asking again continues where it stopped. Kept
-          // only when the chunk was complete, a busy 30-day piece of 300 repositories slower than the
-          // deadline kept nothing and a year of the organisation never got past its first 504.
+          // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
+          // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
+          // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
           await fetchChunk(query, chunk, context, (until) =>
             keepDays(query, parts, { start: chunk.start, end: until }),
           );

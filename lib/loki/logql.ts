@@ -213,7 +213,7 @@ export function streamSelector(
   return `{${matchers.join(', ')}}`;
 }
 
-const DEPLOYMENT_STATES = new Set(Object.keys(DEPLOYMENT_OUTCOMES));
+const DEPLOYMENT_STATES = new Set(DEPLOYMENT_OUTCOMES.keys());
 const DEPLOYMENT_STAGE = `deployment_status=~"${[...DEPLOYMENT_STATES].sort().join('|')}"`;
 const MERGE_STAGE = 'event_name="change_closed", merged_at!=""';
 

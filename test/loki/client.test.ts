@@ -6,13 +6,12 @@ import type { TimeRange } from '../../lib/dora/types';
 import { BadRequestError, LokiError } from '../../lib/errors';
 import {
   createLokiEventStore,
-  DEADLINE_MESSAGE,
   getEventStore,
   type LokiSettings,
   parseLokiUrl,
-  RESUMABLE_DEADLINE_MESSAGE,
   splitRange,
 } from '../../lib/loki/client';
+import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from '../../lib/loki/deadline';
 import type { EventFilter, EventRequest, LokiEntry } from '../../lib/loki/types';
 import { rejectionOf } from '../helpers/errors';
 

@@ -1,6 +1,6 @@
 import { BadRequestError, GitHubError, LokiError } from '../../lib/errors';
 import { errorToResponse } from '../../lib/http/errors';
-import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from '../../lib/loki/client';
+import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from '../../lib/loki/deadline';
 import {
   continueAfterLokiDeadline,
   type FailedAnswer,

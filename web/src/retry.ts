@@ -6,11 +6,10 @@
  * no answer at all) is shown at once, as asking again would only repeat it.
  */
 
+import { LOKI_DEADLINE } from '../../lib/loki/deadline';
+
 /** Attempts of one read in all: the first and up to three more. */
 export const READ_ATTEMPTS = 4;
-
-/** How the API's deadline 504 begins (lib/loki/client.ts; test/web/retry.test.ts checks they agree). */
-const LOKI_DEADLINE_DETAIL = 'Loki did not answer before the request deadline';
 
 /** An answer that is not 2xx: its status and the problem JSON's `detail` (as ApiError holds them). */
 export interface FailedAnswer {
@@ -27,7 +26,7 @@ export interface Retry {
 export function isLokiDeadline(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { status, detail } = error as Partial<FailedAnswer>;
-  return status === 504 && typeof detail === 'string' && detail.startsWith(LOKI_DEADLINE_DETAIL);
+  return status === 504 && typeof detail === 'string' && detail.startsWith(LOKI_DEADLINE);
 }
 
 /**
