@@ -18,7 +18,7 @@ function anchorsOf(markdown: string): Set<string> {
     const heading = !inFence && /^#{1,6} (.*)$/.exec(line);
     if (heading)
       anchors.add(
-        heading[1]
+        (heading[1] ?? '')
           .trim()
           .toLowerCase()
           .replace(/[^\w\- ]/g, '')
@@ -35,7 +35,7 @@ function withoutFences(markdown: string): string {
 describe.each(PAGES)('%s', (page) => {
   const text = readFileSync(path.join(ROOT, page), 'utf8');
   const links = [...withoutFences(text).matchAll(/\]\(([^)\s]+)\)/g)]
-    .map((m) => m[1])
+    .map((m) => m[1] ?? '')
     .filter((href) => !/^[a-z]+:/i.test(href));
 
   it.each(links.length > 0 ? links : ['#'])('links to %s, which exists', (href) => {
