@@ -76,6 +76,7 @@ const environmentSchema = z.object({
   QUERY_SERVICE_NAMESPACE: optionalText,
   PRODUCTION_ENVIRONMENT_NAMES: commaList('production,prod'),
   INCIDENT_LABELS: commaList('incident'),
+  EXCLUDE_AUTHORS: commaList(''),
 
   LOKI_URL: z.union([urlText, z.literal('')]).optional(),
   LOKI_USER: optionalText,
@@ -149,6 +150,8 @@ export interface Config {
   serviceNamespace: string;
   productionEnvironments: string[];
   incidentLabels: string[];
+  /** Author login globs whose changes the metrics leave out (lib/dora/authors.ts); empty: nobody. */
+  excludeAuthors: string[];
   loki: {
     url: string | undefined;
     user: string | undefined;
@@ -242,6 +245,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     serviceNamespace: e.SERVICE_NAME ?? e.QUERY_SERVICE_NAMESPACE ?? 'github',
     productionEnvironments: e.PRODUCTION_ENVIRONMENT_NAMES.map((name) => name.toLowerCase()),
     incidentLabels: e.INCIDENT_LABELS,
+    excludeAuthors: e.EXCLUDE_AUTHORS,
     loki: {
       url: e.LOKI_URL === '' ? undefined : e.LOKI_URL,
       user: e.LOKI_USER,

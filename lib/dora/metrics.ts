@@ -52,6 +52,8 @@ export interface MetricInput {
   deployments: readonly ProductionDeployment[];
   /** Merged pull requests, including those merged before the range (lead time). */
   merges: readonly MergeEvent[];
+  /** Deployments that deliver merges for lead time; default `deployments` (see lib/dora/authors.ts). */
+  deliverers?: readonly ProductionDeployment[];
   range: TimeRange;
   interval: Interval;
 }
@@ -65,7 +67,7 @@ export function computeMetric(name: MetricName, input: MetricInput): MetricPoint
     case 'deployment_frequency':
       return deploymentFrequency(buckets, input.deployments);
     case 'lead_time_for_changes':
-      return leadTimeForChanges(buckets, input.deployments, input.merges);
+      return leadTimeForChanges(buckets, input.deliverers ?? input.deployments, input.merges);
     case 'change_failure_rate':
       return changeFailureRate(buckets, input.deployments);
     case 'time_to_restore_service':

@@ -48,6 +48,8 @@ export interface Summary {
 export interface PeriodData {
   deployments: readonly ProductionDeployment[];
   merges: readonly MergeEvent[];
+  /** See MetricInput.deliverers. */
+  deliverers?: readonly ProductionDeployment[];
   range: TimeRange;
 }
 

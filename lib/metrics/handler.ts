@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type Config, getConfig } from '../config';
 import { deadlineOf, getDataService } from '../data/wiring';
+import { authorMatcher, excludeAuthors } from '../dora/authors';
 import { levelTable } from '../dora/levels';
 import { computeMetric } from '../dora/metrics';
 import { previousPeriod, summarize } from '../dora/summary';
@@ -35,6 +36,16 @@ async function loadPeriod(
   );
 }
 
+/** The request's `exclude_authors`, else EXCLUDE_AUTHORS, applied with the documented default scope. */
+function withoutExcludedAuthors(
+  loaded: Parameters<typeof excludeAuthors>[0],
+  query: Pick<SummaryQuery, 'exclude_authors'>,
+  config: Config,
+  range: TimeRange,
+) {
+  return excludeAuthors(loaded, authorMatcher(query.exclude_authors ?? config.excludeAuthors), 'all', range);
+}
+
 /** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
 export async function getMetrics(
   event: APIGatewayProxyEventV2,
@@ -45,9 +56,9 @@ export async function getMetrics(
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
   const loaded = await loadPeriod(range.start, range, query, config, context);
+  const kept = withoutExcludedAuthors(loaded, query, config, range);
   const series = computeMetric(query.metric, {
-    deployments: loaded.deployments,
-    merges: loaded.merges,
+    ...kept,
     range,
     interval: query.interval,
   });
@@ -66,11 +77,15 @@ export async function getMetricsSummary(
 
   // One load covers both periods (and the look-around before the previous one).
   const loaded = await loadPeriod(previous.start, current, query, config, context);
-  const { deployments, merges } = loaded;
+  const { excludedChanges, ...kept } = withoutExcludedAuthors(loaded, query, config, current);
   const summary = summarize({
-    current: { deployments, merges, range: current },
-    previous: { deployments, merges, range: previous },
+    current: { ...kept, range: current },
+    previous: { ...kept, range: previous },
     levels: levelTable(config.doraLevels.preset, config.doraLevels.thresholds),
   });
-  return jsonResponse(200, summary, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+  return jsonResponse(
+    200,
+    { ...summary, excluded_changes: excludedChanges },
+    { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
+  );
 }

@@ -61,6 +61,21 @@ const filterShape = {
     description: 'Team name or slug (`team_name` of the events, or GitHub ownership); empty means every team',
   }),
   service: serviceFilter.optional(),
+  exclude_authors: z
+    .string()
+    .max(1000)
+    .transform((text) =>
+      text
+        .split(',')
+        .map((glob) => glob.trim())
+        .filter((glob) => glob.length > 0),
+    )
+    .optional()
+    .meta({
+      description:
+        'Comma-separated author login globs whose changes are left out (brackets literal, case ignored); empty means nobody. Default: EXCLUDE_AUTHORS',
+      examples: ['*[bot],renovate*'],
+    }),
   no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
 };
 

@@ -116,4 +116,8 @@ export const metricsSummaryResponseSchema = z.object({
       typeof metricSummarySchema
     >,
   ),
+  excluded_changes: z.number().int().min(0).meta({
+    description:
+      'Pull requests merged in the period by authors exclude_authors (else EXCLUDE_AUTHORS) leaves out; 0 when none is excluded',
+  }),
 });

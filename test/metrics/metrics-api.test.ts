@@ -3,7 +3,7 @@ import type { handler as MetricsHandler } from '../../functions/metrics';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { bucketsOf, isoDay } from '../../lib/dora/buckets';
 import { levelTable } from '../../lib/dora/levels';
-import { computeMetric, METRICS, type MetricPoint } from '../../lib/dora/metrics';
+import { computeMetric, METRICS, type MetricName, type MetricPoint } from '../../lib/dora/metrics';
 import { buildDeployments } from '../../lib/dora/records';
 import { previousPeriod, summarize } from '../../lib/dora/summary';
 import type { EventBatch, TimeRange } from '../../lib/dora/types';
@@ -191,11 +191,14 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
   it('summarises the five metrics with levels and the trend against the previous 30 days', async () => {
     const previous = previousPeriod(PERIOD_RANGE);
     const records = recordsFrom(previous.start - LOOKAROUND, PERIOD_RANGE.end);
-    const expected = summarize({
-      current: { ...records, range: PERIOD_RANGE },
-      previous: { ...records, range: previous },
-      levels: levelTable('dora-2024'),
-    });
+    const expected = {
+      ...summarize({
+        current: { ...records, range: PERIOD_RANGE },
+        previous: { ...records, range: previous },
+        levels: levelTable('dora-2024'),
+      }),
+      excluded_changes: 0,
+    };
 
     const response = await getSummary(PERIOD);
 
@@ -209,6 +212,22 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     });
     expect(Object.keys(expected.metrics).sort()).toEqual([...METRICS].sort());
     expect(expected.metrics.deployment_frequency.level).not.toBeNull();
+  });
+
+  it('leaves bot changes out of lead time and says how many when exclude_authors names them', async () => {
+    const all = (await getSummary(PERIOD)).json as { metrics: Record<MetricName, { count: number }> };
+
+    const response = await getSummary({ ...PERIOD, exclude_authors: '*[bot]' });
+
+    expect(response.statusCode).toBe(200);
+    const withoutBots = response.json as typeof all & { excluded_changes: number };
+    expect(withoutBots.excluded_changes).toBeGreaterThan(0);
+    expect(withoutBots.metrics.lead_time_for_changes.count).toBeLessThan(
+      all.metrics.lead_time_for_changes.count,
+    );
+    expect(withoutBots.metrics.deployment_frequency.count).toBeLessThan(
+      all.metrics.deployment_frequency.count,
+    );
   });
 
   it.each([
