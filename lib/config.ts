@@ -60,7 +60,7 @@ const duration = (fallback: string) =>
 
 const urlText = z.url({ protocol: /^https?$/ });
 
-const environmentSchema = z.object({
+export const environmentSchema = z.object({
   PORT: positiveInt(3000),
   STAGE: z.string().default('local'),
   SERVICE_VERSION: z.string().default('0.0.0'),
