@@ -10,7 +10,7 @@ import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
 /**
  * Every setting of the API, read from the environment once and validated.
  * A setting has one name everywhere: here, in serverless.yml, in the README and in tests.
- * Secrets (GITHUB_TOKEN, LOKI_TOKEN, AUTH_JWT_SECRET) are not read here: see lib/secrets.ts.
+ * Secrets (GITHUB_TOKEN, LOKI_TOKEN, AUTH_JWT_SECRET, GITHUB_WEBHOOK_SECRET) are not read here: see lib/secrets.ts.
  */
 
 const commaList = (fallback: string) =>

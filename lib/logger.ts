@@ -2,7 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { redactingReplacer, registerSecrets } from './http/redact';
 
 // Local runs read secrets from the environment: known from the start, so redacted from the start.
-registerSecrets([process.env.GITHUB_TOKEN, process.env.LOKI_TOKEN, process.env.AUTH_JWT_SECRET]);
+registerSecrets([
+  process.env.GITHUB_TOKEN,
+  process.env.LOKI_TOKEN,
+  process.env.AUTH_JWT_SECRET,
+  process.env.GITHUB_WEBHOOK_SECRET,
+]);
 
 /**
  * Structured JSON logs (one object a line) with the Lambda request id once the handler's

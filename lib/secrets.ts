@@ -5,7 +5,7 @@ import type { Config } from './config';
 
 /**
  * Secrets the API may use. On AWS they live in SSM Parameter Store under SSM_PARAMETER_PATH
- * (`<path>/GITHUB_TOKEN`, `<path>/LOKI_TOKEN`, `<path>/AUTH_JWT_SECRET`, SecureString), fetched once
+ * (`<path>/GITHUB_TOKEN`, `<path>/LOKI_TOKEN`, `<path>/AUTH_JWT_SECRET`, `<path>/GITHUB_WEBHOOK_SECRET`, SecureString), fetched once
  * per cold start with decryption and refreshed after SECRETS_CACHE_TTL_SECONDS; locally they come
  * from the environment (or `.env`). They are never logged and never part of a response.
  */
@@ -13,9 +13,16 @@ export interface Secrets {
   githubToken: string | undefined;
   lokiToken: string | undefined;
   authJwtSecret: string | undefined;
+  /** Verifies X-Hub-Signature-256 of GitHub webhook deliveries; none configured refuses every delivery. */
+  githubWebhookSecret: string | undefined;
 }
 
-export const SECRET_NAMES = ['GITHUB_TOKEN', 'LOKI_TOKEN', 'AUTH_JWT_SECRET'] as const;
+export const SECRET_NAMES = [
+  'GITHUB_TOKEN',
+  'LOKI_TOKEN',
+  'AUTH_JWT_SECRET',
+  'GITHUB_WEBHOOK_SECRET',
+] as const;
 type SecretName = (typeof SECRET_NAMES)[number];
 type SecretValues = Partial<Record<SecretName, unknown>>;
 
@@ -32,6 +39,7 @@ export function secretsFrom(values: SecretValues): Secrets {
     githubToken: text(values.GITHUB_TOKEN),
     lokiToken: text(values.LOKI_TOKEN),
     authJwtSecret: text(values.AUTH_JWT_SECRET),
+    githubWebhookSecret: text(values.GITHUB_WEBHOOK_SECRET),
   };
 }
 

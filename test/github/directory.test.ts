@@ -189,6 +189,7 @@ describe('getTeamDirectory', () => {
     githubToken,
     lokiToken: undefined,
     authJwtSecret: undefined,
+    githubWebhookSecret: undefined,
   });
   const config = (env: Record<string, string> = {}) => parseConfig({ GITHUB_ORG: 'acme', ...env });
 

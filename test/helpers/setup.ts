@@ -9,6 +9,7 @@ for (const name of [
   'GITHUB_ORG',
   'SSM_PARAMETER_PATH',
   'AUTH_JWT_SECRET',
+  'GITHUB_WEBHOOK_SECRET',
 ]) {
   delete process.env[name];
 }
