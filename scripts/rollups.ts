@@ -25,7 +25,7 @@ import {
   ORGANISATION,
   parseDay,
 } from '../lib/rollups/fill';
-import { DEFAULT_FILL_CONCURRENCY, fillDependencies, openRollupStore } from '../lib/rollups/fill-setup';
+import { fillDependencies, openRollupStore } from '../lib/rollups/fill-setup';
 import { formatStatus, storeStatus } from '../lib/rollups/status';
 import { secretsFrom } from '../lib/secrets';
 import type { ObjectStore } from '../lib/store/object-store';
@@ -47,10 +47,11 @@ interface Command {
   name: 'backfill' | 'rebuild' | 'status';
   from?: number;
   to?: number;
-  concurrency: number;
+  /** --concurrency; else ROLLUPS_FILL_CONCURRENCY. */
+  concurrency?: number;
 }
 
-function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
+function parseCommand(argv: string[]): Command {
   let parsed: ReturnType<typeof parse>;
   const parse = () =>
     parseArgs({
@@ -68,11 +69,9 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     throw new UsageError(name === undefined ? 'no command given' : `unknown command ${JSON.stringify(name)}`);
   if (extra.length > 0) throw new UsageError(`unexpected ${JSON.stringify(extra.join(' '))}`);
   const { values } = parsed;
-  const concurrencyText =
-    values.concurrency ?? env.ROLLUPS_FILL_CONCURRENCY ?? String(DEFAULT_FILL_CONCURRENCY);
-  const concurrency = Number(concurrencyText);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32)
-    throw new UsageError(`--concurrency must be a whole number from 1 to 32, not ${concurrencyText}`);
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32))
+    throw new UsageError(`--concurrency must be a whole number from 1 to 32, not ${values.concurrency}`);
   const day = (text: string | undefined, option: string) => {
     if (text === undefined) return undefined;
     try {
@@ -81,7 +80,7 @@ function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       throw new UsageError(`--${option}: ${(error as Error).message}`);
     }
   };
-  const command: Command = { name, concurrency };
+  const command: Command = { name, ...(concurrency === undefined ? {} : { concurrency }) };
   const from = day(values.from, 'from');
   const to = day(values.to, 'to');
   if (from !== undefined) command.from = from;
@@ -98,7 +97,7 @@ async function main(): Promise<number> {
   let command: Command;
   let store: ObjectStore | undefined;
   try {
-    command = parseCommand(process.argv.slice(2), process.env);
+    command = parseCommand(process.argv.slice(2));
     store = openRollupStore(process.env.ROLLUPS_URL?.trim());
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
@@ -134,11 +133,12 @@ async function main(): Promise<number> {
     const config = parseConfig(env);
     const secrets = secretsFrom({ LOKI_TOKEN: env.LOKI_TOKEN });
     const deps = fillDependencies(config, secrets, store);
+    const concurrency = command.concurrency ?? config.rollupsFill.concurrency;
     const from = command.from ?? 0;
     const to = Math.min(command.to ?? Number.POSITIVE_INFINITY, lastClosedDay(deps.closedBefore));
     say(
       `${command.name === 'rebuild' ? 'Rebuilding' : 'Filling'} closed days ${formatDay(from)} to ${formatDay(to)} ` +
-        `of service namespace "${config.serviceNamespace}" into ${store.description}, ${command.concurrency} day(s) at once`,
+        `of service namespace "${config.serviceNamespace}" into ${store.description}, ${concurrency} day(s) at once`,
     );
     const controller = new AbortController();
     let interrupted = false;
@@ -156,7 +156,7 @@ async function main(): Promise<number> {
         from,
         to,
         selections: [ORGANISATION],
-        concurrency: command.concurrency,
+        concurrency,
         rebuild: command.name === 'rebuild',
         signal: controller.signal,
         onProgress: (progress) => view.update(progress),

@@ -9,15 +9,6 @@ import type { FillDependencies } from './fill';
 /** Every kind, as the read path asks for them (lib/data/service.ts): the selection's key is that query's text. */
 const ALL_KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
 
-/**
- * Days read from Loki at once by default. Measured on the real Loki 3.7.6 (2 cores, 300 repositories):
- * one day of the organisation is one query of 24 hourly sub-queries and costs Loki about 2 s whatever
- * else runs, and 1, 2, 4 or 8 days at once all came out at 0.43-0.49 days/s: Loki's CPU is the limit,
- * not the round trips. Two keeps Loki busy between one answer and the next request while leaving its
- * other two querier workers to the API's own requests.
- */
-export const DEFAULT_FILL_CONCURRENCY = 2;
-
 /** The store ROLLUPS_URL names; undefined when it is `off` or unset. */
 export function openRollupStore(url: string | undefined): ObjectStore | undefined {
   if (url === undefined || url === '' || url === 'off') return undefined;

@@ -47,6 +47,8 @@ export interface FillOptions {
   signal?: AbortSignal | undefined;
   /** No new day starts after this epoch ms (days in flight still finish); the report says what is left. */
   stopStartingAt?: number | undefined;
+  /** Epoch ms after which no Loki request starts (a day in flight then fails the fill with a 504). */
+  deadline?: number | undefined;
   onProgress?: (progress: FillProgress) => void;
 }
 
@@ -178,6 +180,7 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
             filter: item.selection.filter,
             ranges: { deployments: whole, incidents: whole, merges: whole },
             signal: controller.signal,
+            ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
             ...(options.rebuild ? { noCache: true } : {}),
           });
           done.add(item);

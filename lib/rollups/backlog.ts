@@ -1,0 +1,124 @@
+import { DAY_MS } from '../loki/day-cache';
+import type { EventFilter } from '../loki/types';
+import type { ObjectStore } from '../store/object-store';
+import type { BackgroundFill } from './background';
+import { type FillSelection, formatDay, presentDays } from './fill';
+
+/**
+ * Whether a request reads its missing closed days from Loki itself or answers 503 at once and leaves them
+ * to a background fill. Reading more than the deadline allows ends in a 504 after ~27 s of Loki work the
+ * caller never sees; a 503 with Retry-After and how far the store is lets the dashboard show progress.
+ */
+
+/**
+ * What one missing closed day costs a request, read as the read path reads (30-day pieces, 4 at once), on
+ * the real Loki 3.7.6 with 2 cores: a year of the 300-repository organisation is ~107 s of Loki work
+ * (~300 ms a day); a team's or a few repositories' streams 12-14 s a year (~40 ms a day).
+ */
+export const ORGANISATION_LOKI_MS_PER_DAY = 300;
+export const FILTERED_LOKI_MS_PER_DAY = 40;
+
+/**
+ * What one day costs the background fill, which reads a day per query: 2.0-2.3 s for the 300-repository
+ * organisation whether 1, 2, 4 or 8 days were read at once (0.43-0.49 days/s, Loki's CPU the limit).
+ */
+export const FILL_MS_PER_DAY = 2_300;
+
+/** Retry-After stays within these: soon enough to show progress, not so soon as to add load. */
+const MIN_RETRY_AFTER_S = 5;
+const MAX_RETRY_AFTER_S = 60;
+
+export function lokiMsPerDay(filter: EventFilter): number {
+  const filtered =
+    (filter.repositories?.length ?? 0) > 0 || (filter.services?.length ?? 0) > 0 || filter.team !== undefined;
+  return filtered ? FILTERED_LOKI_MS_PER_DAY : ORGANISATION_LOKI_MS_PER_DAY;
+}
+
+export interface BacklogInput {
+  /** Starts of the closed days the request needs. */
+  needed: readonly number[];
+  /** Starts of the days the store holds. */
+  present: ReadonlySet<number>;
+  /** Time the request has left for Loki. */
+  remainingMs: number;
+  /** What a missing day costs the request (`lokiMsPerDay`). */
+  msPerDay: number;
+}
+
+export type BacklogDecision =
+  | { kind: 'read'; missing: number }
+  | {
+      kind: 'fill-first';
+      present: number;
+      needed: number;
+      /** Starts of the missing days, ascending. */
+      missing: number[];
+      retryAfterSeconds: number;
+      /** The background fill's estimate for all missing days. */
+      etaSeconds: number;
+    };
+
+/** Pure: read what is missing when it fits the time left, otherwise fill first. */
+export function backlogDecision(input: BacklogInput): BacklogDecision {
+  const missing = input.needed.filter((day) => !input.present.has(day)).sort((a, b) => a - b);
+  const readable = Math.floor(Math.max(0, input.remainingMs) / Math.max(1, input.msPerDay));
+  if (missing.length <= readable) return { kind: 'read', missing: missing.length };
+  const etaSeconds = Math.ceil((missing.length * FILL_MS_PER_DAY) / 1000);
+  return {
+    kind: 'fill-first',
+    present: input.needed.length - missing.length,
+    needed: input.needed.length,
+    missing,
+    retryAfterSeconds: Math.min(MAX_RETRY_AFTER_S, Math.max(MIN_RETRY_AFTER_S, etaSeconds)),
+    etaSeconds,
+  };
+}
+
+/** The closed whole days of [start, end) that end before `closedBefore`. */
+export function neededClosedDays(range: { start: number; end: number }, closedBefore: number): number[] {
+  const days: number[] = [];
+  for (
+    let day = Math.ceil(range.start / DAY_MS) * DAY_MS;
+    day + DAY_MS <= Math.min(range.end, closedBefore);
+    day += DAY_MS
+  )
+    days.push(day);
+  return days;
+}
+
+export interface BacklogCheck {
+  store: ObjectStore;
+  background: BackgroundFill;
+  /** The reader's key of the request's selection. */
+  selection: string;
+  /** The request's filter and a name for it, for the background fill. */
+  target: FillSelection;
+  /** The union of the request's ranges. */
+  range: { start: number; end: number };
+  closedBefore: number;
+  /** Epoch ms by which Loki work must stop. */
+  deadline: number;
+  now?: number;
+}
+
+/**
+ * The decision for one request, from one listing of the store; when it is `fill-first` the missing days
+ * are already handed to the background fill (the caller then throws `StoreFillingError`).
+ */
+export async function checkBacklog(check: BacklogCheck): Promise<BacklogDecision> {
+  const needed = neededClosedDays(check.range, check.closedBefore);
+  if (needed.length === 0) return { kind: 'read', missing: 0 };
+  const present = await presentDays(check.store, check.selection);
+  const decision = backlogDecision({
+    needed,
+    present,
+    remainingMs: check.deadline - (check.now ?? Date.now()),
+    msPerDay: lokiMsPerDay(check.target.filter),
+  });
+  if (decision.kind === 'fill-first') {
+    const first = decision.missing[0] ?? needed[0] ?? 0;
+    const last = decision.missing.at(-1) ?? first;
+    await check.background.start({ from: formatDay(first), to: formatDay(last), selection: check.target });
+  }
+  return decision;
+}
