@@ -97,6 +97,14 @@ export const environmentSchema = z.object({
   DATA_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   DATA_CACHE_MAX_ENTRIES: positiveInt(200),
   DATA_CACHE_MAX_MB: z.coerce.number().int().positive().optional(),
+  // Where closed days are kept (lib/rollups/store.ts): checked in full by openObjectStore when first used.
+  ROLLUPS_URL: z
+    .string()
+    .trim()
+    .default('off')
+    .refine((url) => /^(off|s3:\/\/[^/]+(\/.*)?|file:\/\/\/.+)$/.test(url), {
+      message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
+    }),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
 
@@ -186,6 +194,8 @@ export interface Config {
   maxRangeMs: number;
   /** `maxMb`: what the data caches may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
   dataCache: { ttlMs: number; maxEntries: number; maxMb: number };
+  /** The store of closed days (ROLLUPS_URL): an `s3://` or `file://` URL, undefined when off. */
+  rollupsUrl: string | undefined;
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
@@ -281,6 +291,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       // answers and still leaves the next request room; off Lambda (npm start) 256 MB.
       maxMb: e.DATA_CACHE_MAX_MB ?? Math.floor((e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1280) / 5),
     },
+    rollupsUrl: e.ROLLUPS_URL === 'off' ? undefined : e.ROLLUPS_URL,
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
     corsOrigins: e.CORS_ORIGINS?.split(',')

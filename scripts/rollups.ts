@@ -11,6 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { config as loadDotenv } from 'dotenv';
 import { startSampleLoki } from '../dev/sample-loki';
@@ -27,13 +28,17 @@ import {
 } from '../lib/rollups/fill';
 import { fillDependencies, openRollupStore } from '../lib/rollups/fill-setup';
 import { formatStatus, storeStatus } from '../lib/rollups/status';
+import type { RollupStore } from '../lib/rollups/store';
 import { secretsFrom } from '../lib/secrets';
-import type { ObjectStore } from '../lib/store/object-store';
 import { progressView } from './rollups/progress';
 
 const ROOT = path.resolve(__dirname, '..');
 
 class UsageError extends Error {}
+
+function unset(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}
 
 function say(message: string): void {
   process.stderr.write(`[rollups] ${message}\n`);
@@ -95,10 +100,15 @@ async function main(): Promise<number> {
   const envFile = path.join(ROOT, '.env');
   if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
   let command: Command;
-  let store: ObjectStore | undefined;
+  let rollups: RollupStore | undefined;
   try {
     command = parseCommand(process.argv.slice(2));
-    store = openRollupStore(process.env.ROLLUPS_URL?.trim());
+    if (unset(process.env.ROLLUPS_URL) && !unset(process.env.LOKI_URL)) {
+      // Where `npm start` keeps a real Loki's closed days when ROLLUPS_URL is unset.
+      process.env.ROLLUPS_URL = pathToFileURL(path.join(ROOT, '.data', 'rollups')).href;
+      say(`ROLLUPS_URL unset: using ${path.join('.data', 'rollups')}, as npm start does`);
+    }
+    rollups = openRollupStore(parseConfig(process.env));
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
       say(error.message);
@@ -107,23 +117,26 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  if (store === undefined) {
+  if (rollups === undefined) {
     say(
-      'ROLLUPS_URL is off or unset: there is no store to fill (set ROLLUPS_URL=file:///absolute/dir or s3://bucket/prefix)',
+      unset(process.env.ROLLUPS_URL)
+        ? "Neither LOKI_URL nor ROLLUPS_URL is set: npm start keeps the generated sample's closed days for one run " +
+            'only, so there is no store to fill; set ROLLUPS_URL=file:///absolute/dir (or s3://bucket/prefix) to fill one from the sample'
+        : 'ROLLUPS_URL is off: there is no store to fill (set ROLLUPS_URL=file:///absolute/dir or s3://bucket/prefix)',
     );
     return 2;
   }
 
   if (command.name === 'status') {
-    const status = await storeStatus(store);
-    say(`Store at ${store.description}, current format v${status.currentFormat}`);
+    const status = await storeStatus(rollups.objects);
+    say(`Store at ${rollups.description}, current format v${status.currentFormat}`);
     for (const line of formatStatus(status, new Map())) process.stdout.write(`${line}\n`);
     return 0;
   }
 
   const standIns: Array<{ close(): Promise<void> }> = [];
   const env = { ...process.env };
-  if (env.LOKI_URL === undefined || env.LOKI_URL.trim() === '') {
+  if (unset(env.LOKI_URL)) {
     const served = await startSampleLoki(env, env.GITHUB_ORG || 'acme');
     standIns.push(served.loki);
     env.LOKI_URL = served.loki.url;
@@ -132,13 +145,13 @@ async function main(): Promise<number> {
   try {
     const config = parseConfig(env);
     const secrets = secretsFrom({ LOKI_TOKEN: env.LOKI_TOKEN });
-    const deps = fillDependencies(config, secrets, store);
+    const deps = fillDependencies(config, secrets, rollups);
     const concurrency = command.concurrency ?? config.rollupsFill.concurrency;
     const from = command.from ?? 0;
     const to = Math.min(command.to ?? Number.POSITIVE_INFINITY, lastClosedDay(deps.closedBefore));
     say(
       `${command.name === 'rebuild' ? 'Rebuilding' : 'Filling'} closed days ${formatDay(from)} to ${formatDay(to)} ` +
-        `of service namespace "${config.serviceNamespace}" into ${store.description}, ${concurrency} day(s) at once`,
+        `of service namespace "${config.serviceNamespace}" into ${rollups.description}, ${concurrency} day(s) at once`,
     );
     const controller = new AbortController();
     let interrupted = false;

@@ -112,7 +112,11 @@ export function errorToResponse(
     ...(fields ? { errors: fields } : {}),
     ...(error instanceof StoreFillingError
       ? {
-          store: { daysPresent: error.daysPresent, daysNeeded: error.daysNeeded, etaSeconds: error.etaSeconds },
+          store: {
+            daysPresent: error.daysPresent,
+            daysNeeded: error.daysNeeded,
+            etaSeconds: error.etaSeconds,
+          },
         }
       : {}),
   };

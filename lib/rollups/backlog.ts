@@ -1,8 +1,8 @@
 import { DAY_MS } from '../loki/day-cache';
 import type { EventFilter } from '../loki/types';
-import type { ObjectStore } from '../store/object-store';
 import type { BackgroundFill } from './background';
 import { type FillSelection, formatDay, presentDays } from './fill';
+import type { RollupStore } from './store';
 
 /**
  * Whether a request reads its missing closed days from Loki itself or answers 503 at once and leaves them
@@ -87,7 +87,7 @@ export function neededClosedDays(range: { start: number; end: number }, closedBe
 }
 
 export interface BacklogCheck {
-  store: ObjectStore;
+  rollups: RollupStore;
   background: BackgroundFill;
   /** The reader's key of the request's selection. */
   selection: string;
@@ -108,7 +108,7 @@ export interface BacklogCheck {
 export async function checkBacklog(check: BacklogCheck): Promise<BacklogDecision> {
   const needed = neededClosedDays(check.range, check.closedBefore);
   if (needed.length === 0) return { kind: 'read', missing: 0 };
-  const present = await presentDays(check.store, check.selection);
+  const present = await presentDays(check.rollups, check.selection);
   const decision = backlogDecision({
     needed,
     present,

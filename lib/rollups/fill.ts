@@ -2,8 +2,7 @@ import pLimit from 'p-limit';
 import type { TimeRange } from '../dora/types';
 import { DAY_MS } from '../loki/day-cache';
 import type { EventFilter, EventStore } from '../loki/types';
-import type { ObjectStore } from '../store/object-store';
-import { dayKey } from './file-store';
+import type { RollupStore } from './store';
 
 /**
  * Filling the store of closed days ahead of the requests that need them (`npm run rollups`, the scheduled
@@ -26,9 +25,9 @@ export const ORGANISATION: FillSelection = { name: 'organisation', filter: {} };
 export interface FillDependencies {
   /** The read path's reader with the store attached: every whole closed day it reads is written through. */
   events: EventStore;
-  /** Where the days are kept (the reader's store). */
-  store: ObjectStore;
-  /** The reader's key of a selection (its LogQL text for all three kinds). */
+  /** Where the days are kept: the reader's store. */
+  rollups: RollupStore;
+  /** The store's name of a selection, as the reader names it (its query for all three kinds, and more). */
   selectionKey(filter: EventFilter): string;
   /** Epoch ms before which every day has closed (nothing can be written into it any more). */
   closedBefore: number;
@@ -112,18 +111,9 @@ export function lastClosedDay(closedBefore: number): number {
  * not one read per day. The objects themselves are validated when a request reads them (an invalid one
  * reads as absent and is read from Loki again).
  */
-export async function presentDays(store: ObjectStore, selection: string): Promise<Set<number>> {
-  const sample = dayKey(selection, 0);
-  const prefix = sample.split('/').slice(0, 2).join('/');
-  const keys = await store.list(`${prefix}/`);
-  const days = new Set<number>();
-  for (const key of keys) {
-    const match = /(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(key);
-    if (match?.[1] === undefined) continue;
-    const day = Date.parse(`${match[1]}T00:00:00Z`);
-    if (key === dayKey(selection, day)) days.add(day);
-  }
-  return days;
+export async function presentDays(rollups: RollupStore, selection: string): Promise<Set<number>> {
+  const days = await rollups.days(selection);
+  return new Set(days.map((day) => Date.parse(`${day}T00:00:00Z`)));
 }
 
 interface Work {
@@ -148,7 +138,7 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   const work: Work[] = [];
   for (const selection of options.selections) {
     const key = deps.selectionKey(selection.filter);
-    const present = options.rebuild ? new Set<number>() : await listed(deps.store, key);
+    const present = options.rebuild ? new Set<number>() : await listed(deps.rollups, key);
     for (const day of days) {
       progress.total += 1;
       if (present.has(day)) progress.present += 1;
@@ -174,15 +164,19 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
           if (options.stopStartingAt !== undefined && Date.now() >= options.stopStartingAt) return;
           started.add(item);
           const whole = { start: item.day, end: item.day + DAY_MS };
-          // Removed first, so the reader cannot take the old object for the day instead of asking Loki.
-          if (options.rebuild) await deps.store.delete(dayKey(item.key, item.day));
           const batch = await deps.events.fetchEvents({
             filter: item.selection.filter,
             ranges: { deployments: whole, incidents: whole, merges: whole },
             signal: controller.signal,
             ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+            // The reader then asks Loki even for a stored day, and overwrites its object.
             ...(options.rebuild ? { noCache: true } : {}),
           });
+          // The reader never fails a request for the store; a fill that could not store its day has failed.
+          if ((batch.stats.days?.storeFailures ?? 0) > 0)
+            throw new FillError(
+              `the store at ${deps.rollups.description} failed while ${formatDay(item.day)} was being stored (see the log)`,
+            );
           done.add(item);
           progress.filled += 1;
           progress.events += batch.deployments.length + batch.incidents.length + batch.merges.length;
@@ -214,11 +208,12 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   };
 }
 
-async function listed(store: ObjectStore, key: string): Promise<Set<number>> {
+async function listed(rollups: RollupStore, key: string): Promise<Set<number>> {
   try {
-    return await presentDays(store, key);
+    return await presentDays(rollups, key);
   } catch (error) {
-    throw new FillError(`the store at ${store.description} could not be listed`, { cause: error });
+    const reason = error instanceof Error ? `: ${error.message}` : '';
+    throw new FillError(`the store at ${rollups.description} could not be listed${reason}`, { cause: error });
   }
 }
 
@@ -230,11 +225,11 @@ async function checkWritten(deps: FillDependencies, filled: readonly Work[]): Pr
   const byKey = new Map<string, number[]>();
   for (const item of filled) byKey.set(item.key, [...(byKey.get(item.key) ?? []), item.day]);
   for (const [key, days] of byKey) {
-    const present = await listed(deps.store, key);
+    const present = await listed(deps.rollups, key);
     const missing = days.filter((day) => !present.has(day));
     if (missing.length > 0) {
       throw new FillError(
-        `${missing.length} day(s) read from Loki are not in the store at ${deps.store.description} ` +
+        `${missing.length} day(s) read from Loki are not in the store at ${deps.rollups.description} ` +
           `(first ${formatDay(missing[0] ?? 0)}): the store did not keep what was written`,
       );
     }

@@ -5,7 +5,6 @@ import { type Config, getConfig } from '../config';
 import { registerSecrets } from '../http/redact';
 import { logger } from '../logger';
 import { type ContextWithSecrets, type Secrets, secretsMiddlewares, secretValues } from '../secrets';
-import type { ObjectStore } from '../store/object-store';
 import {
   type AsyncInvoker,
   type BackfillRequest,
@@ -16,6 +15,7 @@ import {
 import type { FillReport } from './fill';
 import { fillDependencies, openRollupStore } from './fill-setup';
 import { backfillChunk, parseBackfillRequest, scheduledRollup } from './jobs';
+import type { RollupStore } from './store';
 
 /** What the scheduled and the backfill functions return (and log): counts, never events. */
 export interface JobSummary {
@@ -71,9 +71,8 @@ export function lambdaInvoker(): AsyncInvoker {
   };
 }
 
-function storeOf(_config: Config): ObjectStore | undefined {
-  // ROLLUPS_URL is read by the store's own configuration once it is in main; until then from the environment.
-  return openRollupStore(process.env.ROLLUPS_URL?.trim());
+function storeOf(config: Config): RollupStore | undefined {
+  return openRollupStore(config);
 }
 
 export async function runScheduledRollup(context: JobContext): Promise<JobSummary> {
@@ -84,7 +83,6 @@ export async function runScheduledRollup(context: JobContext): Promise<JobSummar
   return summary(
     await scheduledRollup({
       deps,
-      store,
       concurrency: config.rollupsFill.concurrency,
       remainingMs: context.getRemainingTimeInMillis(),
     }),
@@ -103,7 +101,6 @@ export async function runBackfill(event: unknown, context: JobContext): Promise<
     await backfillChunk(
       {
         deps,
-        store,
         background,
         concurrency: config.rollupsFill.concurrency,
         remainingMs: context.getRemainingTimeInMillis(),
@@ -132,7 +129,6 @@ export function backgroundFillFor(
     const report = await backfillChunk(
       {
         deps,
-        store,
         background: { start: async () => {} },
         concurrency: config.rollupsFill.concurrency,
         remainingMs: Number.MAX_SAFE_INTEGER / 2,

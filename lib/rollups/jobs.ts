@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { logger } from '../logger';
 import { DAY_MS } from '../loki/day-cache';
-import type { ObjectStore } from '../store/object-store';
 import type { BackfillRequest, BackgroundFill } from './background';
 import {
   type FillDependencies,
@@ -37,14 +36,15 @@ const stateSchema = z.object({ through: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) 
 
 export interface JobContext {
   deps: FillDependencies;
-  store: ObjectStore;
   concurrency: number;
   /** Milliseconds the invocation has left. */
   remainingMs: number;
   now?: number;
 }
 
-async function readState(store: ObjectStore): Promise<{ through: number } | undefined> {
+async function readState(
+  store: FillDependencies['rollups']['objects'],
+): Promise<{ through: number } | undefined> {
   const bytes = await store.get(SCHEDULE_STATE_KEY);
   if (bytes === undefined) return undefined;
   try {
@@ -70,7 +70,8 @@ function limits(context: JobContext): { stopStartingAt: number; deadline: number
 export async function scheduledRollup(context: JobContext): Promise<FillReport> {
   const { stopStartingAt, deadline } = limits(context);
   const last = lastClosedDay(context.deps.closedBefore);
-  const state = await readState(context.store);
+  const store = context.deps.rollups.objects;
+  const state = await readState(store);
   const from = state === undefined ? last : state.through + DAY_MS;
   const report = await fill(context.deps, {
     from,
@@ -82,7 +83,7 @@ export async function scheduledRollup(context: JobContext): Promise<FillReport> 
   });
   const through = report.resumeFrom === undefined ? last : report.resumeFrom - DAY_MS;
   if (state === undefined || through > state.through) {
-    await context.store.put(SCHEDULE_STATE_KEY, Buffer.from(JSON.stringify({ through: formatDay(through) })));
+    await store.put(SCHEDULE_STATE_KEY, Buffer.from(JSON.stringify({ through: formatDay(through) })));
   }
   logger.info('Scheduled roll-up of closed days', {
     from: formatDay(from),

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { ObjectStore } from '../store/object-store';
-import { decodeDay, ROLLUP_FORMAT } from './file-store';
+import { decodeDay, ROLLUP_FORMAT } from './store';
 
 /**
  * What the store holds, from one listing: per format version and selection, the days present by month.
