@@ -17,6 +17,7 @@ import { config as loadDotenv } from 'dotenv';
 import { startSampleLoki } from '../dev/sample-loki';
 import { ConfigError, parseConfig } from '../lib/config';
 import { LokiError } from '../lib/errors';
+import { logger } from '../lib/logger';
 import {
   FillError,
   type FillReport,
@@ -26,7 +27,7 @@ import {
   ORGANISATION,
   parseDay,
 } from '../lib/rollups/fill';
-import { fillDependencies, openRollupStore } from '../lib/rollups/fill-setup';
+import { fillDependencies, openRollupStore, selectionKeyFor } from '../lib/rollups/fill-setup';
 import { formatStatus, storeStatus } from '../lib/rollups/status';
 import type { RollupStore } from '../lib/rollups/store';
 import { secretsFrom } from '../lib/secrets';
@@ -99,6 +100,8 @@ function parseCommand(argv: string[]): Command {
 async function main(): Promise<number> {
   const envFile = path.join(ROOT, '.env');
   if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
+  // The reader logs a line per request at INFO: a backfill of a year would bury its own progress.
+  if (unset(process.env.POWERTOOLS_LOG_LEVEL)) logger.setLogLevel('WARN');
   let command: Command;
   let rollups: RollupStore | undefined;
   try {
@@ -130,7 +133,14 @@ async function main(): Promise<number> {
   if (command.name === 'status') {
     const status = await storeStatus(rollups.objects);
     say(`Store at ${rollups.description}, current format v${status.currentFormat}`);
-    for (const line of formatStatus(status, new Map())) process.stdout.write(`${line}\n`);
+    const config = parseConfig(process.env);
+    const names = new Map([
+      [
+        selectionKeyFor(config, ORGANISATION.filter),
+        `organisation (service namespace "${config.serviceNamespace}")`,
+      ],
+    ]);
+    for (const line of formatStatus(status, names)) process.stdout.write(`${line}\n`);
     return 0;
   }
 

@@ -2,6 +2,7 @@ import type { Config } from '../config';
 import { createLokiEventStore, type LokiHooks, lokiSettingsFrom } from '../loki/client';
 import { storeSelection } from '../loki/closed-days';
 import { buildEventsQuery, type EventKind } from '../loki/logql';
+import type { EventFilter } from '../loki/types';
 import type { Secrets } from '../secrets';
 import { openObjectStore } from '../store/open';
 import type { FillDependencies } from './fill';
@@ -14,6 +15,18 @@ const ALL_KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
 export function openRollupStore(config: Pick<Config, 'rollupsUrl'>): RollupStore | undefined {
   if (config.rollupsUrl === undefined) return undefined;
   return new RollupStore(openObjectStore(config.rollupsUrl, { variable: 'ROLLUPS_URL' }));
+}
+
+/**
+ * The store's name of a selection under this configuration, without a Loki to read from (`status`): the
+ * name depends on the query and parsing settings, never on where Loki is.
+ */
+export function selectionKeyFor(config: Config, filter: EventFilter): string {
+  const settings = lokiSettingsFrom(
+    { ...config, loki: { ...config.loki, url: config.loki.url ?? 'http://loki' } },
+    { lokiToken: undefined },
+  );
+  return storeSelection(buildEventsQuery(ALL_KINDS, filter, settings), settings);
 }
 
 /**

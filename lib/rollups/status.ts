@@ -90,8 +90,9 @@ export function formatStatus(status: StoreStatus, names: ReadonlyMap<string, str
   }
   for (const group of status.selections) {
     const current = group.format === status.currentFormat ? 'current format' : 'older format, not read';
+    const known = group.selection === undefined ? undefined : names.get(group.selection);
     const name =
-      (group.selection && names.get(group.selection)) ?? group.selection ?? `selection ${group.hash}`;
+      known ?? `selection ${group.hash}${group.selection ? ` (${abbreviated(group.selection)})` : ''}`;
     lines.push(
       `${name} (v${group.format}, ${current}): ${group.days} day(s), ${group.first} to ${group.last}`,
     );
@@ -106,4 +107,15 @@ export function formatStatus(status: StoreStatus, names: ReadonlyMap<string, str
 function daysInMonth(month: string): number {
   const [year, monthNumber] = month.split('-').map(Number);
   return new Date(Date.UTC(year ?? 1970, monthNumber ?? 1, 0)).getUTCDate();
+}
+
+/** The stream selector of a selection's query, enough to tell selections apart on a terminal. */
+function abbreviated(selection: string): string {
+  try {
+    const { query } = JSON.parse(selection) as { query?: unknown };
+    if (typeof query === 'string') return query.length > 100 ? `${query.slice(0, 100)}…` : query;
+  } catch {
+    // Not the reader's JSON name: shown as it is.
+  }
+  return selection.length > 100 ? `${selection.slice(0, 100)}…` : selection;
 }
