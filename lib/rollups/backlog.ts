@@ -1,5 +1,7 @@
+import { StoreFillingError } from '../http/errors';
+import { logger } from '../logger';
 import { DAY_MS } from '../loki/day-cache';
-import type { EventFilter } from '../loki/types';
+import type { EventFilter, EventRequest, EventStore } from '../loki/types';
 import type { BackgroundFill } from './background';
 import { type FillSelection, formatDay, presentDays } from './fill';
 import type { RollupStore } from './store';
@@ -121,4 +123,66 @@ export async function checkBacklog(check: BacklogCheck): Promise<BacklogDecision
     await check.background.start({ from: formatDay(first), to: formatDay(last), selection: check.target });
   }
   return decision;
+}
+
+export interface BacklogGuard {
+  rollups: RollupStore;
+  background: BackgroundFill;
+  /** The store's name of a filter's selection (all three kinds, as the read path asks). */
+  selectionKey(filter: EventFilter): string;
+  /** A day is closed once its end is this far back (the reader's `closedAfterMs`). */
+  closedAfterMs: number;
+}
+
+/**
+ * The reader, answering `StoreFillingError` (503) instead of starting a read of more missing closed days
+ * than its deadline allows. Only requests with a deadline (the API's) are checked, and only those asking
+ * for every kind (the read path's selection); a store that cannot be listed lets the request go on to Loki.
+ */
+export function withBacklogGuard(events: EventStore, guard: BacklogGuard): EventStore {
+  return {
+    async fetchEvents(request: EventRequest) {
+      const { ranges } = request;
+      const all = [ranges.deployments, ranges.incidents, ranges.merges];
+      if (
+        request.deadline !== undefined &&
+        !request.noCache &&
+        all.every((range) => range.start < range.end)
+      ) {
+        const range = {
+          start: Math.min(...all.map((r) => r.start)),
+          end: Math.max(...all.map((r) => r.end)),
+        };
+        let decision: BacklogDecision | undefined;
+        try {
+          decision = await checkBacklog({
+            rollups: guard.rollups,
+            background: guard.background,
+            selection: guard.selectionKey(request.filter),
+            target: {
+              name: request.filter.team ? `team ${request.filter.team}` : 'request',
+              filter: request.filter,
+            },
+            range,
+            closedBefore: Date.now() - guard.closedAfterMs,
+            deadline: request.deadline,
+          });
+        } catch (error) {
+          logger.warn('Closed-day store not listed; the request reads its days as without it', {
+            store: guard.rollups.description,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+        if (decision?.kind === 'fill-first') {
+          throw new StoreFillingError(
+            decision.present,
+            decision.needed,
+            decision.etaSeconds,
+            decision.retryAfterSeconds,
+          );
+        }
+      }
+      return events.fetchEvents(request);
+    },
+  };
 }

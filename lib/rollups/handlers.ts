@@ -4,6 +4,8 @@ import type { Context } from 'aws-lambda';
 import { type Config, getConfig } from '../config';
 import { registerSecrets } from '../http/redact';
 import { logger } from '../logger';
+import { lokiSettingsFrom } from '../loki/client';
+import type { EventStore } from '../loki/types';
 import { type ContextWithSecrets, type Secrets, secretsMiddlewares, secretValues } from '../secrets';
 import {
   type AsyncInvoker,
@@ -12,8 +14,9 @@ import {
   InProcessBackgroundFill,
   LambdaBackgroundFill,
 } from './background';
+import { withBacklogGuard } from './backlog';
 import type { FillReport } from './fill';
-import { fillDependencies, openRollupStore } from './fill-setup';
+import { fillDependencies, openRollupStore, selectionKeyFor } from './fill-setup';
 import { backfillChunk, parseBackfillRequest, scheduledRollup } from './jobs';
 import type { RollupStore } from './store';
 
@@ -138,4 +141,32 @@ export function backgroundFillFor(
     logger.info('Background fill of closed days done', { ...request, ...summary(report) });
   });
   return inProcess;
+}
+
+const guarded = new WeakMap<EventStore, EventStore>();
+
+/**
+ * The read path's reader behind the backlog guard (lib/rollups/backlog.ts) when a store is configured;
+ * the same guarded reader for the same reader, so what is built on it (the data service's cache) lasts.
+ */
+export function guardedEventStore(
+  events: EventStore,
+  config: Config,
+  secrets: Pick<Secrets, 'lokiToken'>,
+): EventStore {
+  const rollups = storeOf(config);
+  const background = backgroundFillFor(config, secrets);
+  if (rollups === undefined || background === undefined) return events;
+  let guardedStore = guarded.get(events);
+  if (guardedStore === undefined) {
+    const settings = lokiSettingsFrom(config, secrets);
+    guardedStore = withBacklogGuard(events, {
+      rollups,
+      background,
+      selectionKey: selectionKeyFor.bind(undefined, config),
+      closedAfterMs: settings.closedAfterMs ?? 0,
+    });
+    guarded.set(events, guardedStore);
+  }
+  return guardedStore;
 }
