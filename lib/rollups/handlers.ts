@@ -134,7 +134,7 @@ export function backgroundFillFor(
         deps,
         background: { start: async () => {} },
         concurrency: config.rollupsFill.concurrency,
-        remainingMs: Number.MAX_SAFE_INTEGER / 2,
+        remainingMs: undefined,
       },
       request,
     );

@@ -37,8 +37,8 @@ const stateSchema = z.object({ through: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) 
 export interface JobContext {
   deps: FillDependencies;
   concurrency: number;
-  /** Milliseconds the invocation has left. */
-  remainingMs: number;
+  /** Milliseconds the invocation has left; undefined: no limit (a task of a long-running process). */
+  remainingMs: number | undefined;
   now?: number;
 }
 
@@ -57,7 +57,8 @@ async function readState(
   return undefined;
 }
 
-function limits(context: JobContext): { stopStartingAt: number; deadline: number } {
+function limits(context: JobContext): { stopStartingAt?: number; deadline?: number } {
+  if (context.remainingMs === undefined) return {};
   const end = (context.now ?? Date.now()) + context.remainingMs;
   return { stopStartingAt: end - STOP_STARTING_BEFORE_END_MS, deadline: end - LOKI_DEADLINE_BEFORE_END_MS };
 }
