@@ -13,6 +13,11 @@ const VIEW_HEIGHT = 544;
 const OVERSCAN = 8;
 
 type Outcome = 'success' | 'failed' | 'incident';
+
+/** Authors come from the merged pull request a deployment shipped; a commit pushed straight to the branch has none. */
+const DIRECT_PUSH_WHY =
+  'No merged pull request leads to this change (pushed straight to the branch), so it has no author and no lead time';
+const UNKNOWN_AUTHOR_WHY = 'The merged pull request of this change carries no author login';
 const OUTCOME_TEXT: Record<Outcome, string> = {
   success: '✓ Success',
   failed: '✕ Failed',
@@ -237,12 +242,18 @@ export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
                   aria-rowindex={first + offset + 2}
                 >
                   <td>{dateTime(record.created_at)}</td>
-                  <td>{record.repository}</td>
-                  <td>{record.team ?? ''}</td>
+                  <td title={record.repository}>{record.repository}</td>
+                  <td title={record.team ?? ''}>{record.team ?? ''}</td>
                   <td class="title" title={record.title ?? ''}>
                     {record.title ?? <span class="muted">{record.sha.slice(0, 7)}</span>}
                   </td>
-                  <td>{record.user ?? ''}</td>
+                  {record.user === null ? (
+                    <td title={record.merged_at === null ? DIRECT_PUSH_WHY : UNKNOWN_AUTHOR_WHY}>
+                      <span class="muted">{record.merged_at === null ? 'direct push' : 'unknown'}</span>
+                    </td>
+                  ) : (
+                    <td title={record.user}>{record.user}</td>
+                  )}
                   <td class={`outcome ${row.outcome}`}>{OUTCOME_TEXT[row.outcome]}</td>
                   <td>{dateTime(record.failed_at)}</td>
                   <td>
