@@ -85,7 +85,11 @@ export async function getMetricsSummary(
   });
   return jsonResponse(
     200,
-    { ...summary, excluded_changes: excludedChanges },
+    {
+      ...summary,
+      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
+      excluded_changes: excludedChanges,
+    },
     { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
   );
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  BOT_AUTHORS,
   dataRequest,
   effectiveInterval,
   type Filters,
@@ -520,6 +521,34 @@ describe('the dashboard in Chromium', () => {
     expect(failureKey[0]).toBe('elite');
     expect(failureKey).not.toContain('medium');
     expect(reworkKeys).toBe(summary.levels_thresholds.rework_rate ? 1 : 0);
+    await page.close();
+  });
+
+  it('leaves bots out of the numbers and the table when the toggle says so, in the URL too', async () => {
+    const { page, errors } = await openDashboard();
+    const toggle = page.getByRole('checkbox', { name: 'Leave out bots' });
+    const bots = BOT_AUTHORS.join(',');
+
+    await toggle.check();
+    await page.waitForURL((url) => url.searchParams.get('exclude_authors') === bots);
+    await dashboardLoaded(page);
+    const filters = readFilters(new URL(page.url()).search, today());
+    await expectSummaryShown(page, filters);
+    const summary = await apiJson<Summary>(server, 'metrics/summary', { query: metricsQuery(filters) });
+    const count = await page.getByTestId('deployments-count').textContent();
+    const aside = await page.locator('#glance .aside').textContent();
+    await toggle.uncheck();
+    await page.waitForURL((url) => url.searchParams.get('exclude_authors') === '');
+
+    expect(filters.excludeAuthors).toBe(bots);
+    expect(summary.excluded_authors).toEqual([...BOT_AUTHORS]);
+    expect(summary.excluded_changes).toBeGreaterThan(0);
+    expect(aside).toContain(
+      `${summary.excluded_changes.toLocaleString('en-GB')} changes by left-out authors`,
+    );
+    expect(count).toMatch(/by left-out authors not shown/);
+    expect(await toggle.isChecked()).toBe(false);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

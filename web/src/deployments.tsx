@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { authorMatcher } from '../../lib/dora/authors';
 import { dateTime, shortDuration } from './format';
 import type { DeploymentRecord } from './types';
 
@@ -119,8 +120,18 @@ function Links(props: { record: DeploymentRecord }) {
   );
 }
 
-export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
-  const rows = useMemo(() => props.records.map(toRow), [props.records]);
+/**
+ * `excludedAuthors`: the globs the summary applied; their changes' deployments are left out of the
+ * table as they are out of the numbers, by the API's own matcher.
+ */
+export function DeploymentsTable(props: { records: DeploymentRecord[]; excludedAuthors: readonly string[] }) {
+  const excludedKey = props.excludedAuthors.join(',');
+  const { rows, hidden } = useMemo(() => {
+    const isExcluded = authorMatcher(props.excludedAuthors);
+    const all = props.records.map(toRow);
+    const kept = all.filter((row) => !isExcluded(row.record.user));
+    return { rows: kept, hidden: all.length - kept.length };
+  }, [props.records, excludedKey]);
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({
     key: 'created_at',
     descending: true,
@@ -194,6 +205,7 @@ export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
         <p class="count" aria-live="polite" data-testid="deployments-count">
           {shown.length.toLocaleString('en-GB')} of {rows.length.toLocaleString('en-GB')} deployments
           {failed > 0 ? ` (${failed.toLocaleString('en-GB')} failed or caused an incident)` : ''}
+          {hidden > 0 ? `; ${hidden.toLocaleString('en-GB')} by left-out authors not shown` : ''}
         </p>
       </div>
       <section
