@@ -26,11 +26,21 @@ import {
  * it must be a fresh `npm start`, as the write examples create incidents once.
  */
 
-/** Programs (their first words) whose examples are not run here, and why. */
-const NOT_RUN: ReadonlyArray<{ words: string; reason: string }> = [
+/** Programs (their first words, or a pattern of the whole simple command) not run here, and why. */
+const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
   { words: 'npm ci', reason: 'installs the dependencies this test already runs with' },
   { words: 'npm start', reason: 'it is how the server these commands run against is started' },
   { words: 'npm test', reason: 'this test is part of it' },
+  { words: /^npx jest( |$)/, reason: 'runs test suites, this one among them' },
+  { words: 'npm run test:loki', reason: 'minutes against a real Loki; CI runs it (.ci/run, the workflow)' },
+  { words: 'npm run test:browser', reason: 'minutes in a real browser; CI runs it (.ci/run, the workflow)' },
+  { words: 'npm run format', reason: 'rewrites the working tree; npm test runs its check (biome check)' },
+  {
+    words: /^curl .*"?https:\/\/github\.com\/grafana\/loki\/releases\//,
+    reason: 'downloads a Loki release; the CI workflow does it (.github/workflows/ci.yml)',
+  },
+  { words: 'sha256sum', reason: 'checks the downloaded Loki release' },
+  { words: 'unzip', reason: 'unpacks the downloaded Loki release' },
   { words: 'aws ssm put-parameter', reason: 'writes to an AWS account' },
   { words: 'npx serverless deploy', reason: 'deploys to an AWS account' },
   {
@@ -48,7 +58,11 @@ function planOf(command: DocCommand): Plan {
   const parts = simpleCommands(command.text);
   for (const part of parts) {
     const line = part.words.join(' ');
-    const listed = NOT_RUN.find((entry) => line === entry.words || line.startsWith(`${entry.words} `));
+    const listed = NOT_RUN.find((entry) =>
+      typeof entry.words === 'string'
+        ? line === entry.words || line.startsWith(`${entry.words} `)
+        : entry.words.test(line),
+    );
     if (listed) return { kind: 'listed', reason: listed.reason };
   }
   if (parts.every((part) => part.words.length === 0 || part.words[0] === 'export')) return { kind: 'setup' };
@@ -233,5 +247,9 @@ describe('reading commands out of a shell block', () => {
     expect(plan('GITHUB_ORG=acme npx serverless deploy --stage prod')).toBe('listed');
     expect(plan('curl -s $API/ | head -c 60')).toBe('run');
     expect(plan('rm -rf /tmp/x')).toBe('unknown');
+    expect(plan('curl -fsSLO "https://github.com/grafana/loki/releases/download/v3.7.6/x.zip"')).toBe(
+      'listed',
+    );
+    expect(plan('curl -s "https://example.com/"')).toBe('run');
   });
 });

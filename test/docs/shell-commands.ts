@@ -11,6 +11,8 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 
 export const PAGES = [
   'README.md',
+  'CONTRIBUTING.md',
+  'SECURITY.md',
   ...readdirSync(path.join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .sort()
