@@ -55,6 +55,16 @@ export class NotFoundError extends HttpError {
   }
 }
 
+/** The path is a route, the method is not one of it: `Allow` names the methods that are. */
+export class MethodNotAllowedError extends HttpError {
+  override name = 'MethodNotAllowedError';
+  readonly allowed: string[];
+  constructor(message: string, allowed: string[], options: HttpErrorOptions = {}) {
+    super(405, message, { ...options, headers: { Allow: allowed.join(', '), ...options.headers } });
+    this.allowed = allowed;
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   override name = 'PayloadTooLargeError';
   constructor(message: string, options: HttpErrorOptions = {}) {
