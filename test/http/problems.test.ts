@@ -95,3 +95,58 @@ describe('a route asked with another method', () => {
     expect(answer.json).toMatchObject({ detail: '/metrics answers GET only, not DELETE' });
   });
 });
+
+describe('a malformed date', () => {
+  /** Each field named once, with one message. */
+  function messagesByField(json: unknown): Record<string, string[]> {
+    const byField: Record<string, string[]> = {};
+    for (const { field, message } of (json as { errors: Array<{ field: string; message: string }> }).errors) {
+      byField[field] = [...(byField[field] ?? []), message];
+    }
+    return byField;
+  }
+
+  it.each([
+    ['/metrics?metric=deployment_frequency&start_date=2024-13-40', 'start_date'],
+    ['/metrics?metric=deployment_frequency&end_date=31-01-2024', 'end_date'],
+    ['/metrics/summary?start_date=2024-13-40&end_date=2024-12-01', 'start_date'],
+  ])('gets one message for %s', async (path, field) => {
+    const answer = await send('GET', path);
+
+    expect(answer.status).toBe(400);
+    expect(messagesByField(answer.json)).toEqual({ [field]: ['must be a date such as 2024-01-31'] });
+    expect(answer.json).toMatchObject({
+      detail: `Invalid query string: ${field} must be a date such as 2024-01-31`,
+    });
+  });
+
+  it('gets the format of POST /data only, not also "end must be after start"', async () => {
+    const answer = await send('POST', '/data', '{"start":"2024-13-40","end":"2024-12-01T00:00:00Z"}');
+
+    expect(answer.status).toBe(400);
+    expect(messagesByField(answer.json)).toEqual({
+      start: ['must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z'],
+    });
+  });
+
+  it('is told apart from a missing date', async () => {
+    const answer = await send('POST', '/data', '{"start":"2024-02-30T00:00:00Z"}');
+
+    expect(answer.status).toBe(400);
+    expect(messagesByField(answer.json)).toEqual({
+      start: ['must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z'],
+      end: ['is required'],
+    });
+  });
+
+  it('out of the supported years gets the years only', async () => {
+    const answer = await send(
+      'POST',
+      '/data',
+      '{"start":"2024-01-01T00:00:00Z","end":"1800-01-01T00:00:00Z"}',
+    );
+
+    expect(answer.status).toBe(400);
+    expect(messagesByField(answer.json)).toEqual({ end: ['must be a date between the years 1970 and 2100'] });
+  });
+});
