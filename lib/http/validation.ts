@@ -3,6 +3,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { BadRequestError } from '../errors';
+import { DAY_MS } from '../time';
 
 /**
  * Shared request validation: every query string and body goes through a zod schema, and every
@@ -255,8 +256,6 @@ export const noCacheQuery = z.object({
 export function noCacheRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
   return parseQuery(noCacheQuery, event).no_cache ?? false;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Why a period is longer than MAX_RANGE_DAYS allows, or undefined when it fits (one rule for every route). */
 export function periodTooLong(range: { start: number; end: number }, maxRangeMs: number): string | undefined {

@@ -21,7 +21,8 @@ import { hostOf, LokiError, networkFailure, unreachable } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
-import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
+import { DAY_MS, NS_PER_MS } from '../time';
+import { DayCache, type DayEvents, emptyDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
@@ -91,8 +92,6 @@ const MAX_QUERY_STRING_CHARS = 4000;
 /** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
-
-const NS_PER_MS = 1_000_000n;
 
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
 export function parseLokiUrl(raw: string): { baseUrl: string; user?: string; password?: string } {
