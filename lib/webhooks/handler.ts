@@ -38,6 +38,12 @@ export const WEBHOOK_MAX_BODY_BYTES = 1_048_576;
  */
 const LOKI_LOOKUP_TIMEOUT_MS = 2_000;
 const LOKI_PUSH_TIMEOUT_MS = 3_000;
+/**
+ * The team directory's share: a cold container lists every team of the organisation first, which can take
+ * longer than GitHub waits. Past this the delivery is written without team; the listing goes on and serves
+ * the next deliveries from the cache.
+ */
+const TEAM_LOOKUP_TIMEOUT_MS = 2_500;
 
 export type Outcome =
   | 'written'
@@ -146,11 +152,12 @@ async function teamOf(
   }
   try {
     const teams = deps.teams(config, secrets);
-    return (await teams?.teamsByRepository())?.get(repository.name);
+    if (teams === undefined) return undefined;
+    return (await withTimeout(teams.teamsByRepository(), TEAM_LOOKUP_TIMEOUT_MS)).get(repository.name);
   } catch (error) {
     // Written without team_name rather than refused: /data still finds the team through GitHub's
     // ownership when it reads (teamRepositories), and a lost delivery could not be had back.
-    logger.warn('team directory unavailable: delivery written without team', {
+    logger.warn('team directory unavailable or slow: delivery written without team', {
       error: error instanceof Error ? error.message : String(error),
     });
     return undefined;

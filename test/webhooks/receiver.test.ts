@@ -10,6 +10,7 @@ import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import type { HttpResponse } from '../../lib/http/response';
 import { httpStack } from '../../lib/http/stack';
 import type { LokiEntry } from '../../lib/loki/types';
+import { resetMetricsForTests } from '../../lib/observability/metrics';
 import type { ContextWithSecrets } from '../../lib/secrets';
 import {
   createWebhookHandler,
@@ -298,6 +299,56 @@ describe('POST /webhooks/github in process', () => {
     const response = await call(receive, request);
 
     expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('POST /webhooks/github metrics', () => {
+  afterEach(() => resetMetricsForTests());
+
+  it('publishes WebhookDeliveries once per delivery with its event and outcome, on a line of its own', async () => {
+    const restoreEnv = setEnv({ POWERTOOLS_METRICS_DISABLED: 'false' });
+    resetMetricsForTests();
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await deliver('ping', { zen: 'x', hook_id: 1 });
+      await deliver('push', { ref: 'refs/heads/main' });
+      const body = '{"zen":"x"}';
+      await call(
+        receive,
+        httpEvent({
+          method: 'POST',
+          path: '/webhooks/github',
+          headers: { ...deliveryHeaders('ping', 'unsigned', body), 'X-Hub-Signature-256': '' },
+          body,
+        }),
+      );
+    } finally {
+      spy.mockRestore();
+      restoreEnv();
+    }
+    const deliveries = written
+      .flatMap((text) => text.split('\n'))
+      .filter((line) => line.includes('"WebhookDeliveries"'))
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][] }> };
+          },
+      );
+
+    expect(deliveries.map((line) => [line.event, line.outcome, line.WebhookDeliveries])).toEqual([
+      ['ping', 'ping', 1],
+      ['push', 'ignored', 1],
+      ['unverified', 'unauthorized', 1],
+    ]);
+    expect(deliveries[0]?._aws.CloudWatchMetrics[0]?.Dimensions[0]).toEqual(
+      expect.arrayContaining(['event', 'outcome']),
+    );
+    expect(deliveries[0]?.Latency).toBeUndefined();
   });
 });
 
