@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { promisify } from 'node:util';
 import { type LocalServer, startLocalServer } from '../helpers/local-server';
 import { wholeSecondsNow } from '../helpers/records';
 import {
@@ -16,6 +18,7 @@ import {
  */
 jest.setTimeout(120_000);
 
+const run = promisify(execFile);
 const MINUTE = 60_000;
 const where = { owner: 'acme', repository: 'webhook-http' };
 /** Text only the payloads carry: none of it may reach a log line. */
@@ -82,6 +85,19 @@ describe('POST /webhooks/github over HTTP', () => {
 
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ status: 'ok', event: 'ping' });
+  });
+
+  it('sends a signed ping with the one-line recipe npm start prints', async () => {
+    const recipe =
+      /Webhooks: send a signed test delivery \(with GITHUB_WEBHOOK_SECRET exported in your shell\): (.*)$/m.exec(
+        server.output(),
+      )?.[1];
+
+    const { stdout } = await run('bash', ['-c', recipe ?? 'false'], {
+      env: { ...process.env, GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+    });
+
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'ok', event: 'ping' });
   });
 
   it('writes the example deployment_status, merged pull_request and incident issues deliveries', async () => {
