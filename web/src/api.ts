@@ -53,7 +53,8 @@ export async function callApi<T>(
   // Relative to the page: `metrics` from https://host/base/ is https://host/base/metrics.
   const url = new URL(route, document.baseURI);
   for (const [name, value] of Object.entries(options.query ?? {})) {
-    if (value !== undefined && value !== '') url.searchParams.set(name, value);
+    // '' is a value (`exclude_authors=` leaves nobody out); undefined leaves the parameter out.
+    if (value !== undefined) url.searchParams.set(name, value);
   }
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = storedToken();
