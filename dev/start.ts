@@ -121,7 +121,29 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
         : 'Bearer tokens signed with AUTH_JWT_SECRET required',
     );
   }
+  say(webhookRecipe(prepared.PORT as string, !unset(env.GITHUB_WEBHOOK_SECRET)));
   return prepared;
+}
+
+/**
+ * One line for the terminal: with a secret, a command that sends a signed `ping` to the receiver (the secret
+ * is read from the shell, never printed); without, how to set one.
+ */
+function webhookRecipe(port: string, secretSet: boolean): string {
+  if (!secretSet) {
+    return (
+      'Webhooks: GITHUB_WEBHOOK_SECRET not set, so POST /webhooks/github refuses every delivery ' +
+      '(put GITHUB_WEBHOOK_SECRET=<long random text> in .env; see docs/webhooks.md)'
+    );
+  }
+  const body = '{"zen":"Keep it logically awesome.","hook_id":1}';
+  return (
+    'Webhooks: send a signed test delivery (with GITHUB_WEBHOOK_SECRET exported in your shell): ' +
+    `body='${body}'; curl -sS -X POST http://localhost:${port}/webhooks/github ` +
+    `-H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: local-$(date +%s)" ` +
+    `-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "\${GITHUB_WEBHOOK_SECRET:?export it first}" | sed 's/^.* //')" ` +
+    `-d "$body"`
+  );
 }
 
 function startApi(env: NodeJS.ProcessEnv): ChildProcess {

@@ -26,6 +26,7 @@ const ROUTES = [
   'POST /events/incidents',
   'POST /api/status',
   'GET /status.json',
+  'POST /webhooks/github',
 ];
 
 interface Template {
