@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import {
   LEVEL_PRESETS,
@@ -131,6 +133,11 @@ export const environmentSchema = z.object({
   LOKI_PUSH_MAX_BACKDATE: duration('50m'),
   INCIDENT_LOOKBACK_DAYS: positiveInt(90),
   STATUS_TTL_HOURS: positiveInt(24),
+  // Where verified webhook deliveries wait while Loki does not take them (lib/webhooks/store-outbox.ts).
+  WEBHOOK_OUTBOX_URL: optionalText.refine(
+    (value) => value === undefined || /^(file:\/\/\/|s3:\/\/)./.test(value),
+    'must be file:///absolute/dir or s3://bucket/prefix',
+  ),
 });
 
 export interface Config {
@@ -198,6 +205,8 @@ export interface Config {
     clockToleranceSeconds: number;
   };
   maxBodyBytes: number;
+  /** WEBHOOK_OUTBOX_URL, else `.data/webhook-outbox` under the working directory (the repository on npm start). */
+  webhookOutboxUrl: string;
   writes: {
     /**
      * Written events are stored at their own time when it is at most this far in the past (Loki refuses
@@ -280,6 +289,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    webhookOutboxUrl: e.WEBHOOK_OUTBOX_URL ?? pathToFileURL(path.resolve('.data', 'webhook-outbox')).href,
     writes: {
       maxBackdateMs: e.LOKI_PUSH_MAX_BACKDATE,
       incidentLookbackMs: e.INCIDENT_LOOKBACK_DAYS * DAY_MS,
