@@ -192,7 +192,21 @@ export class StoreDeliveryOutbox implements DeliveryOutbox {
       result.forwarded += 1;
     };
 
-    await Promise.all(keys.map((key) => limit(() => forwardOne(key))));
+    // A store failure (the delete after an accepted push, say) leaves that delivery pending: it is pushed
+    // again next time, a repeat Loki drops.
+    const guarded = async (key: string): Promise<void> => {
+      try {
+        await forwardOne(key);
+      } catch (error) {
+        result.failed += 1;
+        logger.error('webhook delivery kept for the next forward: the outbox store failed', {
+          key,
+          store: this.store.description,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    };
+    await Promise.all(keys.map((key) => limit(() => guarded(key))));
     return result;
   }
 
