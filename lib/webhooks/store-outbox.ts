@@ -210,6 +210,24 @@ export class StoreDeliveryOutbox implements DeliveryOutbox {
     return result;
   }
 
+  /**
+   * Puts every dead letter back in the queue (what Loki said is dropped), for after the cause is fixed: a
+   * limit raised in Loki, say. Returns how many went back; unreadable ones stay where they are.
+   */
+  async requeue(): Promise<number> {
+    let requeued = 0;
+    for (const key of await this.store.list(DEAD_LETTER_PREFIX)) {
+      const bytes = await this.store.get(key);
+      const parsed = bytes === undefined ? undefined : storedSchema.safeParse(safeJson(bytes));
+      if (!parsed?.success) continue;
+      const stored = { format: FORMAT, delivery: parsed.data.delivery };
+      await this.store.put(`${PENDING_PREFIX}${nameOf(key)}`, Buffer.from(JSON.stringify(stored)));
+      await this.store.delete(key);
+      requeued += 1;
+    }
+    return requeued;
+  }
+
   private async deadLetter(
     key: string,
     bytes: Buffer,
