@@ -1,11 +1,12 @@
 import pLimit from 'p-limit';
 import * as z from 'zod';
-import { type Config, ConfigError } from '../config';
+import type { Config } from '../config';
 import { UpstreamError } from '../errors';
 import { logger } from '../logger';
 import type { EventSink } from '../loki/types';
 import { boundedMemo } from '../memo';
-import { type ObjectStore, openDirectoryStore } from '../store/object-store';
+import type { ObjectStore } from '../store/object-store';
+import { openObjectStore } from '../store/open';
 import type { DeliveryOutbox, PendingDelivery } from './outbox';
 
 /**
@@ -273,20 +274,13 @@ function safeJson(bytes: Buffer): unknown {
   }
 }
 
-/** The store WEBHOOK_OUTBOX_URL names. */
-export function openOutboxStore(url: string): ObjectStore {
-  if (url.startsWith('file://')) return openDirectoryStore(url);
-  throw new ConfigError(
-    `Invalid configuration: WEBHOOK_OUTBOX_URL: ${url} is not a store this build can open`,
-  );
-}
-
 const outboxes = boundedMemo<StoreDeliveryOutbox>(4);
 
 /** The outbox of this configuration, built once per container. */
 export function getDeliveryOutbox(config: Pick<Config, 'webhookOutboxUrl'>): StoreDeliveryOutbox {
   return outboxes(
     config.webhookOutboxUrl,
-    () => new StoreDeliveryOutbox(openOutboxStore(config.webhookOutboxUrl)),
+    () =>
+      new StoreDeliveryOutbox(openObjectStore(config.webhookOutboxUrl, { variable: 'WEBHOOK_OUTBOX_URL' })),
   );
 }

@@ -1,13 +1,21 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
+import { getConfig } from '../../lib/config';
 import { logger } from '../../lib/logger';
 import { createLokiWriter } from '../../lib/loki/push';
 import type { LokiEntry } from '../../lib/loki/types';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
 import type { PendingDelivery } from '../../lib/webhooks/outbox';
-import { DEAD_LETTER_PREFIX, PENDING_PREFIX, StoreDeliveryOutbox } from '../../lib/webhooks/store-outbox';
+import {
+  DEAD_LETTER_PREFIX,
+  getDeliveryOutbox,
+  PENDING_PREFIX,
+  StoreDeliveryOutbox,
+} from '../../lib/webhooks/store-outbox';
+import { setEnv } from '../helpers/environment';
+import { startS3Server } from '../helpers/s3';
 
 const T0 = Date.UTC(2026, 11, 6, 12);
 const LOKI_TIMEOUT_MS = 500;
@@ -37,22 +45,67 @@ function delivery(id: string, receivedAt: number, overrides: Partial<PendingDeli
   };
 }
 
-describe('the webhook outbox over a directory store', () => {
-  let dir: string;
+interface StoreUnderTest {
+  /** A new, empty store and what removes it. */
+  fresh(): Promise<{ store: ObjectStore; empty: ObjectStore; remove: () => Promise<void> }>;
+  close(): Promise<void>;
+}
+
+async function directoryStores(): Promise<StoreUnderTest> {
+  return {
+    async fresh() {
+      const dir = await mkdtemp(path.join(tmpdir(), 'outbox-'));
+      return {
+        store: new DirectoryObjectStore(dir),
+        empty: new DirectoryObjectStore(path.join(dir, 'none')),
+        remove: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+    close: async () => undefined,
+  };
+}
+
+/** s3rver with the real @aws-sdk/client-s3: a prefix of one bucket per test. */
+async function s3Stores(): Promise<StoreUnderTest> {
+  const server = await startS3Server();
+  let next = 0;
+  return {
+    async fresh() {
+      next += 1;
+      return {
+        store: await server.store('outbox-test', `webhook-outbox-${next}`),
+        empty: await server.store('outbox-test', `never-written-${next}`),
+        remove: async () => undefined,
+      };
+    },
+    close: () => server.close(),
+  };
+}
+
+describe.each([
+  ['a directory', directoryStores],
+  ['S3 (s3rver)', s3Stores],
+])('the webhook outbox over %s', (_kind, stores) => {
+  let under: StoreUnderTest;
   let store: ObjectStore;
+  let empty: ObjectStore;
+  let remove: () => Promise<void>;
   let outbox: StoreDeliveryOutbox;
   let loki: LokiServer;
   const writer = () => createLokiWriter({ url: loki.url, timeoutMs: LOKI_TIMEOUT_MS, maxRetries: 0 });
 
+  beforeAll(async () => {
+    under = await stores();
+  });
+  afterAll(async () => under?.close());
   beforeEach(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'outbox-'));
-    store = new DirectoryObjectStore(dir);
+    ({ store, empty, remove } = await under.fresh());
     outbox = new StoreDeliveryOutbox(store);
     loki = await startLokiServer();
   });
   afterEach(async () => {
     await loki.close();
-    await rm(dir, { recursive: true, force: true });
+    await remove();
   });
 
   /** What the imitation holds for the test namespace, as lines. */
@@ -86,10 +139,10 @@ describe('the webhook outbox over a directory store', () => {
     await store.put(`${DEAD_LETTER_PREFIX}20261201T000000000Z_old.json`, Buffer.from('{}'));
 
     const backlog = await outbox.backlog(T0 + 90_000);
-    const empty = await new StoreDeliveryOutbox(new DirectoryObjectStore(path.join(dir, 'none'))).backlog();
+    const nothing = await new StoreDeliveryOutbox(empty).backlog();
 
     expect(backlog).toEqual({ pending: 2, deadLettered: 1, oldestPendingAgeSeconds: 90 });
-    expect(empty).toEqual({ pending: 0, deadLettered: 0, oldestPendingAgeSeconds: null });
+    expect(nothing).toEqual({ pending: 0, deadLettered: 0, oldestPendingAgeSeconds: null });
   });
 
   it('forwards oldest first, removing each delivery once Loki accepted it', async () => {
@@ -192,9 +245,9 @@ describe('the webhook outbox over a directory store', () => {
     const result = await outbox.forward(writer());
 
     expect(result).toEqual({ forwarded: 1, failed: 0, deadLettered: 1, skipped: 0 });
-    expect(
-      await readFile(path.join(dir, DEAD_LETTER_PREFIX, '20261206T120000000Z_broken.json'), 'utf8'),
-    ).toBe('{"format":1,');
+    expect(String(await store.get(`${DEAD_LETTER_PREFIX}20261206T120000000Z_broken.json`))).toBe(
+      '{"format":1,',
+    );
   });
 
   it('pushes a delivery again when removing it failed after Loki accepted it, and it stays one entry', async () => {
@@ -241,5 +294,36 @@ describe('the webhook outbox over a directory store', () => {
 
     expect(result).toEqual({ forwarded: 40, failed: 0, deadLettered: 0, skipped: 0 });
     expect(new Set(await linesInLoki()).size).toBe(40);
+  });
+});
+
+describe('WEBHOOK_OUTBOX_URL', () => {
+  it('names the outbox the API keeps deliveries in: s3://bucket/prefix through the SDK settings of the environment', async () => {
+    const server = await startS3Server();
+    await server.createBucket('store-bucket');
+    const restore = setEnv({ ...server.environment, WEBHOOK_OUTBOX_URL: 's3://store-bucket/webhook-outbox' });
+    try {
+      const outbox = getDeliveryOutbox(getConfig());
+      await outbox.keep(delivery('through-s3', T0));
+
+      const pending = await outbox.pending();
+      const listed = await (await server.store('store-bucket')).list('');
+
+      expect(outbox.store.description).toBe('s3://store-bucket/webhook-outbox');
+      expect(pending).toBe(1);
+      expect(listed).toEqual([`webhook-outbox/${PENDING_PREFIX}20261206T120000000Z_through-s3.json`]);
+    } finally {
+      restore();
+      await server.close();
+    }
+  });
+
+  it('refuses a URL that is not a store', () => {
+    const restore = setEnv({ WEBHOOK_OUTBOX_URL: 'https://example.com/outbox' });
+    try {
+      expect(() => getConfig()).toThrow(/WEBHOOK_OUTBOX_URL/);
+    } finally {
+      restore();
+    }
   });
 });
