@@ -64,7 +64,7 @@ const storedSchema = z.object({
     event: z.string(),
     action: z.string().optional(),
     repository: z.string().optional(),
-    receivedAt: z.iso.datetime(),
+    receivedAt: z.iso.datetime({ offset: true }),
     entries: z.array(entrySchema),
   }),
 });

@@ -127,10 +127,10 @@ describe('serverless package', () => {
     const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
       String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
     );
-    const environment = (replay?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const environment = replay?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
 
     expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
-    expect(environment.WEBHOOK_OUTBOX_URL).toEqual({
+    expect(environment?.Variables.WEBHOOK_OUTBOX_URL).toEqual({
       'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
     });
     expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);

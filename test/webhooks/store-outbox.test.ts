@@ -133,6 +133,16 @@ describe.each([
     expect(await store.list(PENDING_PREFIX)).toEqual([`${PENDING_PREFIX}20261206T120000000Z_d-1.json`]);
   });
 
+  it('orders deliveries by their received time in UTC, whatever offset it was written with', async () => {
+    await outbox.keep({ ...delivery('later', T0), receivedAt: '2026-12-06T13:00:01+01:00' });
+    await outbox.keep(delivery('earlier', T0));
+
+    expect(await store.list(PENDING_PREFIX)).toEqual([
+      `${PENDING_PREFIX}20261206T120000000Z_earlier.json`,
+      `${PENDING_PREFIX}20261206T120001000Z_later.json`,
+    ]);
+  });
+
   it('shows the backlog from one listing: pending, dead letters and the oldest pending age', async () => {
     await outbox.keep(delivery('late', T0 + 30_000));
     await outbox.keep(delivery('early', T0));
