@@ -18,7 +18,7 @@ export interface DaySources {
   loki: number;
   /** Days not closed yet (or only partly inside the request): always read from Loki, never kept. */
   open: number;
-  /** Closed days written to the store by this request. */
+  /** Closed days written to the store by this request (none after a failed read: the store is skipped). */
   stored: number;
   /** Store reads or writes that failed or took too long (the days then came from Loki, or stay unstored). */
   storeFailures: number;
@@ -167,7 +167,8 @@ export class ClosedDays {
   ): void {
     this.memory?.set(memoryKey, dayStart, events);
     const store = this.store;
-    if (store === undefined) return;
+    // A store that just failed this request's reads would only hold up its answer with writes.
+    if (store === undefined || sources.storeFailures > 0) return;
     pending.push(
       this.writes(() => store.set(storeKey, dayStart, events)).then(
         () => {

@@ -1,7 +1,7 @@
 import { StoreFillingError } from '../http/errors';
 import { logger } from '../logger';
-import { DAY_MS } from '../loki/day-cache';
 import type { EventFilter, EventRequest, EventStore } from '../loki/types';
+import { DAY_MS } from '../time';
 import type { BackgroundFill } from './background';
 import { type FillSelection, formatDay, presentDays } from './fill';
 import type { RollupStore } from './store';

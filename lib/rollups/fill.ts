@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { TimeRange } from '../dora/types';
-import { DAY_MS } from '../loki/day-cache';
 import type { EventFilter, EventStore } from '../loki/types';
+import { DAY_MS } from '../time';
 import type { RollupStore } from './store';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { logger } from '../logger';
-import { DAY_MS } from '../loki/day-cache';
+import { DAY_MS } from '../time';
 import type { BackfillRequest, BackgroundFill } from './background';
 import {
   type FillDependencies,

@@ -26,6 +26,7 @@ const ROUTES = [
   'POST /events/incidents',
   'POST /api/status',
   'GET /status.json',
+  'POST /webhooks/github',
 ];
 
 interface Template {
@@ -77,6 +78,16 @@ describe('serverless package', () => {
 
     expect(routeKeys).toEqual(expect.arrayContaining(ROUTES));
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+  });
+
+  it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
+    const fallback = resourcesOf('AWS::ApiGatewayV2::Route').filter(
+      (route) => route.Properties.RouteKey === '$default',
+    );
+
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(JSON.stringify(fallback[0]?.Properties.Target)).toContain('HttpApiIntegrationNotFound');
   });
 
   it('runs every function on nodejs22.x', () => {
@@ -166,5 +177,22 @@ describe('serverless package', () => {
 
       expect(environment.Variables.ROLLUPS_BACKFILL_FUNCTION).toBe('dora-api-ci-rollupsBackfill');
     });
+  });
+
+  it('forwards the webhook outbox every minute from a function of its own, kept in the store bucket', () => {
+    // The rule whose target is this function (the scheduled roll-up has one of its own).
+    const rule = resourcesOf('AWS::Events::Rule').find((each) =>
+      JSON.stringify(each).includes('WebhooksReplayLambdaFunction'),
+    );
+    const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
+      String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
+    );
+    const environment = replay?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
+
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(environment?.Variables.WEBHOOK_OUTBOX_URL).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
+    });
+    expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
   });
 });
