@@ -1,9 +1,10 @@
+import { LokiError } from '../errors';
 import { StoreFillingError } from '../http/errors';
 import { logger } from '../logger';
 import type { EventFilter, EventRequest, EventStore } from '../loki/types';
 import { DAY_MS } from '../time';
 import type { BackgroundFill } from './background';
-import { type FillSelection, formatDay, presentDays } from './fill';
+import { formatDay, presentDays } from './fill';
 import type { RollupStore } from './store';
 
 /**
@@ -88,43 +89,6 @@ export function neededClosedDays(range: { start: number; end: number }, closedBe
   return days;
 }
 
-export interface BacklogCheck {
-  rollups: RollupStore;
-  background: BackgroundFill;
-  /** The reader's key of the request's selection. */
-  selection: string;
-  /** The request's filter and a name for it, for the background fill. */
-  target: FillSelection;
-  /** The union of the request's ranges. */
-  range: { start: number; end: number };
-  closedBefore: number;
-  /** Epoch ms by which Loki work must stop. */
-  deadline: number;
-  now?: number;
-}
-
-/**
- * The decision for one request, from one listing of the store; when it is `fill-first` the missing days
- * are already handed to the background fill (the caller then throws `StoreFillingError`).
- */
-export async function checkBacklog(check: BacklogCheck): Promise<BacklogDecision> {
-  const needed = neededClosedDays(check.range, check.closedBefore);
-  if (needed.length === 0) return { kind: 'read', missing: 0 };
-  const present = await presentDays(check.rollups, check.selection);
-  const decision = backlogDecision({
-    needed,
-    present,
-    remainingMs: check.deadline - (check.now ?? Date.now()),
-    msPerDay: lokiMsPerDay(check.target.filter),
-  });
-  if (decision.kind === 'fill-first') {
-    const first = decision.missing[0] ?? needed[0] ?? 0;
-    const last = decision.missing.at(-1) ?? first;
-    await check.background.start({ from: formatDay(first), to: formatDay(last), selection: check.target });
-  }
-  return decision;
-}
-
 export interface BacklogGuard {
   rollups: RollupStore;
   background: BackgroundFill;
@@ -132,57 +96,101 @@ export interface BacklogGuard {
   selectionKey(filter: EventFilter): string;
   /** A day is closed once its end is this far back (the reader's `closedAfterMs`). */
   closedAfterMs: number;
+  /**
+   * What a missing day costs before this container has measured it; undefined (the default): unknown, so
+   * the first request reads and measures. The organisation-wide constants above fit the 300-repository
+   * bench organisation on a small Loki, but a 4-repository organisation reads a year in a second: a fixed
+   * guess would send every first request of a small organisation to a 503 it does not need.
+   */
+  initialMsPerDay?: ((filter: EventFilter) => number | undefined) | undefined;
+}
+
+type Scope = 'organisation' | 'filtered';
+
+function scopeOf(filter: EventFilter): Scope {
+  return lokiMsPerDay(filter) === ORGANISATION_LOKI_MS_PER_DAY ? 'organisation' : 'filtered';
 }
 
 /**
- * The reader, answering `StoreFillingError` (503) instead of starting a read of more missing closed days
- * than its deadline allows. Only requests with a deadline (the API's) are checked, and only those asking
- * for every kind (the read path's selection); a store that cannot be listed lets the request go on to Loki.
+ * The reader, answering `StoreFillingError` (503) instead of reading more missing closed days than its
+ * deadline allows. What a missing day costs is measured in this container (the wall time of requests over
+ * the days they read from Loki, averaged); while it is unknown a request reads, and should it end in the
+ * deadline's 504 (the days read so far are stored), it answers the 503 instead and the rest is filled in
+ * the background. Only requests with a deadline (the API's) that ask for every kind (the read path's
+ * selection) are checked; a store that cannot be listed lets the request go on to Loki.
  */
 export function withBacklogGuard(events: EventStore, guard: BacklogGuard): EventStore {
+  const learned = new Map<Scope, number>();
+  const learn = (scope: Scope, msPerDay: number) => {
+    const previous = learned.get(scope);
+    learned.set(scope, previous === undefined ? msPerDay : (previous + msPerDay) / 2);
+  };
+  const listed = async (selection: string): Promise<Set<number> | undefined> => {
+    try {
+      return await presentDays(guard.rollups, selection);
+    } catch (error) {
+      logger.warn('Closed-day store not listed; the request reads its days as without it', {
+        store: guard.rollups.description,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  };
+  const fillFirst = async (decision: BacklogDecision, request: EventRequest): Promise<never | undefined> => {
+    if (decision.kind !== 'fill-first') return undefined;
+    const first = decision.missing[0] ?? 0;
+    const last = decision.missing.at(-1) ?? first;
+    const name = request.filter.team ? `team ${request.filter.team}` : 'request';
+    await guard.background
+      .start({ from: formatDay(first), to: formatDay(last), selection: { name, filter: request.filter } })
+      .catch((error: unknown) => {
+        logger.error('Background fill of closed days not started', {
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      });
+    throw new StoreFillingError(
+      decision.present,
+      decision.needed,
+      decision.etaSeconds,
+      decision.retryAfterSeconds,
+    );
+  };
+
   return {
     async fetchEvents(request: EventRequest) {
-      const { ranges } = request;
+      const { ranges, deadline } = request;
       const all = [ranges.deployments, ranges.incidents, ranges.merges];
-      if (
-        request.deadline !== undefined &&
-        !request.noCache &&
-        all.every((range) => range.start < range.end)
-      ) {
-        const range = {
-          start: Math.min(...all.map((r) => r.start)),
-          end: Math.max(...all.map((r) => r.end)),
-        };
-        let decision: BacklogDecision | undefined;
-        try {
-          decision = await checkBacklog({
-            rollups: guard.rollups,
-            background: guard.background,
-            selection: guard.selectionKey(request.filter),
-            target: {
-              name: request.filter.team ? `team ${request.filter.team}` : 'request',
-              filter: request.filter,
-            },
-            range,
-            closedBefore: Date.now() - guard.closedAfterMs,
-            deadline: request.deadline,
-          });
-        } catch (error) {
-          logger.warn('Closed-day store not listed; the request reads its days as without it', {
-            store: guard.rollups.description,
-            reason: error instanceof Error ? error.message : String(error),
-          });
-        }
-        if (decision?.kind === 'fill-first') {
-          throw new StoreFillingError(
-            decision.present,
-            decision.needed,
-            decision.etaSeconds,
-            decision.retryAfterSeconds,
-          );
-        }
+      if (deadline === undefined || request.noCache || !all.every((range) => range.start < range.end))
+        return events.fetchEvents(request);
+      const range = { start: Math.min(...all.map((r) => r.start)), end: Math.max(...all.map((r) => r.end)) };
+      const needed = neededClosedDays(range, Date.now() - guard.closedAfterMs);
+      const selection = guard.selectionKey(request.filter);
+      const before = needed.length === 0 ? undefined : await listed(selection);
+      if (before === undefined) return events.fetchEvents(request);
+      const scope = scopeOf(request.filter);
+      const known = learned.get(scope) ?? guard.initialMsPerDay?.(request.filter);
+      if (known !== undefined)
+        await fillFirst(
+          backlogDecision({ needed, present: before, remainingMs: deadline - Date.now(), msPerDay: known }),
+          request,
+        );
+
+      const startedAt = Date.now();
+      try {
+        const batch = await events.fetchEvents(request);
+        const fromLoki = batch.stats.days?.loki ?? 0;
+        // A few days say little: the request's fixed costs would dominate.
+        if (fromLoki >= 5) learn(scope, (Date.now() - startedAt) / fromLoki);
+        return batch;
+      } catch (error) {
+        if (!(error instanceof LokiError) || error.statusCode !== 504) throw error;
+        const after = await listed(selection);
+        if (after === undefined) throw error;
+        const storedMeanwhile = needed.filter((day) => after.has(day) && !before.has(day)).length;
+        learn(scope, (Date.now() - startedAt) / Math.max(1, storedMeanwhile));
+        await fillFirst(backlogDecision({ needed, present: after, remainingMs: 0, msPerDay: 1 }), request);
+        throw error;
       }
-      return events.fetchEvents(request);
     },
   };
 }

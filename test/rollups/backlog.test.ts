@@ -154,13 +154,23 @@ describe('withBacklogGuard', () => {
     loki.requests.length = 0;
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  /** Empties the store (the days a first request wrote through), so the next request misses them all again. */
+  const rmStore = async () => {
+    for (const key of await rollups.objects.list('')) await rollups.objects.delete(key);
+  };
 
-  const guarded = (background: BackgroundFill, store: RollupStore = rollups) =>
+  const guarded = (
+    background: BackgroundFill,
+    store: RollupStore = rollups,
+    /** null: unknown, measured by the guard itself. */
+    initialMsPerDay: number | null = ORGANISATION_LOKI_MS_PER_DAY,
+  ) =>
     withBacklogGuard(createLokiEventStore({ ...settings, url: loki.url }, { rollups: store }), {
       rollups: store,
       background,
       selectionKey,
       closedAfterMs: settings.closedAfterMs,
+      initialMsPerDay: initialMsPerDay === null ? undefined : () => initialMsPerDay,
     });
 
   it('answers 503 without asking Loki and starts the missing days in the background', async () => {
@@ -180,6 +190,34 @@ describe('withBacklogGuard', () => {
       },
     ]);
     expect(loki.requests).toHaveLength(0);
+  });
+
+  it('reads and measures while the cost of a day is unknown, then decides from what it measured', async () => {
+    const background = new RecordingBackgroundFill();
+    const reader = guarded(background, rollups, null);
+    // Each answer takes 500 ms: 39 days in 30-day pieces, about 20 ms a day.
+    loki.delayNext(500, 2);
+
+    const first = await reader.fetchEvents(request(Date.now() + 2_000));
+    await rmStore();
+    const second = await reader.fetchEvents(request(Date.now() + 200)).catch((error: unknown) => error);
+
+    expect(first.stats.days).toMatchObject({ loki: 39 });
+    expect(second).toBeInstanceOf(StoreFillingError);
+    expect(background.started).toHaveLength(1);
+  });
+
+  it('answers 503 instead of the 504 when the cost was unknown and the deadline came first', async () => {
+    const background = new RecordingBackgroundFill();
+    loki.delayNext(1_500, 2);
+
+    const failure = await guarded(background, rollups, null)
+      .fetchEvents(request(Date.now() + 1_000))
+      .catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(StoreFillingError);
+    expect(failure).toMatchObject({ daysPresent: 0, daysNeeded: 39 });
+    expect(background.started).toHaveLength(1);
   });
 
   it('reads from Loki when the missing days fit its deadline', async () => {
