@@ -243,7 +243,11 @@ export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
     };
     if (mapped.kind === 'ping') {
       known.outcome = 'ping';
-      return jsonResponse(200, { status: 'ok', ...common, message: 'pong: the receiver verified this delivery' });
+      return jsonResponse(200, {
+        status: 'ok',
+        ...common,
+        message: 'pong: the receiver verified this delivery',
+      });
     }
     if (mapped.kind === 'ignored') {
       known.outcome = 'ignored';
