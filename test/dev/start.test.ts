@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { getConfig } from '../../lib/config';
+import { getDeliveryOutbox } from '../../lib/webhooks/store-outbox';
 import {
   freePort,
   type LocalServer,
@@ -30,6 +32,19 @@ describe('npm start (tsx dev/start.ts)', () => {
   let output: () => string;
 
   beforeAll(async () => {
+    // A delivery an earlier run kept while Loki was away (the tests' outbox folder, test/helpers/setup.ts).
+    await getDeliveryOutbox(getConfig()).keep({
+      id: 'kept-by-an-earlier-run',
+      event: 'ping',
+      receivedAt: new Date().toISOString(),
+      entries: [
+        {
+          labels: { service_name: 'orders', service_namespace: 'github' },
+          timestampNs: `${Date.now()}000000`,
+          line: '{}',
+        },
+      ],
+    });
     server = await startLocalServer({
       OFFLINE_LAMBDA_PORT: String(await freePort()),
       GITHUB_WEBHOOK_SECRET: '',
@@ -89,6 +104,16 @@ describe('npm start (tsx dev/start.ts)', () => {
       'SYNCED',
     ]);
     expect(statuses.every((status) => status.repo.startsWith('acme/'))).toBe(true);
+  });
+
+  it('forwards webhook deliveries kept by an earlier run to Loki as soon as it starts', async () => {
+    expect(output()).toMatch(
+      /Webhook deliveries Loki does not take wait in file:\/\/\S+; the webhooksReplay function forwards them every minute/,
+    );
+    expect(output()).toContain(
+      'Webhook outbox: forwarded 1, failed 0, dead-lettered 0; 0 pending, 0 dead letters',
+    );
+    expect(await getDeliveryOutbox(getConfig()).pending()).toBe(0);
   });
 
   it('answers GET /health with 200', async () => {

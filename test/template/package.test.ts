@@ -132,4 +132,18 @@ describe('serverless package', () => {
       rmSync(unpacked, { recursive: true, force: true });
     }
   });
+
+  it('forwards the webhook outbox every minute from a function of its own, kept in the store bucket', () => {
+    const [rule] = resourcesOf('AWS::Events::Rule');
+    const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
+      String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
+    );
+    const environment = replay?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
+
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(environment?.Variables.WEBHOOK_OUTBOX_URL).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
+    });
+    expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
+  });
 });
