@@ -14,7 +14,8 @@ import { boundedMemo } from '../memo';
 import { recordWebhookDelivery } from '../observability/metrics';
 import type { ContextWithSecrets, Secrets } from '../secrets';
 import { type Mapped, mapDelivery, type RepositoryRef } from './map';
-import { type DeliveryOutbox, NoOutbox } from './outbox';
+import type { DeliveryOutbox } from './outbox';
+import { getDeliveryOutbox } from './store-outbox';
 import { rawBody, verifySignature, WebhookNotConfiguredError, WebhookSignatureError } from './verify';
 
 /**
@@ -94,7 +95,7 @@ function webhookWriter(config: Config, secrets: Secrets): LokiWriter {
 
 export const defaultDeps: WebhookDeps = {
   writer: webhookWriter,
-  outbox: () => new NoOutbox(),
+  outbox: getDeliveryOutbox,
   teams: getTeamDirectory,
   now: Date.now,
 };
