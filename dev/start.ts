@@ -31,6 +31,9 @@ const LOCAL_GITHUB_TOKEN = 'local-stand-in-token';
 /** How long serverless-offline gets to stop before it is killed. */
 const STOP_GRACE_MS = 5_000;
 
+/** Directories of this run only, removed when it stops. */
+const temporaryDirs: string[] = [];
+
 interface StandIn {
   close(): Promise<void>;
 }
@@ -99,6 +102,16 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
     say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
   }
 
+  if (unset(env.ROLLUPS_URL)) {
+    // The generated sample is made anew around the time of each start: its closed days are kept for this
+    // run only, in a directory removed when it stops. Days of a real Loki are kept from run to run.
+    const dir = sample
+      ? path.join(ROOT, '.data', `sample-rollups-${process.pid}`)
+      : path.join(ROOT, '.data', 'rollups');
+    if (sample) temporaryDirs.push(dir);
+    prepared.ROLLUPS_URL = pathToFileURL(dir).href;
+    say(`Closed days kept in ${path.relative(ROOT, dir)} (ROLLUPS_URL; off turns the store off)`);
+  }
   if (unset(env.WEBHOOK_OUTBOX_URL))
     prepared.WEBHOOK_OUTBOX_URL = pathToFileURL(path.join(ROOT, '.data', 'webhook-outbox')).href;
 
@@ -115,7 +128,29 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
         : 'Bearer tokens signed with AUTH_JWT_SECRET required',
     );
   }
+  say(webhookRecipe(prepared.PORT as string, !unset(env.GITHUB_WEBHOOK_SECRET)));
   return prepared;
+}
+
+/**
+ * One line for the terminal: with a secret, a command that sends a signed `ping` to the receiver (the secret
+ * is read from the shell, never printed); without, how to set one.
+ */
+function webhookRecipe(port: string, secretSet: boolean): string {
+  if (!secretSet) {
+    return (
+      'Webhooks: GITHUB_WEBHOOK_SECRET not set, so POST /webhooks/github refuses every delivery ' +
+      '(put GITHUB_WEBHOOK_SECRET=<long random text> in .env; see docs/webhooks.md)'
+    );
+  }
+  const body = '{"zen":"Keep it logically awesome.","hook_id":1}';
+  return (
+    'Webhooks: send a signed test delivery (with GITHUB_WEBHOOK_SECRET exported in your shell): ' +
+    `body='${body}'; curl -sS -X POST http://localhost:${port}/webhooks/github ` +
+    `-H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: local-$(date +%s)" ` +
+    `-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "\${GITHUB_WEBHOOK_SECRET:?export it first}" | sed 's/^.* //')" ` +
+    `-d "$body"`
+  );
 }
 
 /**
@@ -230,6 +265,7 @@ async function main(): Promise<void> {
     if (unset(process.env.ESBUILD_WORK_FOLDER)) {
       rmSync(path.join(ROOT, env.ESBUILD_WORK_FOLDER as string), { recursive: true, force: true });
     }
+    for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
     await closeStandIns();
     process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
   });
