@@ -18,7 +18,7 @@ import {
   deliveryOutcome,
   WEBHOOK_MAX_BODY_BYTES,
 } from '../../lib/webhooks/handler';
-import type { DeliveryOutbox, PendingDelivery } from '../../lib/webhooks/outbox';
+import { type DeliveryOutbox, NoOutbox, type PendingDelivery } from '../../lib/webhooks/outbox';
 import { setEnv, useStandIns } from '../helpers/environment';
 import { FIXTURES_DIR } from '../helpers/fixtures';
 import { httpEvent, invoke, lambdaContext } from '../helpers/lambda';
@@ -255,6 +255,8 @@ describe('POST /webhooks/github in process', () => {
         environment: 'production',
         createdAt: wholeSecondsNow(),
       }),
+      // An outbox whose store refuses too.
+      { handler: receiverWith(new NoOutbox()) },
     );
 
     expect(response.statusCode).toBe(503);
