@@ -6,6 +6,7 @@ import {
   levelThresholdsOverrideSchema,
 } from './dora/levels';
 import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
+import { DAY_MS } from './time';
 
 /**
  * Every setting of the API, read from the environment once and validated.
@@ -31,7 +32,7 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
@@ -331,8 +332,6 @@ export interface Config {
     statusTtlMs: number;
   };
 }
-
-const DAY_MS = 86_400_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -143,7 +143,7 @@ describeWithRealLoki("Loki's own errors reach the client as 502 and 504", (run) 
     expect(response.statusCode).toBe(502);
     expect(response.json).toMatchObject({
       status: 502,
-      detail: 'Loki could not be reached after 2 attempts',
+      detail: expect.stringMatching(/^Loki could not be reached at 127\.0\.0\.1:\d+ after 2 attempts: /),
     });
   });
 
@@ -177,7 +177,10 @@ describeWithRealLoki("Loki's own errors reach the client as 502 and 504", (run) 
         detail: expect.stringMatching(/^Loki could not be reached/),
       });
       expect(after.statusCode).toBe(502);
-      expect(after.json).toMatchObject({ status: 502, detail: 'Loki could not be reached after 2 attempts' });
+      expect(after.json).toMatchObject({
+        status: 502,
+        detail: expect.stringMatching(/^Loki could not be reached at [^ ]+ after 2 attempts: /),
+      });
       expect(() => process.kill(loki.pid as number, 0)).toThrow();
     });
   });

@@ -4,6 +4,7 @@
  */
 
 import { bucketIndexOf, bucketsOf } from '../../lib/dora/buckets';
+import { DAY_MS } from '../../lib/time';
 
 export const PERIODS = ['7', '30', '90', '365'] as const;
 export type Period = (typeof PERIODS)[number] | 'custom';
@@ -32,7 +33,6 @@ export interface Filters {
 export const BOT_AUTHORS = ['*[bot]', 'renovate*', 'dependabot*'] as const;
 
 export const DEFAULT_PERIOD: Period = '30';
-const DAY_MS = 86_400_000;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isoDay(ms: number): string {
