@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import {
   LEVEL_PRESETS,
@@ -178,6 +180,17 @@ export const environmentSchema = z.object({
     .describe(
       "Heap the data caches may fill together, weighing answers and events (~400 bytes each); the least recently used go first. Half of it holds answers (one bigger than that half is not kept), the other half the events of closed UTC days per stream selection, so a window asked again (the dashboards' sliding year, the next day) asks Loki only for the days it lacks; `DATA_CACHE_TTL_SECONDS=0` turns both off.",
     ),
+  // Where closed days are kept (lib/rollups/store.ts): checked in full by openObjectStore when first used.
+  ROLLUPS_URL: z
+    .string()
+    .trim()
+    .default('off')
+    .refine((url) => /^(off|s3:\/\/[^/]+(\/.*)?|file:\/\/\/.+)$/.test(url), {
+      message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
+    })
+    .describe(
+      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`).',
+    ),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
 
@@ -252,6 +265,15 @@ export const environmentSchema = z.object({
   STATUS_TTL_HOURS: positiveInt(24).describe(
     'GET /status.json leaves out GitOps statuses not reported for this many hours.',
   ),
+  // Where verified webhook deliveries wait while Loki does not take them (lib/webhooks/store-outbox.ts).
+  WEBHOOK_OUTBOX_URL: optionalText
+    .refine(
+      (value) => value === undefined || /^(file:\/\/\/|s3:\/\/)./.test(value),
+      'must be file:///absolute/dir or s3://bucket/prefix',
+    )
+    .describe(
+      'Where verified webhook deliveries wait while Loki does not take them, forwarded every minute: `file:///absolute/dir` or `s3://bucket/prefix`. `npm start` uses `.data/webhook-outbox` in the checkout; a deployed stack its own bucket (`webhook-outbox/`).',
+    ),
 });
 
 export interface Config {
@@ -299,6 +321,8 @@ export interface Config {
   maxRangeMs: number;
   /** `maxMb`: what the data caches may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
   dataCache: { ttlMs: number; maxEntries: number; maxMb: number };
+  /** The store of closed days (ROLLUPS_URL): an `s3://` or `file://` URL, undefined when off. */
+  rollupsUrl: string | undefined;
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
@@ -319,6 +343,8 @@ export interface Config {
     clockToleranceSeconds: number;
   };
   maxBodyBytes: number;
+  /** WEBHOOK_OUTBOX_URL, else `.data/webhook-outbox` under the working directory (the repository on npm start). */
+  webhookOutboxUrl: string;
   writes: {
     /**
      * Written events are stored at their own time when it is at most this far in the past (Loki refuses
@@ -386,6 +412,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       // answers and still leaves the next request room; off Lambda (npm start) 256 MB.
       maxMb: e.DATA_CACHE_MAX_MB ?? Math.floor((e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1280) / 5),
     },
+    rollupsUrl: e.ROLLUPS_URL === 'off' ? undefined : e.ROLLUPS_URL,
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
     corsOrigins: e.CORS_ORIGINS?.split(',')
@@ -399,6 +426,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    webhookOutboxUrl: e.WEBHOOK_OUTBOX_URL ?? pathToFileURL(path.resolve('.data', 'webhook-outbox')).href,
     writes: {
       maxBackdateMs: e.LOKI_PUSH_MAX_BACKDATE,
       incidentLookbackMs: e.INCIDENT_LOOKBACK_DAYS * DAY_MS,

@@ -17,13 +17,52 @@ import type { ObjectStore } from '../store/object-store';
 
 export const ROLLUP_FORMAT = 1;
 
-const timestamped = z.array(z.tuple([z.string().regex(/^\d+$/), z.record(z.string(), z.unknown())]));
+const epochMs = z.number().int();
+const nullableText = z.string().nullable();
+const repository = { repository: z.string(), owner: nullableText, team: nullableText };
 
-const objectSchema = z.object({
+/**
+ * The events exactly as lib/loki/parse.ts makes them. Strict: an object with a field this release does not
+ * make (or lacking one it does) is invalid and recomputed, so a parser change that forgot to raise the
+ * format still never serves events of another shape.
+ */
+const deployment = z.strictObject({
+  ...repository,
+  environment: z.string(),
+  sha: z.string(),
+  deploymentId: z.string(),
+  state: z.string(),
+  createdAt: epochMs,
+  url: z.string(),
+});
+const incident = z.strictObject({
+  ...repository,
+  id: z.string(),
+  title: nullableText,
+  createdAt: epochMs,
+  closedAt: epochMs.nullable(),
+  url: z.string(),
+});
+const merge = z.strictObject({
+  ...repository,
+  sha: z.string(),
+  title: nullableText,
+  user: nullableText,
+  mergedAt: epochMs,
+  url: nullableText,
+});
+
+const timestamped = <T extends z.ZodType>(event: T) => z.array(z.tuple([z.string().regex(/^\d+$/), event]));
+
+const objectSchema = z.strictObject({
   format: z.literal(ROLLUP_FORMAT),
   selection: z.string(),
   dayStart: z.number().int(),
-  events: z.object({ deployments: timestamped, incidents: timestamped, merges: timestamped }),
+  events: z.strictObject({
+    deployments: timestamped(deployment),
+    incidents: timestamped(incident),
+    merges: timestamped(merge),
+  }),
 });
 
 /** The key prefix of one selection's days (of this format). */
@@ -47,7 +86,7 @@ export function decodeDay(bytes: Buffer, selection: string, dayStart: number): D
     const parsed = objectSchema.safeParse(JSON.parse(gunzipSync(bytes).toString('utf8')));
     if (!parsed.success || parsed.data.selection !== selection || parsed.data.dayStart !== dayStart)
       return undefined;
-    return parsed.data.events as unknown as DayEvents;
+    return parsed.data.events satisfies DayEvents;
   } catch {
     return undefined;
   }

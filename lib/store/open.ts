@@ -38,11 +38,14 @@ export function openObjectStore(url: string, options: OpenOptions = {}): ObjectS
   if (parsed.protocol === 's3:') {
     if (parsed.hostname === '') throw wrong('an s3:// URL names a bucket');
     const endpoint = options.endpoint;
+    // The SDK takes an S3-compatible server's address from AWS_ENDPOINT_URL_S3 itself; such servers
+    // (s3rver, MinIO) mostly know buckets in the path only, not as host names.
+    const otherServer = endpoint !== undefined || Boolean(process.env.AWS_ENDPOINT_URL_S3);
     return new S3ObjectStore({
       bucket: parsed.hostname,
       prefix: decodeURIComponent(parsed.pathname),
       endpoint,
-      forcePathStyle: options.forcePathStyle ?? (endpoint === undefined ? undefined : true),
+      forcePathStyle: options.forcePathStyle ?? (otherServer ? true : undefined),
       region: options.region,
     });
   }

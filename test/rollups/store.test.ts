@@ -9,11 +9,54 @@ import { type S3Server, startS3Server } from '../helpers/s3';
 
 const selection = '{service_namespace="acme"}';
 const dayStart = Date.UTC(2026, 0, 15);
-const events = {
-  deployments: [['1768435200000000000', { repository: 'acme/api', sha: 'abc' }]],
-  incidents: [],
-  merges: [],
-} as unknown as DayEvents;
+const events: DayEvents = {
+  deployments: [
+    [
+      '1768435200000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: 'payments',
+        environment: 'production',
+        sha: 'abc',
+        deploymentId: '7',
+        state: 'success',
+        createdAt: 1768435200000,
+        url: 'https://github.com/acme/api/actions/runs/1',
+      },
+    ],
+  ],
+  incidents: [
+    [
+      '1768435300000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: null,
+        id: '12',
+        title: null,
+        createdAt: 1768435300000,
+        closedAt: null,
+        url: 'https://github.com/acme/api/issues/12',
+      },
+    ],
+  ],
+  merges: [
+    [
+      '1768435100000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: null,
+        sha: 'abc',
+        title: 'Faster',
+        user: 'dev',
+        mergedAt: 1768435100000,
+        url: null,
+      },
+    ],
+  ],
+};
 
 let s3: S3Server;
 let buckets = 0;
@@ -71,6 +114,18 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   it('reads an object of another format as absent', async () => {
     const other = { format: 2, selection, dayStart, events };
     await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(other)));
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('reads an object whose events have another shape as absent', async () => {
+    const [timestamp, deployment] = events.deployments[0] ?? [];
+    const reshaped = {
+      format: 1,
+      selection,
+      dayStart,
+      events: { ...events, deployments: [[timestamp, { ...deployment, region: 'eu' }]] },
+    };
+    await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(reshaped)));
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
 
