@@ -1,5 +1,4 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { FetchStats } from '../loki/types';
 import { metricsEnabled } from './settings';
 
 /**
@@ -35,6 +34,17 @@ export function getMetrics(): Metrics | undefined {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'dora-api',
   });
   return instance;
+}
+
+/** What one Loki fetch cost (the Loki reader, lib/loki/client.ts, counts it). */
+export interface FetchStats {
+  requests: number;
+  pages: number;
+  lines: number;
+  /** Lines that were not JSON or lacked what their kind of event needs. */
+  skippedLines: number;
+  /** Wall time spent waiting on Loki (summed over concurrent requests). */
+  lokiMs: number;
 }
 
 /** What one Loki fetch cost: pages, lines, skipped lines, requests and the time spent waiting. */
