@@ -779,10 +779,10 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     return { start, end };
   }
 
-  /** Loki's max_query_length 400, with its wording. */
+  /** Loki's max_query_length 400, with its wording; 0 sets no limit, as in Loki. */
   function checkQueryLength(start: bigint, end: bigint): void {
     const lengthNs = end - start;
-    if (lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
+    if (maxQueryLengthMs > 0 && lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
       throw new BadRequest(
         `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
       );

@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
 import { sampleGitOpsReports } from '../lib/sample/gitops';
@@ -24,6 +25,9 @@ const SAMPLE_DAYS = 90;
 const LOCAL_GITHUB_TOKEN = 'local-stand-in-token';
 /** How long serverless-offline gets to stop before it is killed. */
 const STOP_GRACE_MS = 5_000;
+
+/** Directories of this run only, removed when it stops. */
+const temporaryDirs: string[] = [];
 
 interface StandIn {
   close(): Promise<void>;
@@ -91,6 +95,17 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
     );
   } else {
     say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
+  }
+
+  if (unset(env.ROLLUPS_URL)) {
+    // The generated sample is made anew around the time of each start: its closed days are kept for this
+    // run only, in a directory removed when it stops. Days of a real Loki are kept from run to run.
+    const dir = sample
+      ? path.join(ROOT, '.data', `sample-rollups-${process.pid}`)
+      : path.join(ROOT, '.data', 'rollups');
+    if (sample) temporaryDirs.push(dir);
+    prepared.ROLLUPS_URL = pathToFileURL(dir).href;
+    say(`Closed days kept in ${path.relative(ROOT, dir)} (ROLLUPS_URL; off turns the store off)`);
   }
 
   // serverless-esbuild deletes its work folder when it stops: a folder of this run's own keeps a second
@@ -185,6 +200,7 @@ async function main(): Promise<void> {
     if (unset(process.env.ESBUILD_WORK_FOLDER)) {
       rmSync(path.join(ROOT, env.ESBUILD_WORK_FOLDER as string), { recursive: true, force: true });
     }
+    for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
     await closeStandIns();
     process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
   });

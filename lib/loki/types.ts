@@ -1,6 +1,5 @@
 import type { EpochMs, EventBatch, TimeRange } from '../dora/types';
-// Defined where the figures are recorded, so observability needs nothing of the Loki reader.
-import type { FetchStats } from '../observability/metrics';
+import type { DaySources } from './closed-days';
 
 /** One log line as Loki stores it: its labels (index labels and structured metadata), time, line. */
 export interface LokiEntry {
@@ -49,7 +48,17 @@ export interface EventRequest {
   noCache?: boolean;
 }
 
-export type { FetchStats };
+export interface FetchStats {
+  requests: number;
+  pages: number;
+  lines: number;
+  /** Lines that were not JSON or lacked what their kind of event needs. */
+  skippedLines: number;
+  /** Wall time spent waiting on Loki (summed over concurrent requests). */
+  lokiMs: number;
+  /** Where the request's days came from (memory, the store of closed days, Loki). */
+  days?: DaySources;
+}
 
 /** The read side of the event store; handlers and tests depend on this, not on Loki. */
 export interface EventStore {

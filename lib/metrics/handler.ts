@@ -8,6 +8,7 @@ import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery } from '../http/validation';
+import { rollupsHeaders } from '../loki/closed-days';
 import type { ContextWithSecrets } from '../secrets';
 import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
 
@@ -15,7 +16,8 @@ import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchem
  * Loads the production deployments and merges from `from` to the period's end. Deployments of the
  * look-around before it are loaded too: a pull request already shipped by one of them must not count
  * as delivered by the period's first deployment, and a failure that began before the period may be
- * restored inside it.
+ * restored inside it. Events are read from the look-around's start, not a look-around before it: the
+ * records of the period are then those `/data` gives for it, and a year's summary reads 760 days, not 790.
  */
 async function loadPeriod(
   from: number,
@@ -27,6 +29,7 @@ async function loadPeriod(
   return getDataService(config, context.secrets).loadDeployments(
     {
       start: from - config.lookaroundMs,
+      readStart: from - config.lookaroundMs,
       end: period.end,
       repositories: query.repositories,
       team: query.team,
@@ -62,7 +65,10 @@ export async function getMetrics(
     range,
     interval: query.interval,
   });
-  return jsonResponse(200, series, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+  return jsonResponse(200, series, {
+    'X-Cache': loaded.cached ? 'hit' : 'miss',
+    ...rollupsHeaders(loaded.stats),
+  });
 }
 
 /** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
@@ -85,7 +91,11 @@ export async function getMetricsSummary(
   });
   return jsonResponse(
     200,
-    { ...summary, excluded_changes: excludedChanges },
-    { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
+    {
+      ...summary,
+      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
+      excluded_changes: excludedChanges,
+    },
+    { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
 }

@@ -36,8 +36,11 @@ export function getMetrics(): Metrics | undefined {
   return instance;
 }
 
-/** What one Loki fetch cost (the Loki reader, lib/loki/client.ts, counts it). */
-export interface FetchStats {
+/**
+ * What one Loki fetch cost, as the Loki reader counts it (its FetchStats, lib/loki/types.ts, has these and
+ * more): declared here so that recording figures needs nothing of the reader.
+ */
+export interface LokiFetchFigures {
   requests: number;
   pages: number;
   lines: number;
@@ -48,7 +51,7 @@ export interface FetchStats {
 }
 
 /** What one Loki fetch cost: pages, lines, skipped lines, requests and the time spent waiting. */
-export function recordLokiFetch(stats: FetchStats): void {
+export function recordLokiFetch(stats: LokiFetchFigures): void {
   const metrics = getMetrics();
   if (!metrics) return;
   metrics.addMetric(METRIC_NAMES.lokiRequests, MetricUnit.Count, stats.requests);

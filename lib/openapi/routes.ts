@@ -59,6 +59,10 @@ export interface RouteDescription {
   errorFormat?: ErrorFormat;
 }
 
+/** The X-Rollups header of the routes that read events (lib/loki/closed-days.ts). */
+const rollupsHeader =
+  'Where the days of the answer came from: `memory=N store=N loki=N open=N` (closed days from memory, from the store of closed days, read from Loki, and days not closed yet; `store=off` without ROLLUPS_URL), then `stored=N` when days were written to the store and `fallback` when the store failed and Loki answered instead';
+
 export const routes: RouteDescription[] = [
   {
     method: 'get',
@@ -98,7 +102,10 @@ export const routes: RouteDescription[] = [
     body: dataRequestSchema,
     response: dataResponseSchema,
     responseDescription: 'The records, one per production deployment',
-    responseHeaders: { 'X-Cache': '`hit` when the answer came from the in-memory cache, else `miss`' },
+    responseHeaders: {
+      'X-Cache': '`hit` when the answer came from the in-memory cache, else `miss`',
+      'X-Rollups': rollupsHeader,
+    },
     upstream: true,
   },
   {
@@ -141,7 +148,7 @@ export const routes: RouteDescription[] = [
     query: metricsQuerySchema,
     response: metricsResponseSchema,
     responseDescription: 'The series of the metric',
-    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
   },
   {
@@ -153,7 +160,7 @@ export const routes: RouteDescription[] = [
     query: summaryQuerySchema,
     response: metricsSummaryResponseSchema,
     responseDescription: 'The summary of the period against the previous one',
-    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
   },
   {

@@ -9,8 +9,8 @@ import { LARGE_ORG, type RealBenchOrganisation, SMALL_ORG } from './real-org';
 import { formatCount, formatMs, markdownTable } from './stats';
 
 /**
- * `npm run bench -- --loki=real`: the API against a real Grafana Loki (LOKI_BENCH_URL, else the
- * workspace's ../shared/tools/loki/start-loki.sh), each case beside two floors measured in the same run:
+ * `npm run bench -- --loki=real`: the API against a real Grafana Loki (LOKI_BENCH_URL, else the Loki 3.x
+ * binary at LOKI_BIN started here, else the start script CI keeps beside the checkout), each case beside two floors measured in the same run:
  * naive (the three event queries with label filters, paged, one after the other) and one pass (one
  * query selecting exactly the requested streams, no filter). The organisations are bulk-loaded first,
  * unless that Loki already holds them (a Loki kept with LOKI_BENCH_URL is loaded once).
