@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import {
   LEVEL_PRESETS,
@@ -204,7 +206,7 @@ export const environmentSchema = z.object({
       message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
     })
     .describe(
-      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`). See [rollups](rollups.md).',
+      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`).',
     ),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
@@ -280,6 +282,15 @@ export const environmentSchema = z.object({
   STATUS_TTL_HOURS: positiveInt(24).describe(
     'GET /status.json leaves out GitOps statuses not reported for this many hours.',
   ),
+  // Where verified webhook deliveries wait while Loki does not take them (lib/webhooks/store-outbox.ts).
+  WEBHOOK_OUTBOX_URL: optionalText
+    .refine(
+      (value) => value === undefined || /^(file:\/\/\/|s3:\/\/)./.test(value),
+      'must be file:///absolute/dir or s3://bucket/prefix',
+    )
+    .describe(
+      'Where verified webhook deliveries wait while Loki does not take them, forwarded every minute: `file:///absolute/dir` or `s3://bucket/prefix`. `npm start` uses `.data/webhook-outbox` in the checkout; a deployed stack its own bucket (`webhook-outbox/`).',
+    ),
 });
 
 export interface Config {
@@ -349,6 +360,8 @@ export interface Config {
     clockToleranceSeconds: number;
   };
   maxBodyBytes: number;
+  /** WEBHOOK_OUTBOX_URL, else `.data/webhook-outbox` under the working directory (the repository on npm start). */
+  webhookOutboxUrl: string;
   writes: {
     /**
      * Written events are stored at their own time when it is at most this far in the past (Loki refuses
@@ -430,6 +443,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    webhookOutboxUrl: e.WEBHOOK_OUTBOX_URL ?? pathToFileURL(path.resolve('.data', 'webhook-outbox')).href,
     writes: {
       maxBackdateMs: e.LOKI_PUSH_MAX_BACKDATE,
       incidentLookbackMs: e.INCIDENT_LOOKBACK_DAYS * DAY_MS,

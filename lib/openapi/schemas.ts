@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS, type MetricName } from '../dora/metrics';
 import { gitOpsHealthSchema } from '../status/health';
+import { webhookOutboxHealthSchema } from '../webhooks/health';
 
 const isoDay = z.iso.date();
 
@@ -17,6 +18,7 @@ export const healthResponseSchema = z.object({
   stage: z.string(),
   time: z.iso.datetime(),
   gitops: gitOpsHealthSchema,
+  webhooks: webhookOutboxHealthSchema,
 });
 
 const teamWithRepositories = z.object({ name: z.string(), repositories: z.array(z.string()) });

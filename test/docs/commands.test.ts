@@ -12,6 +12,9 @@ import {
   untaggedCommandFences,
 } from './shell-commands';
 
+/** The webhook secret of the server the examples run against, exported to their shell as the docs say. */
+const DOCS_WEBHOOK_SECRET = 'docs-examples-webhook-secret';
+
 /**
  * Every shell command of README.md and docs/*.md runs, as written, in bash against the API started as
  * `npm start` starts it (sample data, authentication off), and answers what its page says:
@@ -100,7 +103,13 @@ function runInBash(setup: string[], command: string, baseUrl: string): Promise<O
       ['-c', script],
       {
         cwd: ROOT,
-        env: { ...process.env, API: baseUrl, AUTH_JWT_SECRET: '', TOKEN: '' },
+        env: {
+          ...process.env,
+          API: baseUrl,
+          AUTH_JWT_SECRET: '',
+          TOKEN: '',
+          GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET,
+        },
         timeout: 30_000,
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -149,7 +158,7 @@ describe('the commands of the docs, run against npm start', () => {
     const external = process.env.DOCS_API_URL?.trim();
     if (external) baseUrl = external.replace(/\/+$/, '');
     else {
-      server = await startLocalServer();
+      server = await startLocalServer({ GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET });
       baseUrl = server.baseUrl;
     }
   }, 150_000);
