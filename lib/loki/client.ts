@@ -17,14 +17,15 @@ import ky, { isTimeoutError } from 'ky';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Config, dataCacheShares, requireSetting } from '../config';
 import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../dora/types';
-import { LokiError } from '../errors';
+import { hostOf, LokiError, networkFailure, unreachable } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
 import { RollupStore } from '../rollups/store';
 import type { Secrets } from '../secrets';
 import { openObjectStore } from '../store/open';
+import { DAY_MS, NS_PER_MS } from '../time';
 import { ClosedDays, type DaySources, noDaySources, storeSelection } from './closed-days';
-import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
+import { DayCache, type DayEvents, emptyDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
@@ -99,8 +100,6 @@ const MAX_QUERY_STRING_CHARS = 4000;
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
 
-const NS_PER_MS = 1_000_000n;
-
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
 export function parseLokiUrl(raw: string): { baseUrl: string; user?: string; password?: string } {
   const url = new URL(raw);
@@ -159,13 +158,6 @@ function retryAfterMs(header: string | null): number | undefined {
 export function firstLineOf(text: string, max = 300): string {
   const line = text.split('\n', 1)[0]?.trim() ?? '';
   return line.length > max ? `${line.slice(0, max)}…` : line;
-}
-
-/** A network error's code (ECONNREFUSED, UND_ERR_SOCKET, ...), never its message, which may hold the URL. */
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }
 
 type AttemptFailure =
@@ -430,7 +422,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (isTimeoutError(error)) {
         outcome = 'timeout';
         throw new LokiError(
-          byDeadline ? deadlineMessage : `Loki did not answer within ${settings.timeoutMs} ms`,
+          byDeadline
+            ? deadlineMessage
+            : `Loki did not answer within ${settings.timeoutMs} ms at ${hostOf(settings.url)}`,
           { statusCode: 504, cause: error },
         );
       }
@@ -467,7 +461,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         kind,
         attempt: attemptNumber,
         status: result.status,
-        ...(result.status === 'network-error' ? { reason: networkReason(result.error) } : {}),
+        ...(result.status === 'network-error' ? { reason: networkFailure(result.error).reason } : {}),
         delay: Math.round(delay),
       });
       await sleep(delay);
@@ -477,7 +471,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   function failure(result: AttemptFailure, attempts: number): LokiError {
     const times = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
     if (result.status === 'network-error') {
-      return new LokiError(`Loki could not be reached after ${times}`, {
+      const { message, statusCode } = unreachable('Loki', settings.url, result.error, ` after ${times}`);
+      return new LokiError(message, {
+        statusCode,
         cause: result.error,
       });
     }

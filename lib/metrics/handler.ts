@@ -16,7 +16,8 @@ import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchem
  * Loads the production deployments and merges from `from` to the period's end. Deployments of the
  * look-around before it are loaded too: a pull request already shipped by one of them must not count
  * as delivered by the period's first deployment, and a failure that began before the period may be
- * restored inside it.
+ * restored inside it. Events are read from the look-around's start, not a look-around before it: the
+ * records of the period are then those `/data` gives for it, and a year's summary reads 760 days, not 790.
  */
 async function loadPeriod(
   from: number,
@@ -28,6 +29,7 @@ async function loadPeriod(
   return getDataService(config, context.secrets).loadDeployments(
     {
       start: from - config.lookaroundMs,
+      readStart: from - config.lookaroundMs,
       end: period.end,
       repositories: query.repositories,
       team: query.team,
@@ -89,7 +91,11 @@ export async function getMetricsSummary(
   });
   return jsonResponse(
     200,
-    { ...summary, excluded_changes: excludedChanges },
+    {
+      ...summary,
+      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
+      excluded_changes: excludedChanges,
+    },
     { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
 }

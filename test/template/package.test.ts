@@ -79,6 +79,16 @@ describe('serverless package', () => {
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
   });
 
+  it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
+    const fallback = resourcesOf('AWS::ApiGatewayV2::Route').filter(
+      (route) => route.Properties.RouteKey === '$default',
+    );
+
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(JSON.stringify(fallback[0]?.Properties.Target)).toContain('HttpApiIntegrationNotFound');
+  });
+
   it('runs every function on nodejs22.x', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
 
