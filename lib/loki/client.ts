@@ -20,12 +20,16 @@ import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../d
 import { LokiError } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
+import { chunksToRead, type DayRead, readPlan } from '../plan/read-plan';
 import type { Secrets } from '../secrets';
 import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
+
+/** Kept for the other readers of ranges (labels, incidents, status): the plan's own splitting. */
+export { splitRange } from '../plan/read-plan';
 
 export interface LokiSettings {
   /** Base URL (optionally with a path prefix) or the full `.../loki/api/v1/query_range` URL. */
@@ -119,17 +123,6 @@ export function authorizationHeader(user: string | undefined, token: string | un
   return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 }
 
-/** Consecutive ranges of at most `maxLengthMs` covering exactly [start, end). */
-export function splitRange(range: TimeRange, maxLengthMs: number): TimeRange[] {
-  if (!(maxLengthMs >= 1))
-    throw new RangeError(`A Loki query length must be at least 1 ms, not ${maxLengthMs}`);
-  const chunks: TimeRange[] = [];
-  for (let start = range.start; start < range.end; start += maxLengthMs) {
-    chunks.push({ start, end: Math.min(start + maxLengthMs, range.end) });
-  }
-  return chunks;
-}
-
 function msToNs(ms: number): string {
   return String(BigInt(Math.floor(ms)) * NS_PER_MS);
 }
@@ -189,57 +182,10 @@ async function readBody(response: Response): Promise<string> {
   return pieces.join('');
 }
 
-const KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
-
-/** Entries are never stamped further ahead than this (Loki refuses them: creation_grace_period 10 min). */
-const FUTURE_MS = 15 * 60_000;
-
-/** The kinds a request asks for (a non-empty range) and the smallest range holding all of theirs. */
-function requestedKinds(request: EventRequest, now: number): { kinds: EventKind[]; union: TimeRange } {
-  const kinds = KINDS.filter((kind) => request.ranges[kind].start < request.ranges[kind].end);
-  const ranges = kinds.map((kind) => request.ranges[kind]);
-  const start = Math.min(...ranges.map((range) => range.start));
-  // Nothing is stored in the future: the look-around after a window ending today asks for no days ahead.
-  const end = Math.min(Math.max(...ranges.map((range) => range.end)), now + FUTURE_MS);
-  return { kinds, union: kinds.length === 0 || end <= start ? { start: 0, end: 0 } : { start, end } };
-}
-
-/** One UTC day of the union range, its part of that range, and where its events come from. */
-interface DayPart {
-  dayStart: number;
-  range: TimeRange;
-  /** Whole and closed: its events may be kept and reused. */
-  cacheable: boolean;
+/** One UTC day of the plan, and where its events come from. */
+interface DayPart extends DayRead {
   events: DayEvents;
   cached: boolean;
-}
-
-function dayParts(union: TimeRange, closedBefore: number): DayPart[] {
-  const parts: DayPart[] = [];
-  for (let dayStart = Math.floor(union.start / DAY_MS) * DAY_MS; dayStart < union.end; dayStart += DAY_MS) {
-    const range = { start: Math.max(union.start, dayStart), end: Math.min(union.end, dayStart + DAY_MS) };
-    const whole = range.start === dayStart && range.end === dayStart + DAY_MS;
-    parts.push({
-      dayStart,
-      range,
-      cacheable: whole && range.end <= closedBefore,
-      events: emptyDay(),
-      cached: false,
-    });
-  }
-  return parts;
-}
-
-/** Consecutive day parts not found in the cache, joined into ranges (each then split by max_query_length). */
-function missingRanges(parts: readonly DayPart[]): TimeRange[] {
-  const ranges: TimeRange[] = [];
-  for (const part of parts) {
-    if (part.cached) continue;
-    const last = ranges.at(-1);
-    if (last !== undefined && last.end === part.range.start) last.end = part.range.end;
-    else ranges.push({ ...part.range });
-  }
-  return ranges;
 }
 
 /** The epoch ms of a nanosecond timestamp (decimal text), for finding its day. */
@@ -583,13 +529,13 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const onAbort = () => controller.abort(request.signal?.reason);
       request.signal?.addEventListener('abort', onAbort, { once: true });
       if (request.signal?.aborted) onAbort();
-      const now = Date.now();
-      const { kinds, union } = requestedKinds(request, now);
+      const plan = readPlan(request.ranges, { ...settings, closedAfterMs }, Date.now());
+      const { kinds, union } = plan;
       const query = buildEventsQuery(kinds, request.filter, settings);
-      const parts = kinds.length === 0 ? [] : dayParts(union, now - closedAfterMs);
+      const parts: DayPart[] = plan.days.map((day) => ({ ...day, events: emptyDay(), cached: false }));
       if (dayCache !== undefined && !request.noCache) {
         for (const part of parts) {
-          const cached = part.cacheable ? dayCache.get(query, part.dayStart) : undefined;
+          const cached = part.closed ? dayCache.get(query, part.dayStart) : undefined;
           if (cached !== undefined) {
             part.events = cached;
             part.cached = true;
@@ -598,7 +544,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       }
       const context: FetchContext = {
         limit: new AdaptiveLimit(
-          settings.concurrency,
+          plan.concurrency,
           settings.slowAnswerMs ?? SLOW_ANSWER_MS,
           hooks.onConcurrency ?? (() => {}),
         ),
@@ -609,18 +555,17 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         single: kinds.length === 1 ? kinds : undefined,
         kindNames: kinds.join('+'),
       };
-      const tasks = missingRanges(parts).flatMap((range) =>
-        splitRange(range, settings.maxQueryLengthMs).map(async (chunk) => {
-          // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
-          // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
-          // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
-          // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
-          await fetchChunk(query, chunk, context, (until) =>
-            keepDays(query, parts, { start: chunk.start, end: until }),
-          );
-          keepDays(query, parts, chunk);
-        }),
-      );
+      const found = new Set(parts.filter((part) => part.cached).map((part) => part.dayStart));
+      const tasks = chunksToRead(plan, found).map(async (chunk) => {
+        // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
+        // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
+        // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
+        // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
+        await fetchChunk(query, chunk, context, (until) =>
+          keepDays(query, parts, { start: chunk.start, end: until }),
+        );
+        keepDays(query, parts, chunk);
+      });
       try {
         await Promise.all(
           tasks.map((task) =>
@@ -651,7 +596,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   function keepDays(query: string, parts: DayPart[], within: TimeRange): void {
     if (dayCache === undefined) return;
     for (const part of parts) {
-      if (!part.cacheable || part.cached || part.range.start < within.start || part.range.end > within.end)
+      if (!part.closed || part.cached || part.range.start < within.start || part.range.end > within.end)
         continue;
       dayCache.set(query, part.dayStart, part.events);
       part.cached = true;
