@@ -35,6 +35,8 @@ const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
+  // Loki writes "no limit" as 0 (`max_query_length: 0`).
+  if (text.trim() === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   const consumed = parts.map((part) => part[0]).join('');
   if (parts.length === 0 || consumed !== text.trim())

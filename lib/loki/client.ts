@@ -1,15 +1,16 @@
 /**
- * What the API asks of Loki, decided here (the LogQL text in logql.ts), as measured on a real Loki 3.7.6
- * with default query settings on 2 cores (README "On a real Loki"):
+ * How the API asks Loki, as measured on a real Loki 3.7.6 with default query settings on 2 cores (README
+ * "On a real Loki"). Which days, chunks and how many at once are the request's plan (lib/plan/read-plan.ts);
+ * this reader carries it out. The LogQL text is logql.ts's.
  * - Streams: only the requested ones, chosen on index labels (`streamSelector`); a team reads every stream
  *   except other GitHub teams' repositories (LOKI_TEAM_STREAMS). Loki's cost is the chunks it opens: a year
  *   of 300 repositories through a label filter is ~1.4 million chunks, 38-44 s; a team's streams 12-14 s.
- * - Ranges: one query per LOKI_MAX_QUERY_LENGTH piece (30 days) for all three kinds at once (`or` of their
- *   filters), paged forward. A team's year: 30-day pieces 4 at once 12.4 s, 10-day pieces 8 at once 16.2 s.
- * - At once: LOKI_CONCURRENCY (4; Loki's 4 querier workers queue the rest), halved when Loki queues or
- *   drops connections (`AdaptiveLimit`); a slow answer is waited for until the function's deadline.
- * - Cached: the events of closed UTC days per query (day-cache.ts), so a window asked again reads only
- *   the days it lacks.
+ * - Ranges: one query per chunk of the plan for all three kinds at once (`or` of their filters), paged
+ *   forward.
+ * - At once: the plan's concurrency (LOKI_CONCURRENCY), halved when Loki queues or drops connections
+ *   (`AdaptiveLimit`); a slow answer is waited for until the function's deadline.
+ * - Cached: the events of the plan's closed days per query (day-cache.ts), so a window asked again reads
+ *   only the days it lacks.
  */
 import { isAscii } from 'node:buffer';
 import { TextDecoder as NodeTextDecoder } from 'node:util';
