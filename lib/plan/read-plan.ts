@@ -1,3 +1,4 @@
+import { DAY_MS } from '../dora/buckets';
 import { previousPeriod } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import type { EventKind } from '../loki/logql';
@@ -26,7 +27,7 @@ import type { EventKind } from '../loki/logql';
  *   Loki's 30-s write timeout; the client halves this when Loki queues (`AdaptiveLimit` in client.ts).
  */
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 
 /** Entries are never stamped further ahead than this (Loki refuses them: creation_grace_period 10 min). */
 export const FUTURE_MS = 15 * 60_000;
