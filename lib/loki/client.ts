@@ -21,7 +21,7 @@ import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../d
 import { LokiError } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
-import { chunksToRead, type DayRead, readPlan } from '../plan/read-plan';
+import { type DayRead, missingRanges, readPlan, splitRange } from '../plan/read-plan';
 import type { Secrets } from '../secrets';
 import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
@@ -184,9 +184,23 @@ async function readBody(response: Response): Promise<string> {
 }
 
 /** One UTC day of the plan, and where its events come from. */
-interface DayPart extends DayRead {
+interface DayPart {
+  dayStart: number;
+  range: TimeRange;
+  /** Whole and closed (`DayRead.closed`): its events may be kept and reused. */
+  cacheable: boolean;
   events: DayEvents;
   cached: boolean;
+}
+
+function dayParts(days: readonly DayRead[]): DayPart[] {
+  return days.map(({ dayStart, range, closed }) => ({
+    dayStart,
+    range,
+    cacheable: closed,
+    events: emptyDay(),
+    cached: false,
+  }));
 }
 
 /** The epoch ms of a nanosecond timestamp (decimal text), for finding its day. */
@@ -533,10 +547,10 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const plan = readPlan(request.ranges, { ...settings, closedAfterMs }, Date.now());
       const { kinds, union } = plan;
       const query = buildEventsQuery(kinds, request.filter, settings);
-      const parts: DayPart[] = plan.days.map((day) => ({ ...day, events: emptyDay(), cached: false }));
+      const parts = dayParts(plan.days);
       if (dayCache !== undefined && !request.noCache) {
         for (const part of parts) {
-          const cached = part.closed ? dayCache.get(query, part.dayStart) : undefined;
+          const cached = part.cacheable ? dayCache.get(query, part.dayStart) : undefined;
           if (cached !== undefined) {
             part.events = cached;
             part.cached = true;
@@ -557,16 +571,18 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         kindNames: kinds.join('+'),
       };
       const found = new Set(parts.filter((part) => part.cached).map((part) => part.dayStart));
-      const tasks = chunksToRead(plan, found).map(async (chunk) => {
-        // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
-        // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
-        // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
-        // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
-        await fetchChunk(query, chunk, context, (until) =>
-          keepDays(query, parts, { start: chunk.start, end: until }),
-        );
-        keepDays(query, parts, chunk);
-      });
+      const tasks = missingRanges(plan, found).flatMap((range) =>
+        splitRange(range, plan.maxQueryLengthMs).map(async (chunk) => {
+          // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
+          // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
+          // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
+          // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
+          await fetchChunk(query, chunk, context, (until) =>
+            keepDays(query, parts, { start: chunk.start, end: until }),
+          );
+          keepDays(query, parts, chunk);
+        }),
+      );
       try {
         await Promise.all(
           tasks.map((task) =>
@@ -597,7 +613,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   function keepDays(query: string, parts: DayPart[], within: TimeRange): void {
     if (dayCache === undefined) return;
     for (const part of parts) {
-      if (!part.closed || part.cached || part.range.start < within.start || part.range.end > within.end)
+      if (!part.cacheable || part.cached || part.range.start < within.start || part.range.end > within.end)
         continue;
       dayCache.set(query, part.dayStart, part.events);
       part.cached = true;

@@ -171,11 +171,15 @@ export function readPlan(
   };
 }
 
-/** The Loki queries once the closed days in `found` (by their start) are taken from a cache. */
+/** The ranges to read once the closed days in `found` (by their start) are taken from a cache, joined. */
+export function missingRanges(plan: ReadPlan, found: ReadonlySet<number>): TimeRange[] {
+  return joined(plan.days.filter((day) => !(day.closed && found.has(day.dayStart))));
+}
+
+/** The Loki queries once the closed days in `found` are taken from a cache: `missingRanges`, split. */
 export function chunksToRead(plan: ReadPlan, found: ReadonlySet<number>): TimeRange[] {
   if (found.size === 0) return plan.chunks;
-  const missing = plan.days.filter((day) => !(day.closed && found.has(day.dayStart)));
-  return joined(missing).flatMap((range) => splitRange(range, plan.maxQueryLengthMs));
+  return missingRanges(plan, found).flatMap((range) => splitRange(range, plan.maxQueryLengthMs));
 }
 
 /** The whole plan of a route's request: its records, each kind's range, and what is read from Loki. */
