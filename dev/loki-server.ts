@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LokiEntry } from '../lib/loki/types';
+import { DAY_MS, NS_PER_MS } from '../lib/time';
 
 /**
  * A local server speaking Loki's HTTP API, for `npm start`, tests and the benchmark. It follows what a real
@@ -10,8 +11,8 @@ import type { LokiEntry } from '../lib/loki/types';
  * label comparing as "". Its LogQL is a subset: a stream selector, line filters and label filters (with
  * `and`, `or`, `,` and parentheses), `| keep` and `| drop` with label names (applied after every filter,
  * whatever their place); `| json` and `| logfmt` are accepted and ignored. As Loki 3.7.6 does (measured
- * by the real-Loki suite, test/real-loki), streams of an answer are ordered by their labels, and pushed
- * entries gain a `detected_level` structured metadata label.
+ * by the real-Loki suite, test/real-loki), streams of an answer are ordered by their labels, pushed entries
+ * gain a `detected_level` structured metadata label, and an entry repeating one held is kept once.
  */
 
 export interface LokiServerOptions {
@@ -52,7 +53,6 @@ const DEFAULT_LIMIT = 100;
 const DEFAULT_SINCE_NS = 3_600_000_000_000n;
 /** The label APIs look back 6 hours when no start is given. */
 const LABELS_DEFAULT_SINCE_NS = 6n * DEFAULT_SINCE_NS;
-const NS_PER_MS = 1_000_000n;
 
 // =============================================================================================
 // LogQL subset
@@ -372,7 +372,7 @@ export function goDuration(ns: bigint): string {
   const abs = ns < 0n ? -ns : ns;
   if (abs < 1_000_000_000n) {
     if (abs < 1_000n) return `${sign}${abs}ns`;
-    const [unit, per] = abs < 1_000_000n ? ['µs', 1_000n] : ['ms', 1_000_000n];
+    const [unit, per] = abs < 1_000_000n ? ['µs', 1_000n] : ['ms', NS_PER_MS];
     return `${sign}${trimFraction(abs, per)}${unit}`;
   }
   const hours = abs / 3_600_000_000_000n;
@@ -397,9 +397,9 @@ export function promDuration(ms: number): string {
   let rest = Math.round(ms);
   let text = '';
   const units: Array<[string, number, boolean]> = [
-    ['y', 365 * 86_400_000, true],
-    ['w', 7 * 86_400_000, true],
-    ['d', 86_400_000, false],
+    ['y', 365 * DAY_MS, true],
+    ['w', 7 * DAY_MS, true],
+    ['d', DAY_MS, false],
     ['h', 3_600_000, false],
     ['m', 60_000, false],
     ['s', 1000, false],
@@ -489,7 +489,8 @@ class EntryStore {
     }
     const ns = BigInt(timestampNs);
     const last = this.entries[this.entries.length - 1];
-    if (last !== undefined && last.ns > ns) this.sorted = false;
+    // An entry on the newest one's nanosecond may repeat an entry held: sorting drops repeats too.
+    if (last !== undefined && last.ns >= ns) this.sorted = false;
     this.entries.push({ ns, timestampNs: String(ns), line, labelSet });
   }
 
@@ -553,6 +554,22 @@ class EntryStore {
     if (this.sorted) return;
     // Stable: entries on the same nanosecond keep their arrival order.
     this.entries.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    // As Loki 3.7.6 does (test/real-loki/outbox.test.ts), an entry repeating one held, same labels and
+    // structured metadata, nanosecond and line, is kept once: a retried push adds nothing.
+    let kept = 0;
+    for (const entry of this.entries) {
+      let repeat = false;
+      for (let j = kept - 1; j >= 0; j -= 1) {
+        const held = this.entries[j] as StoredEntry;
+        if (held.ns !== entry.ns) break;
+        if (held.labelSet === entry.labelSet && held.line === entry.line) {
+          repeat = true;
+          break;
+        }
+      }
+      if (!repeat) this.entries[kept++] = entry;
+    }
+    this.entries.length = kept;
     this.sorted = true;
   }
 
@@ -779,10 +796,10 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     return { start, end };
   }
 
-  /** Loki's max_query_length 400, with its wording. */
+  /** Loki's max_query_length 400, with its wording; 0 sets no limit, as in Loki. */
   function checkQueryLength(start: bigint, end: bigint): void {
     const lengthNs = end - start;
-    if (lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
+    if (maxQueryLengthMs > 0 && lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
       throw new BadRequest(
         `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
       );

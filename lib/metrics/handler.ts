@@ -8,6 +8,7 @@ import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery } from '../http/validation';
+import { rollupsHeaders } from '../loki/closed-days';
 import { type ReadAsk, recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
 import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
@@ -64,7 +65,10 @@ export async function getMetrics(
     range,
     interval: query.interval,
   });
-  return jsonResponse(200, series, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+  return jsonResponse(200, series, {
+    'X-Cache': loaded.cached ? 'hit' : 'miss',
+    ...rollupsHeaders(loaded.stats),
+  });
 }
 
 /** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
@@ -87,7 +91,11 @@ export async function getMetricsSummary(
   });
   return jsonResponse(
     200,
-    { ...summary, excluded_changes: excludedChanges },
-    { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
+    {
+      ...summary,
+      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
+      excluded_changes: excludedChanges,
+    },
+    { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
 }

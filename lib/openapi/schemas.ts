@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS, type MetricName } from '../dora/metrics';
 import { gitOpsHealthSchema } from '../status/health';
+import { webhookOutboxHealthSchema } from '../webhooks/health';
 
 const isoDay = z.iso.date();
 
@@ -30,6 +31,7 @@ export const healthResponseSchema = z.object({
   stage: z.string(),
   time: z.iso.datetime(),
   gitops: gitOpsHealthSchema,
+  webhooks: webhookOutboxHealthSchema,
 });
 
 const teamWithRepositories = z.object({ name: z.string(), repositories: z.array(z.string()) });
@@ -116,6 +118,11 @@ export const metricsSummaryResponseSchema = z.object({
       typeof metricSummarySchema
     >,
   ),
+  excluded_authors: z.array(z.string()).meta({
+    description:
+      'The author login globs applied: exclude_authors when the request gave it, else EXCLUDE_AUTHORS; empty when nobody is left out',
+    examples: [['*[bot]', 'renovate*']],
+  }),
   excluded_changes: z.number().int().min(0).meta({
     description:
       'Pull requests merged in the period by authors exclude_authors (else EXCLUDE_AUTHORS) leaves out; 0 when none is excluded',

@@ -1,7 +1,7 @@
-import { DAY_MS } from '../dora/buckets';
 import { previousPeriod } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import type { EventKind } from '../loki/logql';
+import { DAY_MS } from '../time';
 
 /**
  * What a request reads and from where, decided here and only here; the readers (lib/metrics/handler.ts,

@@ -26,6 +26,7 @@ const ROUTES = [
   'POST /events/incidents',
   'POST /api/status',
   'GET /status.json',
+  'POST /webhooks/github',
 ];
 
 interface Template {
@@ -79,6 +80,16 @@ describe('serverless package', () => {
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
   });
 
+  it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
+    const fallback = resourcesOf('AWS::ApiGatewayV2::Route').filter(
+      (route) => route.Properties.RouteKey === '$default',
+    );
+
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(JSON.stringify(fallback[0]?.Properties.Target)).toContain('HttpApiIntegrationNotFound');
+  });
+
   it('runs every function on nodejs22.x', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
 
@@ -120,5 +131,19 @@ describe('serverless package', () => {
     } finally {
       rmSync(unpacked, { recursive: true, force: true });
     }
+  });
+
+  it('forwards the webhook outbox every minute from a function of its own, kept in the store bucket', () => {
+    const [rule] = resourcesOf('AWS::Events::Rule');
+    const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
+      String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
+    );
+    const environment = replay?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
+
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(environment?.Variables.WEBHOOK_OUTBOX_URL).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
+    });
+    expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
   });
 });
