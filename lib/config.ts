@@ -134,7 +134,7 @@ export const environmentSchema = z.object({
       "Streams a team filter reads, chosen by `LOKI_REPOSITORY_LABEL` from GitHub's team ownership: `skip-others`, every stream except those of repositories only other GitHub teams own (the team's repositories and those no team owns); `all`, every stream of the namespace (also counts events labelled with the team inside another team's repository, at the cost of reading every line: a year of 300 repositories is 38-44 s of Loki work here, a 504); `owned`, only the team's own repositories. A year of a 38-repository team among 300 on the real Loki here: 12.4 s `skip-others`, 11.3 s `owned`. With `skip-others` a team GitHub does not know reads only the streams no GitHub team owns; without GitHub, a team reads the whole namespace.",
     ),
   LOKI_MAX_QUERY_LENGTH: duration('30d').describe(
-    "Longest time span one query may cover (the server's max_query_length); longer ranges are split.",
+    "Longest time span one query may cover (the server's max_query_length); longer ranges are split. `0`: no limit (one query per range, as Loki reads `max_query_length: 0`).",
   ),
   LOKI_PAGE_LIMIT: z.coerce
     .number()
