@@ -190,3 +190,54 @@ export function incidentEntry(input: IncidentInput, context: WriteContext): Loki
   }
   return { labels, timestampNs: String(stored), line: JSON.stringify(line) };
 }
+
+/** What GitHub's `issues` webhook says about an issue after one action (the collector keeps these fields). */
+export interface IssueEventInput {
+  repository: string;
+  team: string | undefined;
+  /** `opened`, `closed`, `reopened`, `labeled`, `unlabeled`, `deleted`, ... (GitHub's `action`). */
+  action: string;
+  number: number;
+  state: 'open' | 'closed';
+  /** The issue's labels after the action. */
+  labels: readonly string[];
+  createdAt: EpochMs;
+  closedAt: EpochMs | null;
+  /** When GitHub sent the event: the entry's Loki time, which orders the events of one issue. */
+  sentAt: EpochMs;
+  title?: string | undefined;
+}
+
+/**
+ * A GitHub issue event in the collector's shape (`event_name="issue_<action>"`, the issue as the action left
+ * it): what lib/loki/parse.ts reads for incidents opened, closed, reopened and relabelled on GitHub. The reader
+ * does not look at `source`, so events received by this API and by the collector count alike.
+ */
+export function issueEntry(input: IssueEventInput, context: WriteContext): LokiEntry {
+  const repository = repositoryParts(input.repository, context);
+  const createdAt = formatTime(input.createdAt);
+  const closedAt = input.closedAt === null ? null : formatTime(input.closedAt);
+  const labels: Record<string, string> = {
+    ...repository.labels,
+    created_at: createdAt,
+    event_name: `issue_${input.action}`,
+    ...(closedAt === null ? {} : { closed_at: closedAt }),
+    ...(input.team === undefined ? {} : { team_name: input.team }),
+  };
+  const line = {
+    action: input.action,
+    issue: {
+      closed_at: closedAt,
+      created_at: createdAt,
+      ...(repository.htmlUrl === undefined
+        ? {}
+        : { html_url: `${repository.htmlUrl}/issues/${input.number}` }),
+      labels: input.labels.map((name) => ({ name })),
+      number: input.number,
+      state: input.state,
+      ...(input.title === undefined ? {} : { title: input.title }),
+    },
+    repository: repository.json,
+  };
+  return { labels, timestampNs: timestampNs(input.sentAt), line: JSON.stringify(line) };
+}

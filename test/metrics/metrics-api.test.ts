@@ -29,7 +29,7 @@ type Kind = keyof EventBatch;
 
 function kindOf(entry: LokiEntry): Kind | undefined {
   if (entry.labels.deployment_status !== undefined) return 'deployments';
-  if (entry.labels.event_name === 'issue_closed') return 'incidents';
+  if (entry.labels.event_name?.startsWith('issue_')) return 'incidents';
   if (entry.labels.event_name === 'change_closed') return 'merges';
   return undefined;
 }
