@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
-import { METRICS, type MetricName } from '../dora/metrics';
+import { METRICS } from '../dora/metrics';
+import { CATEGORIES, DORA_GUIDE_URL, RECOVERY_ALIAS, type SummaryMetricName } from '../dora/vocabulary';
 import { gitOpsHealthSchema } from '../status/health';
 
 const isoDay = z.iso.date();
@@ -90,7 +91,31 @@ const metricSummarySchema = z.object({
   trend: z.enum(['up', 'down', 'flat']).nullable(),
   change_ratio: z.number().nullable(),
   improved: z.boolean().nullable(),
+  dora_name: z.string().meta({ description: "DORA's name of the metric", examples: ['Change fail rate'] }),
+  category: z.enum(['throughput', 'instability']).meta({ description: 'The DORA category of the metric' }),
+  definition: z
+    .string()
+    .meta({ description: 'What DORA measures and how this API measures it, in one sentence' }),
+  definition_url: z
+    .url()
+    .meta({ description: 'The DORA page the definition follows', examples: [DORA_GUIDE_URL] }),
 });
+
+const SUMMARY_METRICS: readonly SummaryMetricName[] = [...METRICS, RECOVERY_ALIAS];
+
+/** An object of metric summaries under the given names. */
+const metricSummaries = (names: readonly SummaryMetricName[]) =>
+  z.object(
+    Object.fromEntries(names.map((name) => [name, metricSummarySchema])) as Record<
+      SummaryMetricName,
+      typeof metricSummarySchema
+    >,
+  );
+
+const levelBoundsSchema = z.partialRecord(
+  z.enum(['elite', 'high', 'medium']),
+  z.object({ comparison: z.enum(['<', '<=', '>', '>=']), value: z.number() }),
+);
 
 export const metricsSummaryResponseSchema = z.object({
   period: periodSchema,
@@ -99,23 +124,22 @@ export const metricsSummaryResponseSchema = z.object({
   levels_report_year: z.number().int().nullable(),
   levels_overridden: z.array(z.enum(METRICS)),
   levels_thresholds: z
-    .partialRecord(
-      z.enum(METRICS),
-      z.partialRecord(
-        z.enum(['elite', 'high', 'medium']),
-        z.object({ comparison: z.enum(['<', '<=', '>', '>=']), value: z.number() }),
-      ),
-    )
+    .partialRecord(z.enum(SUMMARY_METRICS as [SummaryMetricName, ...SummaryMetricName[]]), levelBoundsSchema)
     .meta({
       description:
-        'Per metric, the bound a value must meet for elite, high and medium (the preset with DORA_LEVEL_THRESHOLDS merged over it); a value meeting none is low',
+        'Per metric, the bound a value must meet for elite, high and medium (the preset with DORA_LEVEL_THRESHOLDS merged over it); a value meeting none is low. Recovery time also under failed_deployment_recovery_time',
     }),
-  metrics: z.object(
-    Object.fromEntries(METRICS.map((name) => [name, metricSummarySchema])) as Record<
-      MetricName,
-      typeof metricSummarySchema
-    >,
-  ),
+  metrics: metricSummaries(SUMMARY_METRICS).meta({
+    description:
+      "The five metrics under the names of GET /metrics; failed_deployment_recovery_time is DORA's current name of time_to_restore_service (the same values)",
+  }),
+  throughput: metricSummaries(CATEGORIES.throughput).meta({
+    description:
+      "DORA's throughput metrics: change lead time, deployment frequency, failed deployment recovery time",
+  }),
+  instability: metricSummaries(CATEGORIES.instability).meta({
+    description: "DORA's instability metrics: change fail rate, deployment rework rate",
+  }),
   excluded_changes: z.number().int().min(0).meta({
     description:
       'Pull requests merged in the period by authors exclude_authors (else EXCLUDE_AUTHORS) leaves out; 0 when none is excluded',

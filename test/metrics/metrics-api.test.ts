@@ -210,8 +210,60 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
       levels_source: 'dora-2024',
       levels_report_year: 2024,
     });
-    expect(Object.keys(expected.metrics).sort()).toEqual([...METRICS].sort());
+    expect(Object.keys(expected.metrics).sort()).toEqual(
+      [...METRICS, 'failed_deployment_recovery_time'].sort(),
+    );
     expect(expected.metrics.deployment_frequency.level).not.toBeNull();
+  });
+
+  it("keeps every key old clients read, with the same values, beside DORA's current vocabulary", async () => {
+    const response = await getSummary(PERIOD);
+
+    const body = response.json as {
+      metrics: Record<string, Record<string, unknown>>;
+      throughput: Record<string, Record<string, unknown>>;
+      instability: Record<string, Record<string, unknown>>;
+      levels_thresholds: Record<string, unknown>;
+    };
+    const oldKeys = [
+      'value',
+      'unit',
+      'count',
+      'level',
+      'previous_value',
+      'previous_count',
+      'trend',
+      'change_ratio',
+      'improved',
+    ];
+    for (const name of METRICS) {
+      for (const key of oldKeys) expect(body.metrics[name]).toHaveProperty(key);
+    }
+    expect(body.metrics.failed_deployment_recovery_time).toEqual(body.metrics.time_to_restore_service);
+    expect(body.levels_thresholds.failed_deployment_recovery_time).toEqual(
+      body.levels_thresholds.time_to_restore_service,
+    );
+    expect(Object.keys(body.throughput)).toEqual([
+      'lead_time_for_changes',
+      'deployment_frequency',
+      'failed_deployment_recovery_time',
+    ]);
+    expect(Object.keys(body.instability)).toEqual(['change_failure_rate', 'rework_rate']);
+    for (const [name, metric] of Object.entries({ ...body.throughput, ...body.instability })) {
+      expect(metric).toEqual(body.metrics[name]);
+      expect(metric).toMatchObject({
+        definition: expect.any(String),
+        definition_url: 'https://dora.dev/guides/dora-metrics/',
+      });
+    }
+    expect(body.metrics.time_to_restore_service).toMatchObject({
+      dora_name: 'Failed deployment recovery time',
+      category: 'throughput',
+    });
+    expect(body.metrics.rework_rate).toMatchObject({
+      dora_name: 'Deployment rework rate',
+      category: 'instability',
+    });
   });
 
   it('leaves bot changes out of lead time and says how many when exclude_authors names them', async () => {
