@@ -4,6 +4,7 @@ import { deadlineOf, getDataService } from '../data/wiring';
 import { authorMatcher, excludeAuthors } from '../dora/authors';
 import { levelTable } from '../dora/levels';
 import { computeMetric } from '../dora/metrics';
+import { compareAttention, repositorySummary, splitByRepository } from '../dora/per-repository';
 import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
@@ -77,15 +78,34 @@ export async function getMetricsSummary(
 
   // One load covers both periods (and the look-around before the previous one).
   const loaded = await loadPeriod(previous.start, current, query, config, context);
-  const { excludedChanges, ...kept } = withoutExcludedAuthors(loaded, query, config, current);
-  const summary = summarize({
-    current: { ...kept, range: current },
-    previous: { ...kept, range: previous },
-    levels: levelTable(config.doraLevels.preset, config.doraLevels.thresholds),
-  });
+  const levels = levelTable(config.doraLevels.preset, config.doraLevels.thresholds);
+  const summaryOf = (events: Parameters<typeof excludeAuthors>[0]) => {
+    const { excludedChanges, ...kept } = withoutExcludedAuthors(events, query, config, current);
+    const summary = summarize({
+      current: { ...kept, range: current },
+      previous: { ...kept, range: previous },
+      levels,
+    });
+    return { summary, excludedChanges };
+  };
+  const { summary, excludedChanges } = summaryOf(loaded);
+  // Split in memory from the same load: a repository's records never depend on another's.
+  const repositories =
+    query.group_by === 'repository'
+      ? [...splitByRepository(loaded)]
+          .map(([repository, events]) => {
+            const part = summaryOf(events);
+            return repositorySummary(repository, events, part.summary, part.excludedChanges);
+          })
+          .sort(compareAttention)
+      : undefined;
   return jsonResponse(
     200,
-    { ...summary, excluded_changes: excludedChanges },
+    {
+      ...summary,
+      excluded_changes: excludedChanges,
+      ...(repositories === undefined ? {} : { repositories }),
+    },
     { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
   );
 }

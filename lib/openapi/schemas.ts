@@ -103,6 +103,13 @@ const metricSummarySchema = z.object({
 
 const SUMMARY_METRICS: readonly SummaryMetricName[] = [...METRICS, RECOVERY_ALIAS];
 
+const repositoryMetricSchema = metricSummarySchema.omit({
+  dora_name: true,
+  category: true,
+  definition: true,
+  definition_url: true,
+});
+
 /** An object of metric summaries under the given names. */
 const metricSummaries = (names: readonly SummaryMetricName[]) =>
   z.object(
@@ -140,6 +147,40 @@ export const metricsSummaryResponseSchema = z.object({
   instability: metricSummaries(CATEGORIES.instability).meta({
     description: "DORA's instability metrics: change fail rate, deployment rework rate",
   }),
+  repositories: z
+    .array(
+      z.object({
+        repository: z.string(),
+        team: z
+          .string()
+          .nullable()
+          .meta({ description: 'The team of its deployments; null when none names one' }),
+        attention: z.object({
+          worst_level: z
+            .enum(LEVELS)
+            .nullable()
+            .meta({ description: "The worst level of the repository's metrics" }),
+          at_worst_level: z.array(z.enum(METRICS)).meta({ description: 'The metrics at that level' }),
+          open_failures: z
+            .number()
+            .int()
+            .min(0)
+            .meta({ description: 'Failures of the period not recovered yet' }),
+        }),
+        excluded_changes: z.number().int().min(0),
+        metrics: z.object(
+          Object.fromEntries(SUMMARY_METRICS.map((name) => [name, repositoryMetricSchema])) as Record<
+            SummaryMetricName,
+            typeof repositoryMetricSchema
+          >,
+        ),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        'With group_by=repository: every repository of the view, what needs attention first (worst level, then more metrics at it, more failures still open, higher change fail rate, name); the metrics as in `metrics`, without the vocabulary',
+    }),
   excluded_changes: z.number().int().min(0).meta({
     description:
       'Pull requests merged in the period by authors exclude_authors (else EXCLUDE_AUTHORS) leaves out; 0 when none is excluded',

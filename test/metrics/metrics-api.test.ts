@@ -282,6 +282,70 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     );
   });
 
+  describe('per repository (group_by=repository)', () => {
+    type Grouped = {
+      metrics: Record<string, Record<string, unknown>>;
+      repositories: Array<{
+        repository: string;
+        attention: { worst_level: string | null; at_worst_level: string[]; open_failures: number };
+        metrics: Record<string, Record<string, unknown>>;
+      }>;
+    };
+
+    it('answers every repository side by side from the same Loki reads as the team view', async () => {
+      const before = loki.requests.length;
+      const blended = await getSummary({ ...PERIOD, no_cache: 'true' });
+      const blendedRequests = loki.requests.length - before;
+
+      const grouped = await getSummary({ ...PERIOD, group_by: 'repository', no_cache: 'true' });
+      const groupedRequests = loki.requests.length - before - blendedRequests;
+
+      expect(blendedRequests).toBeGreaterThan(0);
+      expect(groupedRequests).toBe(blendedRequests);
+      const body = grouped.json as Grouped;
+      expect(body.metrics).toEqual((blended.json as Grouped).metrics);
+      expect(body.repositories.map((entry) => entry.repository).sort()).toEqual(repositoryNames);
+    });
+
+    it("gives each repository the numbers of that repository's own summary, not the blend", async () => {
+      const body = (await getSummary({ ...PERIOD, group_by: 'repository' })).json as Grouped;
+
+      for (const entry of body.repositories) {
+        const alone = (await getSummary({ ...PERIOD, repositories: entry.repository })).json as Grouped;
+        for (const [name, metric] of Object.entries(alone.metrics)) {
+          const { dora_name, category, definition, definition_url, ...numbers } = metric;
+          expect(entry.metrics[name]).toEqual(numbers);
+        }
+      }
+      const rates = body.repositories.map((entry) => entry.metrics.change_failure_rate?.value);
+      expect(new Set(rates).size).toBeGreaterThan(1);
+    });
+
+    it('sorts what needs attention first: the worst level, then more metrics at it', async () => {
+      const body = (await getSummary({ ...PERIOD, group_by: 'repository' })).json as Grouped;
+      const rank = (level: string | null) =>
+        level === null ? 4 : ['low', 'medium', 'high', 'elite'].indexOf(level);
+
+      const keys = body.repositories.map((entry) => [
+        rank(entry.attention.worst_level),
+        -entry.attention.at_worst_level.length,
+      ]);
+
+      expect(keys).toEqual([...keys].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0)));
+      for (const entry of body.repositories) {
+        for (const name of entry.attention.at_worst_level) {
+          expect(entry.metrics[name]?.level).toBe(entry.attention.worst_level);
+        }
+      }
+    });
+
+    it('rejects another grouping naming group_by', async () => {
+      const response = await getSummary({ ...PERIOD, group_by: 'team' });
+
+      expectBadRequestNaming(response, 'group_by');
+    });
+  });
+
   it.each([
     ['the metric is missing', {}, 'metric'],
     ['the metric is unknown', { metric: 'mttr' }, 'metric'],
