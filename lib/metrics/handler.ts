@@ -47,13 +47,27 @@ function withoutExcludedAuthors(
   return excludeAuthors(loaded, authorMatcher(query.exclude_authors ?? config.excludeAuthors), 'all', range);
 }
 
+/**
+ * The query string with filters left empty counting as absent (Grafana sends `team=` for "All"), except
+ * `exclude_authors=`: given empty it excludes nobody, replacing EXCLUDE_AUTHORS (Grafana's empty box).
+ */
+function parseMetricsQuery<S extends typeof metricsQuerySchema | typeof summaryQuerySchema>(
+  schema: S,
+  event: APIGatewayProxyEventV2,
+) {
+  const query = parseFilterQuery(schema, event);
+  return event.queryStringParameters?.exclude_authors?.trim() === ''
+    ? { ...query, exclude_authors: [] }
+    : query;
+}
+
 /** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
 export async function getMetrics(
   event: APIGatewayProxyEventV2,
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(metricsQuerySchema, event);
+  const query = parseMetricsQuery(metricsQuerySchema, event);
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
   const loaded = await loadPeriod(range.start, range, query, config, context);
@@ -72,7 +86,7 @@ export async function getMetricsSummary(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(summaryQuerySchema, event);
+  const query = parseMetricsQuery(summaryQuerySchema, event);
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 
