@@ -26,13 +26,16 @@ function grafanaQuery(box: string): Record<string, string> {
     .map((target) => target.url)
     .find((candidate) => candidate.includes('metric=lead_time_for_changes'));
   if (url === undefined) throw new Error('the dashboard has a lead-time stat panel');
-  const filled = url
-    .replace('${api}', 'https://dora-api.example.com')
-    .replace('${__from}', String(Date.UTC(2026, 9, 28)))
-    .replace('${__to}', String(END))
-    .replace('${team:percentencode}', '')
-    .replace('${repository:csv}', '')
-    .replace('${exclude_authors:percentencode}', encodeURIComponent(box));
+  const values: Record<string, string> = {
+    api: 'https://dora-api.example.com',
+    __from: String(Date.UTC(2026, 9, 28)),
+    __to: String(END),
+    'team:percentencode': '',
+    'repository:csv': '',
+    'exclude_authors:percentencode': encodeURIComponent(box),
+  };
+  // Grafana's `${name}` variables, filled as Grafana fills them.
+  const filled = url.replace(/\$\{([\w:]+)\}/g, (_variable, name: string) => values[name] ?? '');
   return Object.fromEntries(new URL(filled).searchParams);
 }
 
