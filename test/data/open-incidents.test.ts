@@ -157,7 +157,12 @@ describe('open, reopened and relabelled incident issues on the generated organis
   it('reads an incident closed and reopened as open again, and one whose label was removed as no incident', async () => {
     const answered = await records();
     const recordOf = (deployment: DeploymentEvent) =>
-      answered.find((record) => record.repository === deployment.repository && record.sha === deployment.sha);
+      answered.find(
+        (record) =>
+          record.repository === deployment.repository &&
+          record.sha === deployment.sha &&
+          Date.parse(record.created_at) === deployment.createdAt,
+      );
 
     expect(recordOf(reopenedOn)).toMatchObject({
       failed_at: new Date(reopenedOn.createdAt + 5 * MINUTE).toISOString().replace('.000Z', 'Z'),

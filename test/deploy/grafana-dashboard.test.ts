@@ -134,7 +134,9 @@ describe('deploy/grafana/dora-dashboard.json', () => {
   it('sends the exclude_authors box to every metric, as typed (empty: nobody excluded)', () => {
     const box = dashboard.templating.list.find((variable) => variable.name === 'exclude_authors');
     const metricUrls = panelUrls
-      .map(({ url }) => fill(url, { ...choices[0], excludeAuthors: '*[bot],renovate*' }))
+      .map(({ url }) =>
+        fill(url, { team: '', repositories: [], interval: 'weekly', excludeAuthors: '*[bot],renovate*' }),
+      )
       .filter((url) => url.pathname === '/metrics');
 
     expect(box).toMatchObject({ type: 'textbox', query: '' });
