@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LokiEntry } from '../lib/loki/types';
+import { DAY_MS, NS_PER_MS } from '../lib/time';
 
 /**
  * A local server speaking Loki's HTTP API, for `npm start`, tests and the benchmark. It follows what a real
@@ -52,7 +53,6 @@ const DEFAULT_LIMIT = 100;
 const DEFAULT_SINCE_NS = 3_600_000_000_000n;
 /** The label APIs look back 6 hours when no start is given. */
 const LABELS_DEFAULT_SINCE_NS = 6n * DEFAULT_SINCE_NS;
-const NS_PER_MS = 1_000_000n;
 
 // =============================================================================================
 // LogQL subset
@@ -372,7 +372,7 @@ export function goDuration(ns: bigint): string {
   const abs = ns < 0n ? -ns : ns;
   if (abs < 1_000_000_000n) {
     if (abs < 1_000n) return `${sign}${abs}ns`;
-    const [unit, per] = abs < 1_000_000n ? ['µs', 1_000n] : ['ms', 1_000_000n];
+    const [unit, per] = abs < 1_000_000n ? ['µs', 1_000n] : ['ms', NS_PER_MS];
     return `${sign}${trimFraction(abs, per)}${unit}`;
   }
   const hours = abs / 3_600_000_000_000n;
@@ -397,9 +397,9 @@ export function promDuration(ms: number): string {
   let rest = Math.round(ms);
   let text = '';
   const units: Array<[string, number, boolean]> = [
-    ['y', 365 * 86_400_000, true],
-    ['w', 7 * 86_400_000, true],
-    ['d', 86_400_000, false],
+    ['y', 365 * DAY_MS, true],
+    ['w', 7 * DAY_MS, true],
+    ['d', DAY_MS, false],
     ['h', 3_600_000, false],
     ['m', 60_000, false],
     ['s', 1000, false],
@@ -779,10 +779,10 @@ export async function startLokiServer(options: LokiServerOptions = {}): Promise<
     return { start, end };
   }
 
-  /** Loki's max_query_length 400, with its wording. */
+  /** Loki's max_query_length 400, with its wording; 0 sets no limit, as in Loki. */
   function checkQueryLength(start: bigint, end: bigint): void {
     const lengthNs = end - start;
-    if (lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
+    if (maxQueryLengthMs > 0 && lengthNs > BigInt(maxQueryLengthMs) * NS_PER_MS) {
       throw new BadRequest(
         `the query time range exceeds the limit (query length: ${goDuration(lengthNs)}, limit: ${promDuration(maxQueryLengthMs)})`,
       );

@@ -1,6 +1,15 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,14 +18,14 @@ import type { LokiEntry } from '../lib/loki/types';
 
 /**
  * A real Grafana Loki for the real-Loki test suite (`npm run test:loki`) and the benchmark: the one at
- * LOKI_TEST_URL, else one started with the workspace's `../shared/tools/loki/start-loki.sh` on a free
- * port and stopped by its PID, else none (the caller skips, saying why). Data is loaded the way that
- * tool's README says past data must be: through the project's own push client (lib/loki/push.ts), each
- * stream in time order, then `POST /flush`.
+ * LOKI_TEST_URL, else the Loki 3.x binary at LOKI_BIN started here (with the configuration below) on a
+ * free port and stopped by its PID, else the start script CI keeps beside the checkout
+ * (`../shared/tools/loki/start-loki.sh`), else none (the caller skips, saying why). Past data is loaded
+ * through the project's own push client (lib/loki/push.ts), each stream in time order, then `POST /flush`.
  */
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
-/** The workspace's Loki 3.7.6 binary and its start script; beside a clone in CI, absent on a user's machine. */
+/** CI's Loki 3.7.6 and its start script, beside the checkout; absent on a user's machine (LOKI_BIN there). */
 export const LOKI_TOOLS_DIR = path.resolve(PROJECT_ROOT, '../shared/tools/loki');
 export const START_LOKI_SCRIPT = path.join(LOKI_TOOLS_DIR, 'start-loki.sh');
 /** start-loki.sh puts Loki's gRPC port this far above its HTTP port; both must be free. */
@@ -24,21 +33,89 @@ const GRPC_PORT_OFFSET = 6000;
 
 export type RealLokiSource =
   | { kind: 'url'; url: string }
+  | { kind: 'binary'; bin: string }
   | { kind: 'script'; script: string }
   | { kind: 'none'; reason: string };
 
-/** Where a real Loki comes from: LOKI_TEST_URL first, then the workspace's start script. */
+/** Where a real Loki comes from: LOKI_TEST_URL first, then LOKI_BIN, then CI's start script. */
 export function findRealLoki(env: NodeJS.ProcessEnv = process.env): RealLokiSource {
   const url = env.LOKI_TEST_URL?.trim();
   if (url) return { kind: 'url', url: url.replace(/\/+$/, '') };
+  const bin = env.LOKI_BIN?.trim();
+  if (bin) return { kind: 'binary', bin: path.resolve(bin) };
   if (existsSync(START_LOKI_SCRIPT)) return { kind: 'script', script: START_LOKI_SCRIPT };
   return {
     kind: 'none',
     reason:
-      `no real Loki: LOKI_TEST_URL is not set and ${path.relative(PROJECT_ROOT, START_LOKI_SCRIPT)} is absent ` +
-      '(it ships with the workspace, not with a clone); set LOKI_TEST_URL to a Loki 3.x with structured ' +
-      'metadata on and old samples accepted',
+      'no real Loki: set LOKI_BIN to a Loki 3.x binary (the loki-linux-amd64 of a Grafana Loki release; ' +
+      'see docs/development.md) or LOKI_TEST_URL to a running Loki 3.x with structured metadata on and old ' +
+      'samples accepted',
   };
+}
+
+/**
+ * The configuration a Loki started from LOKI_BIN runs with: one process on loopback, filesystem storage,
+ * structured metadata on, old samples accepted (the suites load past days), 5,000 lines per query at most;
+ * everything else Loki's defaults (max_query_length 30d1h, split_queries_by_interval 1h, 4 querier
+ * workers), which is what a small self-hosted Loki does.
+ */
+export function lokiTestConfig(options: {
+  httpPort: number;
+  grpcPort: number;
+  dataDir: string;
+  resultsCache?: boolean;
+}): string {
+  const { httpPort, grpcPort, dataDir } = options;
+  return `auth_enabled: false
+server:
+  http_listen_address: 127.0.0.1
+  http_listen_port: ${httpPort}
+  grpc_listen_address: 127.0.0.1
+  grpc_listen_port: ${grpcPort}
+  log_level: warn
+common:
+  instance_addr: 127.0.0.1
+  path_prefix: ${dataDir}
+  storage:
+    filesystem:
+      chunks_directory: ${dataDir}/chunks
+      rules_directory: ${dataDir}/rules
+  replication_factor: 1
+  ring:
+    kvstore:
+      store: inmemory
+schema_config:
+  configs:
+    - from: 2020-01-01
+      store: tsdb
+      object_store: filesystem
+      schema: v13
+      index:
+        prefix: index_
+        period: 24h
+limits_config:
+  allow_structured_metadata: true
+  reject_old_samples: false
+  max_entries_limit_per_query: 5000
+  ingestion_rate_mb: 64
+  ingestion_burst_size_mb: 128
+  per_stream_rate_limit: 64MB
+  per_stream_rate_limit_burst: 128MB
+querier:
+  query_ingesters_within: 0
+# Past days are pushed in seconds: cut chunks on entry time, as real-time ingestion would (a chunk spans
+# an hour or two), instead of one chunk holding months of a stream that every query decompresses.
+ingester:
+  sync_period: 1h
+  sync_min_utilization: 0
+query_range:
+  results_cache:
+    cache:
+      embedded_cache:
+        enabled: ${options.resultsCache === true}
+analytics:
+  reporting_enabled: false
+`;
 }
 
 export interface RealLoki {
@@ -73,12 +150,20 @@ export async function useRealLoki(
     await waitUntilReady(source.url, 30_000);
     return { url: source.url, pid: undefined, dir: undefined, stop: async () => undefined };
   }
-  return startRealLoki(options);
+  return startRealLoki(options, env);
 }
 
-/** Starts the workspace's Loki 3.7.6 on a free port and resolves once `/ready` answers (10-20 s). */
-export async function startRealLoki(options: StartOptions = {}): Promise<RealLoki> {
-  if (!existsSync(START_LOKI_SCRIPT)) throw new Error(findRealLokiReason());
+/**
+ * Starts a Loki on a free port (LOKI_BIN's binary, else CI's start script) and resolves once `/ready`
+ * answers (10-20 s).
+ */
+export async function startRealLoki(
+  options: StartOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RealLoki> {
+  const source = findRealLoki({ ...env, LOKI_TEST_URL: '' });
+  if (source.kind === 'binary') return startLokiBinary(source.bin, options);
+  if (source.kind !== 'script') throw new Error(findRealLokiReason());
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'dora-real-loki-'));
   mkdirSync(dir, { recursive: true });
@@ -103,6 +188,54 @@ export async function startRealLoki(options: StartOptions = {}): Promise<RealLok
       lastError = error;
       const pidFile = path.join(dir, 'pid');
       if (existsSync(pidFile)) await stopProcess(Number(readFileSync(pidFile, 'utf8').trim()));
+    }
+  }
+  throw lastError;
+}
+
+/** LOKI_BIN's Loki with lokiTestConfig, its output in DIR/loki.log; stopped by its PID. */
+async function startLokiBinary(bin: string, options: StartOptions): Promise<RealLoki> {
+  if (!existsSync(bin)) throw new Error(`LOKI_BIN is ${bin}, which does not exist`);
+  const ownDir = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'dora-real-loki-'));
+  mkdirSync(path.join(dir, 'data'), { recursive: true });
+  let lastError: unknown;
+  // A port found free can be taken before Loki binds it: try another one then.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const port = await freePortPair(options.port);
+    const config = path.join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      lokiTestConfig({
+        httpPort: port,
+        grpcPort: port + GRPC_PORT_OFFSET,
+        dataDir: path.join(dir, 'data'),
+        ...(options.resultsCache === undefined ? {} : { resultsCache: options.resultsCache }),
+      }),
+    );
+    const log = openSync(path.join(dir, 'loki.log'), 'a');
+    const child = spawn(bin, [`-config.file=${config}`], { detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    const pid = child.pid;
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      if (pid === undefined) throw new Error(`could not start ${bin}`);
+      await waitUntilReady(url, 120_000, () => isRunning(pid));
+      return {
+        url,
+        pid,
+        dir,
+        stop: async () => {
+          await stopProcess(pid);
+          if (ownDir && !options.keepDir) rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      lastError = new Error(
+        `${(error as Error).message}; Loki's log: ${readFileSync(path.join(dir, 'loki.log'), 'utf8').slice(-1000)}`,
+      );
+      if (pid !== undefined) await stopProcess(pid);
     }
   }
   throw lastError;
@@ -189,11 +322,15 @@ async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls `/ready` until Loki says `ready`; fails after `timeoutMs` naming what it last saw. */
-export async function waitUntilReady(url: string, timeoutMs: number): Promise<void> {
+/**
+ * Polls `/ready` until Loki says `ready`; fails after `timeoutMs` naming what it last saw, or at once
+ * when `alive` says the process is gone.
+ */
+export async function waitUntilReady(url: string, timeoutMs: number, alive?: () => boolean): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
+    if (alive !== undefined && !alive()) throw new Error(`Loki for ${url} exited before it was ready`);
     try {
       const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(5_000) });
       last = `HTTP ${response.status} ${(await response.text()).trim().slice(0, 200)}`;
@@ -371,4 +508,73 @@ async function entryVisible(url: string, labels: Record<string, string>, ns: big
 
 function streamKey(labels: Record<string, string>): string {
   return JSON.stringify(INDEX_LABELS.map((name) => labels[name] ?? ''));
+}
+
+/** The limits of a Loki that the suites' expectations depend on. */
+export interface LokiLimits {
+  /** `limits_config.max_query_length` in ms; 0 when Loki sets none. */
+  maxQueryLengthMs: number;
+  /** `limits_config.max_entries_limit_per_query`. */
+  maxEntriesLimitPerQuery: number;
+  /** Where the figures come from: Loki's `GET /config`, or Loki's defaults when it does not offer it. */
+  source: 'config' | 'defaults';
+}
+
+/** Loki's own defaults: max_query_length 30d1h, max_entries_limit_per_query 5000. */
+export const LOKI_DEFAULT_LIMITS: LokiLimits = {
+  maxQueryLengthMs: (30 * 24 + 1) * 3_600_000,
+  maxEntriesLimitPerQuery: 5000,
+  source: 'defaults',
+};
+
+const PROM_DURATION_UNITS_MS: Record<string, number> = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+};
+
+/** A duration as Loki prints it in `/config` (`30d1h`, `721h`, `0s`, `1w2d`), in ms. */
+export function parseLokiDuration(text: string): number {
+  const trimmed = text.trim().replace(/^["']|["']$/g, '');
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|y|w|d|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
+    throw new Error(`"${text}" is not a Loki duration`);
+  }
+  return parts.reduce(
+    (total, [, amount, unit]) => total + Number(amount) * (PROM_DURATION_UNITS_MS[unit ?? 'ms'] ?? 0),
+    0,
+  );
+}
+
+/**
+ * The limits of the Loki at `url`, read from its `GET /config` (the YAML of the configuration it runs
+ * with, defaults filled in): a Loki of someone else's may set other limits than Loki's defaults, and
+ * the suites expect what that Loki does. A Loki that does not offer `/config` (behind a gateway) is
+ * taken to run with Loki's defaults.
+ */
+export async function readLokiLimits(url: string): Promise<LokiLimits> {
+  let text: string;
+  try {
+    const response = await fetch(`${url}/config`, { signal: AbortSignal.timeout(10_000) });
+    text = await response.text();
+    if (!response.ok) return LOKI_DEFAULT_LIMITS;
+  } catch {
+    return LOKI_DEFAULT_LIMITS;
+  }
+  const limits = /^limits_config:\n((?:[ \t]+.*\n?|\n)*)/m.exec(text)?.[1];
+  const setting = (name: string) =>
+    limits ? new RegExp(`^[ \\t]+${name}:[ \\t]*(\\S+)`, 'm').exec(limits)?.[1] : undefined;
+  const length = setting('max_query_length');
+  const entries = setting('max_entries_limit_per_query');
+  if (length === undefined && entries === undefined) return LOKI_DEFAULT_LIMITS;
+  return {
+    maxQueryLengthMs: length === undefined ? LOKI_DEFAULT_LIMITS.maxQueryLengthMs : parseLokiDuration(length),
+    maxEntriesLimitPerQuery:
+      entries === undefined ? LOKI_DEFAULT_LIMITS.maxEntriesLimitPerQuery : Number(entries),
+    source: 'config',
+  };
 }

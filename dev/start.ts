@@ -9,6 +9,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { generateSample, type Sample } from '../lib/sample/generator';
 import { sampleGitOpsReports } from '../lib/sample/gitops';
@@ -24,6 +25,9 @@ const SAMPLE_DAYS = 90;
 const LOCAL_GITHUB_TOKEN = 'local-stand-in-token';
 /** How long serverless-offline gets to stop before it is killed. */
 const STOP_GRACE_MS = 5_000;
+
+/** Directories of this run only, removed when it stops. */
+const temporaryDirs: string[] = [];
 
 interface StandIn {
   close(): Promise<void>;
@@ -93,6 +97,17 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
     say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
   }
 
+  if (unset(env.ROLLUPS_URL)) {
+    // The generated sample is made anew around the time of each start: its closed days are kept for this
+    // run only, in a directory removed when it stops. Days of a real Loki are kept from run to run.
+    const dir = sample
+      ? path.join(ROOT, '.data', `sample-rollups-${process.pid}`)
+      : path.join(ROOT, '.data', 'rollups');
+    if (sample) temporaryDirs.push(dir);
+    prepared.ROLLUPS_URL = pathToFileURL(dir).href;
+    say(`Closed days kept in ${path.relative(ROOT, dir)} (ROLLUPS_URL; off turns the store off)`);
+  }
+
   // serverless-esbuild deletes its work folder when it stops: a folder of this run's own keeps a second
   // `npm start` or a `serverless package` running meanwhile from losing its bundles.
   if (unset(env.ESBUILD_WORK_FOLDER)) prepared.ESBUILD_WORK_FOLDER = `.esbuild-start-${process.pid}`;
@@ -106,7 +121,29 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
         : 'Bearer tokens signed with AUTH_JWT_SECRET required',
     );
   }
+  say(webhookRecipe(prepared.PORT as string, !unset(env.GITHUB_WEBHOOK_SECRET)));
   return prepared;
+}
+
+/**
+ * One line for the terminal: with a secret, a command that sends a signed `ping` to the receiver (the secret
+ * is read from the shell, never printed); without, how to set one.
+ */
+function webhookRecipe(port: string, secretSet: boolean): string {
+  if (!secretSet) {
+    return (
+      'Webhooks: GITHUB_WEBHOOK_SECRET not set, so POST /webhooks/github refuses every delivery ' +
+      '(put GITHUB_WEBHOOK_SECRET=<long random text> in .env; see docs/webhooks.md)'
+    );
+  }
+  const body = '{"zen":"Keep it logically awesome.","hook_id":1}';
+  return (
+    'Webhooks: send a signed test delivery (with GITHUB_WEBHOOK_SECRET exported in your shell): ' +
+    `body='${body}'; curl -sS -X POST http://localhost:${port}/webhooks/github ` +
+    `-H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: local-$(date +%s)" ` +
+    `-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "\${GITHUB_WEBHOOK_SECRET:?export it first}" | sed 's/^.* //')" ` +
+    `-d "$body"`
+  );
 }
 
 function startApi(env: NodeJS.ProcessEnv): ChildProcess {
@@ -185,6 +222,7 @@ async function main(): Promise<void> {
     if (unset(process.env.ESBUILD_WORK_FOLDER)) {
       rmSync(path.join(ROOT, env.ESBUILD_WORK_FOLDER as string), { recursive: true, force: true });
     }
+    for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
     await closeStandIns();
     process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
   });

@@ -6,6 +6,7 @@ import {
   levelThresholdsOverrideSchema,
 } from './dora/levels';
 import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
+import { DAY_MS } from './time';
 
 /**
  * Every setting of the API, read from the environment once and validated.
@@ -31,7 +32,7 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
@@ -61,76 +62,207 @@ const duration = (fallback: string) =>
 const urlText = z.url({ protocol: /^https?$/ });
 
 export const environmentSchema = z.object({
-  PORT: positiveInt(3000),
-  STAGE: z.string().default('local'),
-  SERVICE_VERSION: z.string().default('0.0.0'),
+  PORT: positiveInt(3000).describe('Port of http://localhost:$PORT (serverless offline).'),
+  STAGE: z.string().default('local').describe('Shown by GET /health; set by the deployment.'),
+  SERVICE_VERSION: z
+    .string()
+    .default('0.0.0')
+    .describe("The version GET /health reports; serverless.yml sets package.json's version."),
 
-  GITHUB_ORG: optionalText,
-  GITHUB_API_URL: urlText.default('https://api.github.com'),
-  GITHUB_CONCURRENCY: positiveInt(8),
-  GITHUB_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
-  GITHUB_TIMEOUT_MS: positiveInt(20_000),
-  TEAMS_CACHE_TTL_SECONDS: positiveInt(900),
+  GITHUB_ORG: optionalText.describe(
+    'Organisation whose teams GET /teams lists and `team` filters resolve against.',
+  ),
+  GITHUB_API_URL: urlText
+    .default('https://api.github.com')
+    .describe('API base URL (GitHub Enterprise Server: https://github.example.com/api/v3).'),
+  GITHUB_CONCURRENCY: positiveInt(8).describe(
+    "Concurrent GitHub requests while listing the teams' repositories.",
+  ),
+  GITHUB_MAX_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(3)
+    .describe('Retries of a failed or rate-limited GitHub request (0-10).'),
+  GITHUB_TIMEOUT_MS: positiveInt(20_000).describe(
+    "Time limit of the whole team listing, in milliseconds: one limit for every GitHub request of one fetch of the teams (every page of teams and of each team's repositories, retries included), not per request. Past it the fetch fails with 504, or the cached list is served marked stale when there is one.",
+  ),
+  TEAMS_CACHE_TTL_SECONDS: positiveInt(900).describe(
+    'How long the teams and their repositories are cached, in seconds.',
+  ),
 
-  SERVICE_NAME: optionalText,
-  QUERY_SERVICE_NAMESPACE: optionalText,
-  PRODUCTION_ENVIRONMENT_NAMES: commaList('production,prod'),
-  INCIDENT_LABELS: commaList('incident'),
-  EXCLUDE_AUTHORS: commaList(''),
+  SERVICE_NAME: optionalText.describe(
+    'The service_namespace label the collector puts on every event (QUERY_SERVICE_NAMESPACE is the older name of the same setting; SERVICE_NAME wins when both are set).',
+  ),
+  QUERY_SERVICE_NAMESPACE: optionalText.describe('The older name of SERVICE_NAME, still read.'),
+  PRODUCTION_ENVIRONMENT_NAMES: commaList('production,prod').describe(
+    'Deployment environments that count as production: exact names, case-insensitive, comma separated.',
+  ),
+  INCIDENT_LABELS: commaList('incident').describe(
+    'Issue labels that make a closed issue an incident, comma separated.',
+  ),
+  EXCLUDE_AUTHORS: commaList('').describe(
+    "Author login globs (comma separated, case-insensitive, e.g. `*[bot],renovate*`) whose changes `GET /metrics` and `GET /metrics/summary` leave out; a request's `exclude_authors` replaces it. See [metrics](metrics.md#bot-changes).",
+  ),
 
-  LOKI_URL: z.union([urlText, z.literal('')]).optional(),
-  LOKI_USER: optionalText,
-  LOKI_TENANT: optionalText,
+  LOKI_URL: z
+    .union([urlText, z.literal('')])
+    .optional()
+    .describe(
+      'Base URL (https://logs.example.com) or the full .../loki/api/v1/query_range URL. Unset, `npm start` serves generated events from its local Loki stand-in.',
+    ),
+  LOKI_USER: optionalText.describe(
+    "Basic auth user (Grafana Cloud: the stack's user id); with LOKI_TOKEN as password, else Bearer LOKI_TOKEN.",
+  ),
+  LOKI_TENANT: optionalText.describe('X-Scope-OrgID for multi-tenant Loki.'),
   LOKI_REPOSITORY_LABEL: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Loki label name, or none')
-    .default('service_name'),
-  LOKI_TEAM_STREAMS: z.enum(TEAM_STREAMS).default('skip-others'),
-  LOKI_MAX_QUERY_LENGTH: duration('30d'),
-  LOKI_PAGE_LIMIT: z.coerce.number().int().min(1).max(5000).default(5000),
-  LOKI_CONCURRENCY: positiveInt(4),
-  LOKI_TIMEOUT_MS: positiveInt(10_000),
-  LOKI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    .default('service_name')
+    .describe(
+      "Index label holding the repository name: a repository filter selects those streams from Loki's index instead of reading every line of the namespace (the collector and the write path set `service_name`); `none` filters on `vcs_repository_name` only.",
+    ),
+  LOKI_TEAM_STREAMS: z
+    .enum(TEAM_STREAMS)
+    .default('skip-others')
+    .describe(
+      "Streams a team filter reads, chosen by `LOKI_REPOSITORY_LABEL` from GitHub's team ownership: `skip-others`, every stream except those of repositories only other GitHub teams own (the team's repositories and those no team owns); `all`, every stream of the namespace (also counts events labelled with the team inside another team's repository, at the cost of reading every line: a year of 300 repositories is 38-44 s of Loki work here, a 504); `owned`, only the team's own repositories. A year of a 38-repository team among 300 on the real Loki here: 12.4 s `skip-others`, 11.3 s `owned`. With `skip-others` a team GitHub does not know reads only the streams no GitHub team owns; without GitHub, a team reads the whole namespace.",
+    ),
+  LOKI_MAX_QUERY_LENGTH: duration('30d').describe(
+    "Longest time span one query may cover (the server's max_query_length); longer ranges are split.",
+  ),
+  LOKI_PAGE_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(5000)
+    .default(5000)
+    .describe("Lines per page (at most 5000, Loki's max_entries_limit_per_query default)."),
+  LOKI_CONCURRENCY: positiveInt(4).describe('Concurrent Loki requests per API request.'),
+  LOKI_TIMEOUT_MS: positiveInt(10_000).describe(
+    "Time limit of one Loki request made without a deadline (scripts, writes), in milliseconds; `/data` and `/metrics` give a request all the time left before the function's own deadline.",
+  ),
+  LOKI_MAX_RETRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10)
+    .default(2)
+    .describe('Retries of a Loki request answered 429/5xx or timed out (0-10).'),
 
-  LOOKAROUND_DAYS: z.coerce.number().int().min(0).max(365).default(30),
-  MAX_RANGE_DAYS: positiveInt(1100),
-  DATA_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
-  DATA_CACHE_MAX_ENTRIES: positiveInt(200),
-  DATA_CACHE_MAX_MB: z.coerce.number().int().positive().optional(),
+  LOOKAROUND_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365)
+    .default(30)
+    .describe(
+      'Days before `start` searched for merges and after `end` for incidents and fixing deployments (0-365).',
+    ),
+  MAX_RANGE_DAYS: positiveInt(1100).describe(
+    "Longest start..end range a request may ask for, in days (dashboards' `daysToPull`/`daysToFetch` of two years and more fit); also how far back GET /services looks. A window that cannot be answered in time or size gets the 504/422 of [What fits](performance.md#what-fits).",
+  ),
+  DATA_CACHE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(300)
+    .describe('How long POST /data answers are cached in memory, in seconds (0 turns the cache off).'),
+  DATA_CACHE_MAX_ENTRIES: positiveInt(200).describe('How many distinct requests the data cache keeps.'),
+  DATA_CACHE_MAX_MB: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe(
+      "Heap the data caches may fill together, weighing answers and events (~400 bytes each); the least recently used go first. Half of it holds answers (one bigger than that half is not kept), the other half the events of closed UTC days per stream selection, so a window asked again (the dashboards' sliding year, the next day) asks Loki only for the days it lacks; `DATA_CACHE_TTL_SECONDS=0` turns both off.",
+    ),
+  // Where closed days are kept (lib/rollups/store.ts): checked in full by openObjectStore when first used.
+  ROLLUPS_URL: z
+    .string()
+    .trim()
+    .default('off')
+    .refine((url) => /^(off|s3:\/\/[^/]+(\/.*)?|file:\/\/\/.+)$/.test(url), {
+      message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
+    })
+    .describe(
+      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`).',
+    ),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
 
-  SSM_PARAMETER_PATH: optionalText,
-  SECRETS_CACHE_TTL_SECONDS: positiveInt(300),
-  CORS_ORIGINS: optionalText,
+  SSM_PARAMETER_PATH: optionalText.describe(
+    'SSM Parameter Store path of the secrets; set on AWS by serverless.yml, empty locally (secrets from here).',
+  ),
+  SECRETS_CACHE_TTL_SECONDS: positiveInt(300).describe(
+    'How long secrets read from SSM are cached, in seconds.',
+  ),
+  CORS_ORIGINS: optionalText.describe(
+    'Origins allowed to call from a browser, comma separated (e.g. https://dash.example.com).',
+  ),
 
-  DORA_LEVELS_PRESET: z.enum(LEVEL_PRESETS).default('dora-2024'),
-  DORA_LEVEL_THRESHOLDS: optionalText.transform((text, ctx) => {
-    if (text === undefined) return {};
-    try {
-      const parsed = levelThresholdsOverrideSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data;
-      for (const issue of parsed.error.issues) {
-        ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+  DORA_LEVELS_PRESET: z
+    .enum(LEVEL_PRESETS)
+    .default('dora-2024')
+    .describe(
+      "DORA levels: dora-2024 (DORA 2024 report clusters) or react-dora-charts (that library's defaults).",
+    ),
+  DORA_LEVEL_THRESHOLDS: optionalText
+    .transform((text, ctx) => {
+      if (text === undefined) return {};
+      try {
+        const parsed = levelThresholdsOverrideSchema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.')}: ${issue.message}` });
+        }
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
       }
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
-    }
-    return z.NEVER;
-  }),
+      return z.NEVER;
+    })
+    .describe(
+      'JSON bounds merged over the preset, per metric and level, e.g. `{"change_failure_rate":{"medium":"<=0.3"}}`.',
+    ),
 
-  AUTH_MODE: z.enum(['auto', 'jwt', 'gateway', 'off']).default('auto'),
-  AUTH_JWT_AUDIENCE: optionalText,
-  AUTH_JWT_ISSUER: optionalText,
-  AUTH_JWT_REQUIRED_CLAIMS: commaList(''),
-  AUTH_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  AUTH_MODE: z
+    .enum(['auto', 'jwt', 'gateway', 'off'])
+    .default('auto')
+    .describe(
+      'Who checks bearer tokens: auto (jwt when AUTH_JWT_SECRET is set, else off — but only off AWS: a deployed function with auto and no secret refuses every request), jwt, gateway (an API Gateway JWT authorizer; the function trusts it), off. `npm start` uses auto unless this is set.',
+    ),
+  AUTH_JWT_AUDIENCE: optionalText.describe('Expected aud of tokens (checked when set).'),
+  AUTH_JWT_ISSUER: optionalText.describe('Expected iss of tokens (checked when set).'),
+  AUTH_JWT_REQUIRED_CLAIMS: commaList('').describe(
+    'Claims every token must carry, comma separated (exp is always checked when present).',
+  ),
+  AUTH_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(300)
+    .default(30)
+    .describe('Allowed clock skew when checking exp/nbf, in seconds (0-300).'),
   // API Gateway refuses bodies above 10 MB before the function runs.
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(262_144),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10_485_760)
+    .default(262_144)
+    .describe('Largest request body accepted, in bytes.'),
 
   // Write path (POST /events/*, POST /api/status, GET /status.json).
-  LOKI_PUSH_MAX_BACKDATE: duration('50m'),
-  INCIDENT_LOOKBACK_DAYS: positiveInt(90),
-  STATUS_TTL_HOURS: positiveInt(24),
+  LOKI_PUSH_MAX_BACKDATE: duration('50m').describe(
+    'Written events are stored at their own time when at most this far back, else at this far back (their own time stays in the line); Loki refuses entries far behind their stream.',
+  ),
+  INCIDENT_LOOKBACK_DAYS: positiveInt(90).describe(
+    'How far back POST /events/incidents looks for earlier reports of the same incident, in days.',
+  ),
+  STATUS_TTL_HOURS: positiveInt(24).describe(
+    'GET /status.json leaves out GitOps statuses not reported for this many hours.',
+  ),
 });
 
 export interface Config {
@@ -178,6 +310,8 @@ export interface Config {
   maxRangeMs: number;
   /** `maxMb`: what the data caches may take of the heap (DATA_CACHE_MAX_MB, else a fifth of the function's memory). */
   dataCache: { ttlMs: number; maxEntries: number; maxMb: number };
+  /** The store of closed days (ROLLUPS_URL): an `s3://` or `file://` URL, undefined when off. */
+  rollupsUrl: string | undefined;
   ssmParameterPath: string | undefined;
   secretsCacheTtlMs: number;
   corsOrigins: string[] | undefined;
@@ -211,8 +345,6 @@ export interface Config {
     statusTtlMs: number;
   };
 }
-
-const DAY_MS = 86_400_000;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -267,6 +399,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       // answers and still leaves the next request room; off Lambda (npm start) 256 MB.
       maxMb: e.DATA_CACHE_MAX_MB ?? Math.floor((e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? 1280) / 5),
     },
+    rollupsUrl: e.ROLLUPS_URL === 'off' ? undefined : e.ROLLUPS_URL,
     ssmParameterPath: e.SSM_PARAMETER_PATH?.replace(/\/+$/, ''),
     secretsCacheTtlMs: e.SECRETS_CACHE_TTL_SECONDS * 1000,
     corsOrigins: e.CORS_ORIGINS?.split(',')

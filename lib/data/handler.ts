@@ -6,6 +6,7 @@ import { BadRequestError } from '../errors';
 import type { HttpResponse } from '../http/response';
 import { jsonListResponse } from '../http/response-size';
 import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
+import { rollupsHeaders } from '../loki/closed-days';
 import type { ContextWithSecrets } from '../secrets';
 import { dataFilters, dataRequestSchema } from './request';
 import { deadlineOf, getDataService } from './wiring';
@@ -38,5 +39,6 @@ export async function postData(
     team === undefined ? toRecord : (deployment: ProductionDeployment) => ({ ...toRecord(deployment), team });
   return jsonListResponse(event, 'records', loaded.deployments, write, {
     'X-Cache': loaded.cached ? 'hit' : 'miss',
+    ...rollupsHeaders(loaded.stats),
   });
 }

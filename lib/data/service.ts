@@ -14,6 +14,13 @@ export interface DeploymentsQuery {
   start: number;
   /** Epoch ms, exclusive. */
   end: number;
+  /**
+   * Epoch ms from which deployments and merges are read; by default `start - LOOKAROUND_DAYS` (the
+   * look-around before a window of records). `/metrics` asks for records from the look-around before its
+   * period itself and reads from there: its period's records are then exactly `/data`'s records of the
+   * period, and the look-around is not applied a second time before the first.
+   */
+  readStart?: number | undefined;
   repositories?: string[] | undefined;
   team?: string | undefined;
   /** `service_name` label values (GET /services). */
@@ -55,7 +62,14 @@ export const BYTES_PER_CACHED_EVENT = 400;
 function cacheKey(query: DeploymentsQuery): string {
   const repositories = query.repositories ? [...new Set(query.repositories)].sort() : null;
   const services = query.services ? [...new Set(query.services)].sort() : null;
-  return JSON.stringify([query.start, query.end, repositories, query.team ?? null, services]);
+  return JSON.stringify([
+    query.start,
+    query.end,
+    query.readStart ?? null,
+    repositories,
+    query.team ?? null,
+    services,
+  ]);
 }
 
 /**
@@ -117,6 +131,7 @@ export class DataService {
     );
     const teamAliases = [...teamNames].filter((name) => name !== query.team);
     const teamRepositories = githubTeam?.repositories;
+    const readStart = query.readStart ?? query.start - lookaroundMs;
 
     const request: EventRequest = {
       filter: {
@@ -130,10 +145,10 @@ export class DataService {
       ranges: {
         // Earlier deployments tell repeats of a sha apart; later ones fix failures of the window, and
         // incidents of its last deployments close after it.
-        deployments: { start: query.start - lookaroundMs, end: query.end + lookaroundMs },
+        deployments: { start: readStart, end: query.end + lookaroundMs },
         incidents: { start: query.start, end: query.end + lookaroundMs },
         // A pull request deployed inside the window may have been merged before it.
-        merges: { start: query.start - lookaroundMs, end: query.end },
+        merges: { start: readStart, end: query.end },
       },
       ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
       ...(options.noCache ? { noCache: true } : {}),

@@ -1,3 +1,4 @@
+import { DAY_MS } from '../time';
 import type { EpochMs, TimeRange } from './types';
 
 /**
@@ -11,8 +12,6 @@ import type { EpochMs, TimeRange } from './types';
 
 export const INTERVALS = ['daily', 'weekly', 'monthly', 'all'] as const;
 export type Interval = (typeof INTERVALS)[number];
-
-export const DAY_MS = 86_400_000;
 
 export interface Bucket {
   /** `YYYY-MM-DD` of the first day of the calendar unit; null for `all`. */

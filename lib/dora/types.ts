@@ -38,12 +38,12 @@ export interface IncidentEvent {
    * When the issue was seen in this state: the event's Loki time (GitHub's webhook time), else the closing,
    * else the creation. Of several events of one issue the latest state wins.
    */
-  stateAt?: EpochMs;
+  stateAt?: EpochMs | undefined;
   /**
    * The issue stopped being an incident (its incident label was removed, or it was deleted): an event that
    * withdraws the earlier ones of the same issue when it is the latest.
    */
-  withdrawn?: boolean;
+  withdrawn?: boolean | undefined;
 }
 
 export interface MergeEvent {

@@ -3,7 +3,7 @@ import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import pLimit from 'p-limit';
 import type { Team } from '../dora/types';
-import { GitHubError } from '../errors';
+import { GitHubError, hostOf, unreachable } from '../errors';
 import { logger } from '../logger';
 import { recordGitHubRequest } from '../observability/metrics';
 import type { TeamSource } from './types';
@@ -182,14 +182,27 @@ function isRateLimited(error: OctokitRequestError): boolean {
  * Turns whatever octokit threw into a GitHubError whose public message helps the caller and never
  * carries the token. The cause keeps only method, URL and status (octokit errors hold request headers).
  */
-export function toGitHubError(error: unknown, org: string, now = Date.now()): GitHubError {
+export function toGitHubError(
+  error: unknown,
+  org: string,
+  now = Date.now(),
+  apiUrl = 'https://api.github.com',
+): GitHubError {
   if (error instanceof GitHubError) return error;
   if (!isOctokitRequestError(error) || error.response === undefined) {
-    const reason =
-      error instanceof Error && error.name === 'AbortError' ? 'timed out' : 'could not be reached';
-    return new GitHubError(`GitHub ${reason}`, {
-      cause: new Error(`GitHub request failed: ${error instanceof Error ? error.message : String(error)}`),
-    });
+    const cause = new Error(
+      `GitHub request failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    if (error instanceof Error && error.name === 'AbortError') {
+      return new GitHubError(`GitHub did not answer in time at ${hostOf(apiUrl)}`, {
+        statusCode: 504,
+        cause,
+      });
+    }
+    // Octokit wraps a failed fetch in a RequestError of status 500 without a response; the socket's error is
+    // in its causes.
+    const { message, statusCode } = unreachable('GitHub', apiUrl, error);
+    return new GitHubError(message, { statusCode, cause });
   }
   const status = error.status;
   const cause = new Error(
@@ -284,7 +297,7 @@ export function createGitHubTeamSource(options: GitHubTeamSourceOptions): TeamSo
             cause: signal.reason,
           });
         }
-        throw toGitHubError(error, org);
+        throw toGitHubError(error, org, Date.now(), options.apiUrl);
       }
     },
   };

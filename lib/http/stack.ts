@@ -26,6 +26,15 @@ export interface StackOptions {
   auth?: boolean;
   /** How errors are written (default RFC 9457 problem+json); see ErrorFormat. */
   errorFormat?: ErrorFormat;
+  /**
+   * Leave the body alone (no size limit, no parsing, no refusal): for the answer to unmatched routes, whose
+   * 404/405 must not turn into a 400 or 413 about a body no route reads.
+   */
+  ignoreBody?: boolean;
+  /** Leave the body exactly as it arrived, unparsed (a webhook's signature is over its bytes). */
+  rawBody?: boolean;
+  /** This route's body size limit (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: middy's middleware array mixes event/result types
@@ -63,7 +72,11 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     ...(options.secrets || auth ? [...secretsMiddlewares(config), redactResolvedSecrets] : []),
     cors.preflight,
     ...(auth ? [authMiddleware(config.auth)] : []),
-    bodyLimit(config.maxBodyBytes),
-    ...(options.jsonBody ? [jsonBodyParser()] : [refuseBody()]),
+    ...(options.ignoreBody
+      ? []
+      : [
+          bodyLimit(options.maxBodyBytes ?? config.maxBodyBytes),
+          ...(options.jsonBody ? [jsonBodyParser()] : options.rawBody ? [] : [refuseBody()]),
+        ]),
   ] as AnyMiddleware[];
 }

@@ -3,6 +3,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { BadRequestError } from '../errors';
+import { DAY_MS } from '../time';
 
 /**
  * Shared request validation: every query string and body goes through a zod schema, and every
@@ -88,16 +89,29 @@ function yearIsSane(text: string): boolean {
 
 const YEAR_MESSAGE = `must be a date between the years ${MIN_YEAR} and ${MAX_YEAR}`;
 
+/**
+ * One message per mistake: a malformed date is told its format only (the year check and the schemas' checks
+ * across fields, such as "end after start", stop there), and a missing (or `null`) one that it is required.
+ */
+function dateMessage(format: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined || issue.input === null ? 'is required' : format;
+}
+
 /** An RFC 3339 date-time with `Z` or an offset (fractional seconds allowed), in the years 1970 to 2100. */
 export const rfc3339DateTime = z.iso
-  .datetime({ offset: true, message: 'must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z' })
-  .refine(yearIsSane, YEAR_MESSAGE)
+  .datetime({
+    offset: true,
+    error: dateMessage('must be an RFC 3339 date-time such as 2024-01-31T00:00:00Z'),
+    abort: true,
+  })
+  .refine(yearIsSane, { message: YEAR_MESSAGE, abort: true })
   .meta({ examples: ['2024-01-31T00:00:00Z'] });
 
 /** A calendar date `YYYY-MM-DD` in the years 1970 to 2100. */
 export const isoDate = z.iso
-  .date({ message: 'must be a date such as 2024-01-31' })
-  .refine(yearIsSane, YEAR_MESSAGE)
+  .date({ error: dateMessage('must be a date such as 2024-01-31'), abort: true })
+  .refine(yearIsSane, { message: YEAR_MESSAGE, abort: true })
   .meta({ examples: ['2024-01-31'] });
 
 /** A query-string switch: `true`/`false`/`1`/`0`, as Grafana and curl users write them. */
@@ -242,8 +256,6 @@ export const noCacheQuery = z.object({
 export function noCacheRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
   return parseQuery(noCacheQuery, event).no_cache ?? false;
 }
-
-const DAY_MS = 86_400_000;
 
 /** Why a period is longer than MAX_RANGE_DAYS allows, or undefined when it fits (one rule for every route). */
 export function periodTooLong(range: { start: number; end: number }, maxRangeMs: number): string | undefined {

@@ -17,11 +17,15 @@ import ky, { isTimeoutError } from 'ky';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Config, dataCacheShares, requireSetting } from '../config';
 import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../dora/types';
-import { LokiError } from '../errors';
+import { hostOf, LokiError, networkFailure, unreachable } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
+import { RollupStore } from '../rollups/store';
 import type { Secrets } from '../secrets';
-import { DAY_MS, DayCache, type DayEvents, emptyDay } from './day-cache';
+import { openObjectStore } from '../store/open';
+import { DAY_MS, NS_PER_MS } from '../time';
+import { ClosedDays, type DaySources, noDaySources, storeSelection } from './closed-days';
+import { DayCache, type DayEvents, emptyDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
@@ -55,6 +59,8 @@ export interface LokiSettings {
    */
   dayCacheMaxMb?: number | undefined;
   closedAfterMs?: number | undefined;
+  /** The store of closed days (ROLLUPS_URL: `s3://` or `file://`); absent: none. */
+  rollupsUrl?: string | undefined;
   /** Retries after the first attempt, on 429, 5xx and network errors only. */
   maxRetries: number;
   /** First retry waits about this long (doubling, with jitter) unless Loki sends Retry-After. */
@@ -78,6 +84,8 @@ export interface LokiHooks {
   sleep?: (ms: number) => Promise<void>;
   /** Called when the requests allowed in flight change (for metrics); must not throw. */
   onConcurrency?: (concurrency: number) => void;
+  /** The store of closed days to use instead of the one `rollupsUrl` names (tests). */
+  rollups?: RollupStore;
 }
 
 const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
@@ -91,8 +99,6 @@ const MAX_QUERY_STRING_CHARS = 4000;
 /** Loki's default `max_entries_limit_per_query`: a page is never grown beyond it. */
 const LOKI_MAX_LIMIT = 5000;
 const MAX_RETRY_DELAY_MS = 10_000;
-
-const NS_PER_MS = 1_000_000n;
 
 /** Splits a base URL from what operators paste (the full query_range URL, a trailing slash, userinfo). */
 export function parseLokiUrl(raw: string): { baseUrl: string; user?: string; password?: string } {
@@ -152,13 +158,6 @@ function retryAfterMs(header: string | null): number | undefined {
 export function firstLineOf(text: string, max = 300): string {
   const line = text.split('\n', 1)[0]?.trim() ?? '';
   return line.length > max ? `${line.slice(0, max)}…` : line;
-}
-
-/** A network error's code (ECONNREFUSED, UND_ERR_SOCKET, ...), never its message, which may hold the URL. */
-function networkReason(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown';
 }
 
 type AttemptFailure =
@@ -310,6 +309,14 @@ class AdaptiveLimit {
   }
 }
 
+/** One request's selection as each keeper of closed days names it, and what it read and wrote. */
+interface Selection {
+  query: string;
+  storeKey: string;
+  sources: DaySources;
+  writes: Array<Promise<void>>;
+}
+
 interface FetchContext {
   limit: AdaptiveLimit;
   signal: AbortSignal;
@@ -358,8 +365,14 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const retryBaseDelayMs = settings.retryBaseDelayMs ?? 250;
   const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
   const dayCache = settings.dayCacheMaxMb ? new DayCache(settings.dayCacheMaxMb) : undefined;
+  const rollups =
+    hooks.rollups ??
+    (settings.rollupsUrl
+      ? new RollupStore(openObjectStore(settings.rollupsUrl, { variable: 'ROLLUPS_URL' }))
+      : undefined);
+  const closedDays = new ClosedDays(dayCache, rollups);
   const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
-  const deadlineMessage = dayCache === undefined ? DEADLINE_MESSAGE : RESUMABLE_DEADLINE_MESSAGE;
+  const deadlineMessage = closedDays.keeps ? RESUMABLE_DEADLINE_MESSAGE : DEADLINE_MESSAGE;
 
   function checkDeadline(context: FetchContext): void {
     context.signal.throwIfAborted();
@@ -409,7 +422,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (isTimeoutError(error)) {
         outcome = 'timeout';
         throw new LokiError(
-          byDeadline ? deadlineMessage : `Loki did not answer within ${settings.timeoutMs} ms`,
+          byDeadline
+            ? deadlineMessage
+            : `Loki did not answer within ${settings.timeoutMs} ms at ${hostOf(settings.url)}`,
           { statusCode: 504, cause: error },
         );
       }
@@ -446,7 +461,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         kind,
         attempt: attemptNumber,
         status: result.status,
-        ...(result.status === 'network-error' ? { reason: networkReason(result.error) } : {}),
+        ...(result.status === 'network-error' ? { reason: networkFailure(result.error).reason } : {}),
         delay: Math.round(delay),
       });
       await sleep(delay);
@@ -456,7 +471,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   function failure(result: AttemptFailure, attempts: number): LokiError {
     const times = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
     if (result.status === 'network-error') {
-      return new LokiError(`Loki could not be reached after ${times}`, {
+      const { message, statusCode } = unreachable('Loki', settings.url, result.error, ` after ${times}`);
+      return new LokiError(message, {
+        statusCode,
         cause: result.error,
       });
     }
@@ -587,15 +604,31 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const { kinds, union } = requestedKinds(request, now);
       const query = buildEventsQuery(kinds, request.filter, settings);
       const parts = kinds.length === 0 ? [] : dayParts(union, now - closedAfterMs);
-      if (dayCache !== undefined && !request.noCache) {
+      const selection: Selection = {
+        query,
+        storeKey: storeSelection(query, settings),
+        sources: noDaySources(closedDays.storeEnabled),
+        writes: [],
+      };
+      if (closedDays.keeps && !request.noCache) {
+        const closed = parts.filter((part) => part.cacheable).map((part) => part.dayStart);
+        const kept = await closedDays.lookup(
+          query,
+          selection.storeKey,
+          closed,
+          selection.sources,
+          request.deadline,
+        );
         for (const part of parts) {
-          const cached = part.cacheable ? dayCache.get(query, part.dayStart) : undefined;
-          if (cached !== undefined) {
-            part.events = cached;
+          const events = kept.get(part.dayStart);
+          if (events !== undefined) {
+            part.events = events;
             part.cached = true;
           }
         }
       }
+      selection.sources.loki = parts.filter((part) => part.cacheable && !part.cached).length;
+      selection.sources.open = parts.filter((part) => !part.cacheable).length;
       const context: FetchContext = {
         limit: new AdaptiveLimit(
           settings.concurrency,
@@ -616,9 +649,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories
           // slower than the deadline kept nothing, and the organisation's year was still a 504 at the 14th try.
           await fetchChunk(query, chunk, context, (until) =>
-            keepDays(query, parts, { start: chunk.start, end: until }),
+            keepDays(selection, parts, { start: chunk.start, end: until }),
           );
-          keepDays(query, parts, chunk);
+          keepDays(selection, parts, chunk);
         }),
       );
       try {
@@ -642,18 +675,22 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (stats.skippedLines > 0) {
         logger.warn('Skipped Loki lines that are not events', { skippedLines: stats.skippedLines });
       }
-      keepDays(query, parts, union);
+      keepDays(selection, parts, union);
+      await closedDays.settle(selection.writes);
+      stats.days = selection.sources;
+      logger.info('Days read', { ...selection.sources, lokiRequests: stats.requests });
       return { ...eventsInRanges(parts, request.ranges), stats };
     },
   };
 
   /** Keeps the closed whole days read inside `within` (a complete chunk, or the whole request). */
-  function keepDays(query: string, parts: DayPart[], within: TimeRange): void {
-    if (dayCache === undefined) return;
+  function keepDays(selection: Selection, parts: DayPart[], within: TimeRange): void {
+    if (!closedDays.keeps) return;
     for (const part of parts) {
       if (!part.cacheable || part.cached || part.range.start < within.start || part.range.end > within.end)
         continue;
-      dayCache.set(query, part.dayStart, part.events);
+      const { query, storeKey, sources, writes } = selection;
+      closedDays.keep(query, storeKey, part.dayStart, part.events, sources, writes);
       part.cached = true;
     }
   }
@@ -709,6 +746,7 @@ export function lokiSettingsFrom(config: Config, secrets: Pick<Secrets, 'lokiTok
     // Writes through this API are back-dated at most LOKI_PUSH_MAX_BACKDATE, and Loki refuses entries
     // about an hour behind the newest of their stream: a day that ended longer ago than both is closed.
     closedAfterMs: config.writes.maxBackdateMs + 3_600_000,
+    rollupsUrl: config.rollupsUrl,
   };
 }
 

@@ -10,8 +10,6 @@ import type { EventKind } from './logql';
  * windows over the same days: each asks Loki only for the days this cache lacks.
  */
 
-export const DAY_MS = 86_400_000;
-
 /** Heap taken by one cached event with its timestamp (as measured for the answer cache, see lib/data/service.ts). */
 const BYTES_PER_EVENT = 400;
 

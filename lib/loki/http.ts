@@ -1,5 +1,5 @@
 import ky, { HTTPError, isTimeoutError } from 'ky';
-import { LokiError } from '../errors';
+import { hostOf, LokiError, unreachable } from '../errors';
 import { authorizationHeader, firstLineOf, type LokiSettings, parseLokiUrl } from './client';
 
 /**
@@ -78,13 +78,14 @@ export async function callLoki(connection: LokiConnection, call: LokiCall): Prom
 
 async function lokiFailure(action: string, error: unknown, connection: LokiConnection): Promise<LokiError> {
   if (isTimeoutError(error)) {
-    return new LokiError(`Loki did not answer the ${action} within ${connection.timeoutMs} ms`, {
-      statusCode: 504,
-      cause: error,
-    });
+    return new LokiError(
+      `Loki did not answer the ${action} within ${connection.timeoutMs} ms at ${hostOf(connection.baseUrl)}`,
+      { statusCode: 504, cause: error },
+    );
   }
   if (!(error instanceof HTTPError)) {
-    return new LokiError(`Loki could not be reached for the ${action}`, { cause: error });
+    const { message, statusCode } = unreachable('Loki', connection.baseUrl, error, ` for the ${action}`);
+    return new LokiError(message, { statusCode, cause: error });
   }
   const status = error.response.status;
   const text = await error.response.text().catch(() => '');

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import * as z from 'zod';
 import { LokiError } from '../errors';
+import { NS_PER_MS } from '../time';
 import { splitRange } from './client';
 import { callLoki, type LokiConnection } from './http';
 import { SERVICE_LABEL, streamSelector } from './logql';
@@ -31,7 +32,6 @@ export interface ServiceListerOptions {
 
 const labelValuesAnswer = z.object({ status: z.string(), data: z.array(z.string()).optional() });
 
-const NS_PER_MS = 1_000_000n;
 const toNs = (ms: number) => String(BigInt(Math.floor(ms)) * NS_PER_MS);
 
 export function createLokiServiceLister(

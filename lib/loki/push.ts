@@ -3,6 +3,7 @@ import type { TimeRange } from '../dora/types';
 import { LokiError } from '../errors';
 import { boundedMemo } from '../memo';
 import type { Secrets } from '../secrets';
+import { NS_PER_MS } from '../time';
 import { connectionKey, lokiSettingsFrom } from './client';
 import { callLoki, type LokiConnection, type LokiConnectionSettings, lokiConnection } from './http';
 import { forEachEntry } from './parse';
@@ -20,7 +21,6 @@ export const INDEX_LABELS: readonly string[] = ['service_name', 'service_namespa
 
 const PUSH_PATH = '/loki/api/v1/push';
 const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
-const NS_PER_MS = 1_000_000n;
 
 export interface LokiWriter extends EventSink {
   /** Pushes the entries in one request; resolves when Loki accepted them (HTTP 204). */

@@ -1,4 +1,5 @@
 import type { EpochMs, EventBatch, TimeRange } from '../dora/types';
+import type { DaySources } from './closed-days';
 
 /** One log line as Loki stores it: its labels (index labels and structured metadata), time, line. */
 export interface LokiEntry {
@@ -55,6 +56,8 @@ export interface FetchStats {
   skippedLines: number;
   /** Wall time spent waiting on Loki (summed over concurrent requests). */
   lokiMs: number;
+  /** Where the request's days came from (memory, the store of closed days, Loki). */
+  days?: DaySources;
 }
 
 /** The read side of the event store; handlers and tests depend on this, not on Loki. */

@@ -9,6 +9,7 @@ import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery } from '../http/validation';
+import { rollupsHeaders } from '../loki/closed-days';
 import type { ContextWithSecrets } from '../secrets';
 import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
 
@@ -16,7 +17,8 @@ import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchem
  * Loads the production deployments and merges from `from` to the period's end. Deployments of the
  * look-around before it are loaded too: a pull request already shipped by one of them must not count
  * as delivered by the period's first deployment, and a failure that began before the period may be
- * restored inside it.
+ * restored inside it. Events are read from the look-around's start, not a look-around before it: the
+ * records of the period are then those `/data` gives for it, and a year's summary reads 760 days, not 790.
  */
 async function loadPeriod(
   from: number,
@@ -28,6 +30,7 @@ async function loadPeriod(
   return getDataService(config, context.secrets).loadDeployments(
     {
       start: from - config.lookaroundMs,
+      readStart: from - config.lookaroundMs,
       end: period.end,
       repositories: query.repositories,
       team: query.team,
@@ -77,7 +80,10 @@ export async function getMetrics(
     range,
     interval: query.interval,
   });
-  return jsonResponse(200, series, { 'X-Cache': loaded.cached ? 'hit' : 'miss' });
+  return jsonResponse(200, series, {
+    'X-Cache': loaded.cached ? 'hit' : 'miss',
+    ...rollupsHeaders(loaded.stats),
+  });
 }
 
 /** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
@@ -117,9 +123,10 @@ export async function getMetricsSummary(
     200,
     {
       ...summary,
+      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
       excluded_changes: excludedChanges,
       ...(repositories === undefined ? {} : { repositories }),
     },
-    { 'X-Cache': loaded.cached ? 'hit' : 'miss' },
+    { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { DAY_MS, INTERVALS } from '../dora/buckets';
+import { INTERVALS } from '../dora/buckets';
 import { METRICS } from '../dora/metrics';
 import type { TimeRange } from '../dora/types';
 import { BadRequestError } from '../errors';
@@ -12,6 +12,7 @@ import {
   serviceFilter,
   teamFilter,
 } from '../http/validation';
+import { DAY_MS } from '../time';
 
 /**
  * Query strings of `GET /metrics` and `GET /metrics/summary`. The period is either calendar days

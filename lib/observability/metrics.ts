@@ -21,6 +21,7 @@ export const METRIC_NAMES = {
   gitHubRequests: 'GitHubRequests',
   serverErrors: 'ServerErrors',
   clientErrors: 'ClientErrors',
+  webhookDeliveries: 'WebhookDeliveries',
 } as const;
 
 let instance: Metrics | undefined;
@@ -58,6 +59,18 @@ export function recordCacheLookup(cache: 'data' | 'teams' | 'services', hit: boo
 
 export function recordGitHubRequest(): void {
   getMetrics()?.addMetric(METRIC_NAMES.gitHubRequests, MetricUnit.Count, 1);
+}
+
+/**
+ * One GitHub webhook delivery, by event and outcome (written, duplicate, queued, ignored, ...): its own EMF
+ * line, so these dimensions do not join the route's latency and error metrics.
+ */
+export function recordWebhookDelivery(event: string, outcome: string): void {
+  const metrics = getMetrics();
+  if (!metrics) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ event, outcome });
+  single.addMetric(METRIC_NAMES.webhookDeliveries, MetricUnit.Count, 1);
 }
 
 /** For tests that switch metrics on and off through the environment. */

@@ -18,6 +18,7 @@ import {
   statusReportSchema,
 } from '../status/schema';
 import { teamsQuerySchema } from '../teams/query';
+import { webhookPayloadSchema, webhookProblemSchema, webhookResponseSchema } from '../webhooks/schemas';
 import {
   healthResponseSchema,
   metricsResponseSchema,
@@ -59,6 +60,10 @@ export interface RouteDescription {
   errorFormat?: ErrorFormat;
 }
 
+/** The X-Rollups header of the routes that read events (lib/loki/closed-days.ts). */
+const rollupsHeader =
+  'Where the days of the answer came from: `memory=N store=N loki=N open=N` (closed days from memory, from the store of closed days, read from Loki, and days not closed yet; `store=off` without ROLLUPS_URL), then `stored=N` when days were written to the store and `fallback` when the store failed and Loki answered instead';
+
 export const routes: RouteDescription[] = [
   {
     method: 'get',
@@ -98,7 +103,10 @@ export const routes: RouteDescription[] = [
     body: dataRequestSchema,
     response: dataResponseSchema,
     responseDescription: 'The records, one per production deployment',
-    responseHeaders: { 'X-Cache': '`hit` when the answer came from the in-memory cache, else `miss`' },
+    responseHeaders: {
+      'X-Cache': '`hit` when the answer came from the in-memory cache, else `miss`',
+      'X-Rollups': rollupsHeader,
+    },
     upstream: true,
   },
   {
@@ -141,7 +149,7 @@ export const routes: RouteDescription[] = [
     query: metricsQuerySchema,
     response: metricsResponseSchema,
     responseDescription: 'The series of the metric',
-    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
   },
   {
@@ -153,7 +161,7 @@ export const routes: RouteDescription[] = [
     query: summaryQuerySchema,
     response: metricsSummaryResponseSchema,
     responseDescription: 'The summary of the period against the previous one',
-    responseHeaders: { 'X-Cache': '`hit` or `miss`' },
+    responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
   },
   {
@@ -218,6 +226,34 @@ export const routes: RouteDescription[] = [
     response: statusListSchema,
     responseDescription: 'The statuses, sorted by repo then server',
     responseHeaders: { 'X-Status-Truncated': '`true` when the scan stopped at its line limit' },
+    upstream: true,
+  },
+  {
+    method: 'post',
+    path: '/webhooks/github',
+    operationId: 'postGitHubWebhook',
+    summary: "Receive GitHub's webhook deliveries",
+    description:
+      'Point an organisation webhook or a GitHub App here (content type `application/json`, the secret ' +
+      'GITHUB_WEBHOOK_SECRET): `deployment_status`, merged `pull_request` and incident `issues` events are written ' +
+      'to Loki in the shape the collector writes. No bearer token: X-Hub-Signature-256 (HMAC-SHA256 of the body) ' +
+      'must verify. Bodies up to 1 MiB. See docs/webhooks.md.',
+    auth: false,
+    body: webhookPayloadSchema,
+    response: webhookResponseSchema,
+    responseDescription: 'A ping, or a delivery written to Loki (or found there already: a redelivery)',
+    otherResponses: {
+      202: {
+        description: 'Accepted: queued in the outbox (Loki did not take it in time) or ignored (`reason`)',
+        schema: webhookResponseSchema,
+      },
+      401: {
+        description: 'The signature is missing, sha1 only, or does not verify (the detail says nothing more)',
+        schema: webhookProblemSchema,
+        problem: true,
+      },
+      415: { description: 'The body is not application/json', schema: webhookProblemSchema, problem: true },
+    },
     upstream: true,
   },
   {

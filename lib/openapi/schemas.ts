@@ -181,6 +181,11 @@ export const metricsSummaryResponseSchema = z.object({
       description:
         'With group_by=repository: every repository of the view, what needs attention first (worst level, then more metrics at it, more failures still open, higher change fail rate, name); the metrics as in `metrics`, without the vocabulary',
     }),
+  excluded_authors: z.array(z.string()).meta({
+    description:
+      'The author login globs applied: exclude_authors when the request gave it, else EXCLUDE_AUTHORS; empty when nobody is left out',
+    examples: [['*[bot]', 'renovate*']],
+  }),
   excluded_changes: z.number().int().min(0).meta({
     description:
       'Pull requests merged in the period by authors exclude_authors (else EXCLUDE_AUTHORS) leaves out; 0 when none is excluded',

@@ -7,6 +7,7 @@ import { splitRange } from '../loki/client';
 import { logqlString, WRITE_SOURCE } from '../loki/logql';
 import type { LokiWriter } from '../loki/push';
 import type { LokiEntry } from '../loki/types';
+import { NS_PER_MS } from '../time';
 import { type GitOpsStatus, gitOpsStatusSchema, type StatusReport } from './schema';
 
 /**
@@ -22,7 +23,6 @@ export const MAX_STATUS_LINE_BYTES = 256 * 1024 - 1024;
 /** A GET reads at most this many reports, newest first: enough for thousands of pairs reporting often. */
 export const MAX_STATUS_SCAN_LINES = 50_000;
 const CLOCK_SKEW_MS = 60_000;
-const NS_PER_MS = 1_000_000n;
 
 export function statusEntry(report: StatusReport, serviceNamespace: string, receivedAt: EpochMs): LokiEntry {
   const line: Omit<GitOpsStatus, 'updated_at'> = {

@@ -26,7 +26,8 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
 
-function checkedKey(key: string): string {
+/** The key itself, or a StoreError when it could leave the store's root. */
+export function checkedKey(key: string): string {
   if (key === '' || key.startsWith('/') || key.split('/').includes('..'))
     throw new StoreError(`invalid object key ${JSON.stringify(key)}`);
   return key;
@@ -83,10 +84,7 @@ export class DirectoryObjectStore implements ObjectStore {
   }
 }
 
-/**
- * The store a `file:///absolute/dir` URL names. `s3://bucket/prefix` is added by the S3 adapter
- * (lib/store/s3-object-store.ts) through the same function, so callers only ever pass the setting.
- */
+/** The store a `file:///absolute/dir` URL names (`openObjectStore` in open.ts takes every kind of URL). */
 export function openDirectoryStore(url: string): DirectoryObjectStore {
   if (!url.startsWith('file://')) throw new StoreError(`not a file:// URL: ${url}`);
   return new DirectoryObjectStore(fileURLToPath(url));

@@ -2,6 +2,7 @@ import type { TimeRange } from '../../lib/dora/types';
 import { splitRange } from '../../lib/loki/client';
 import { buildQuery, type EventKind, type QueryOptions } from '../../lib/loki/logql';
 import type { EventFilter } from '../../lib/loki/types';
+import { DAY_MS, NS_PER_MS } from '../../lib/time';
 
 /**
  * The two floors `npm run bench -- --loki=real` sets beside the API's own figures, measured in the same
@@ -12,8 +13,7 @@ import type { EventFilter } from '../../lib/loki/types';
  *   its 30-day pieces one after the other. No reader that filters can read less of Loki than this.
  */
 
-const NS_PER_MS = 1_000_000n;
-const MAX_QUERY_MS = 30 * 86_400_000;
+const MAX_QUERY_MS = 30 * DAY_MS;
 
 export interface FloorFigures {
   ms: number;

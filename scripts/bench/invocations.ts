@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { DAY_MS } from '../../lib/time';
 import { httpEvent, lambdaContext } from '../../test/helpers/lambda';
-import { BENCH_ORG, BENCH_REPOSITORY, BENCH_TEAM, DAY_MS } from './org';
+import { BENCH_ORG, BENCH_REPOSITORY, BENCH_TEAM } from './org';
 
 /** The requests the benchmark times: a window of days ending where the generated data ends, and a scope. */
 export type Route = 'data' | 'metrics';

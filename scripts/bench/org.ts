@@ -19,8 +19,6 @@ export const BENCH_ORG: Required<Omit<SampleOptions, 'serviceNamespace' | 'openI
 /** Loki's default `max_entries_limit_per_query`, which the stand-in enforces and the client pages by. */
 export const LOKI_PAGE_LIMIT = 5000;
 
-export const DAY_MS = 86_400_000;
-
 /** A team and a repository the latency table filters on (both exist in BENCH_ORG). */
 export const BENCH_TEAM = 'Payments';
 export const BENCH_REPOSITORY = 'payments-api';

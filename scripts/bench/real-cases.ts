@@ -2,6 +2,7 @@ import { startGitHubServer } from '../../dev/github-server';
 import type { EventKind } from '../../lib/loki/logql';
 import type { EventFilter } from '../../lib/loki/types';
 import { sampleTeams } from '../../lib/sample/generator';
+import { DAY_MS } from '../../lib/time';
 import { lambdaContext } from '../../test/helpers/lambda';
 import { type FloorFigures, naiveFloor, onePassFloor } from './floors';
 import {
@@ -11,7 +12,6 @@ import {
   type LambdaResult,
   loadHandler,
 } from './invocations';
-import { DAY_MS } from './org';
 import type { RealBenchOrganisation } from './real-org';
 
 /**

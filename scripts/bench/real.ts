@@ -1,15 +1,16 @@
 import { cpus, loadavg } from 'node:os';
 import { loadIntoLoki, type RealLoki, startRealLoki, waitUntilReady } from '../../dev/real-loki';
 import { generateEntries } from '../../lib/sample/generator';
+import { DAY_MS, NS_PER_MS } from '../../lib/time';
 import { exited, forkScript } from './children';
-import { BENCH_REPOSITORY, BENCH_TEAM, DAY_MS } from './org';
+import { BENCH_REPOSITORY, BENCH_TEAM } from './org';
 import type { Floor, RealCase, RealCaseResult, RealCasesInput } from './real-cases';
 import { LARGE_ORG, type RealBenchOrganisation, SMALL_ORG } from './real-org';
 import { formatCount, formatMs, markdownTable } from './stats';
 
 /**
- * `npm run bench -- --loki=real`: the API against a real Grafana Loki (LOKI_BENCH_URL, else the
- * workspace's ../shared/tools/loki/start-loki.sh), each case beside two floors measured in the same run:
+ * `npm run bench -- --loki=real`: the API against a real Grafana Loki (LOKI_BENCH_URL, else the Loki 3.x
+ * binary at LOKI_BIN started here, else the start script CI keeps beside the checkout), each case beside two floors measured in the same run:
  * naive (the three event queries with label filters, paged, one after the other) and one pass (one
  * query selecting exactly the requested streams, no filter). The organisations are bulk-loaded first,
  * unless that Loki already holds them (a Loki kept with LOKI_BENCH_URL is loaded once).
@@ -50,8 +51,8 @@ async function holds(lokiUrl: string, organisation: RealBenchOrganisation): Prom
   const end = organisation.options.end;
   const params = new URLSearchParams({
     query: `{service_namespace="${organisation.serviceNamespace}"}`,
-    start: String(BigInt(end - DAY_MS) * 1_000_000n),
-    end: String(BigInt(end) * 1_000_000n),
+    start: String(BigInt(end - DAY_MS) * NS_PER_MS),
+    end: String(BigInt(end) * NS_PER_MS),
     limit: '1',
   });
   const response = await fetch(`${lokiUrl}/loki/api/v1/query_range?${params}`);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  BOT_AUTHORS,
   dataRequest,
   effectiveInterval,
   type Filters,
@@ -467,6 +468,87 @@ describe('the dashboard in Chromium', () => {
     console.log(`20,000 deployments: ${JSON.stringify(figures)}`);
     expect(figures.rowsInDom).toBeGreaterThan(10);
     expect(figures.rowsInDom).toBeLessThan(60);
+    await page.close();
+  });
+
+  it('says why a deployment has no author, and keeps full names in tooltips', async () => {
+    const filters = readFilters('', today());
+    const { records } = await apiJson<{ records: DeploymentRecord[] }>(server, 'data', {
+      method: 'POST',
+      body: dataRequest(filters),
+    });
+    const pushed = records.find((record) => record.user === null && record.merged_at === null);
+    const { page } = await openDashboard();
+
+    await page.getByRole('searchbox', { name: 'Search' }).fill(pushed?.sha ?? 'no-direct-push-in-sample');
+    const row = page.locator('table.records tbody tr:not(.spacer)').first();
+    const authorCell = row.locator('td').nth(4);
+    const teamCell = row.locator('td').nth(2);
+
+    expect(pushed).toBeDefined();
+    expect(await authorCell.textContent()).toBe('direct push');
+    expect(await authorCell.getAttribute('title')).toMatch(/pushed straight to the branch/);
+    expect(await teamCell.getAttribute('title')).toBe(pushed?.team ?? '');
+    await page.close();
+  });
+
+  it('shows numbers in every chart legend, never placeholders, before the pointer is on a chart', async () => {
+    const { page } = await openDashboard();
+
+    const legends = await page.locator('[data-chart] .u-legend').allTextContents();
+
+    expect(legends).toHaveLength(METRIC_NAMES.length + 1);
+    for (const legend of legends) {
+      expect(legend).not.toContain('--');
+      expect(legend).toMatch(/Bucket \(UTC\):?\s*\d{4}-\d{2}-\d{2}/);
+    }
+    await page.close();
+  });
+
+  it('names under each chart exactly the level bands it draws, with their ranges', async () => {
+    const { page } = await openDashboard();
+    const summary = await apiJson<Summary>(server, 'metrics/summary', {
+      query: metricsQuery(readFilters('', today())),
+    });
+
+    const failureKey = await page
+      .locator('[data-chart="change_failure_rate"] [data-testid="band-key"] [data-level]')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-level')));
+    const reworkKeys = await page.locator('[data-chart="rework_rate"] [data-testid="band-key"]').count();
+
+    // DORA 2024: medium (≤ 10 %) is stricter than high (≤ 20 %), so no stretch of the axis is medium.
+    expect(summary.levels_source).toBe('dora-2024');
+    expect(failureKey[0]).toBe('elite');
+    expect(failureKey).not.toContain('medium');
+    expect(reworkKeys).toBe(summary.levels_thresholds.rework_rate ? 1 : 0);
+    await page.close();
+  });
+
+  it('leaves bots out of the numbers and the table when the toggle says so, in the URL too', async () => {
+    const { page, errors } = await openDashboard();
+    const toggle = page.getByRole('checkbox', { name: 'Leave out bots' });
+    const bots = BOT_AUTHORS.join(',');
+
+    await toggle.check();
+    await page.waitForURL((url) => url.searchParams.get('exclude_authors') === bots);
+    await dashboardLoaded(page);
+    const filters = readFilters(new URL(page.url()).search, today());
+    await expectSummaryShown(page, filters);
+    const summary = await apiJson<Summary>(server, 'metrics/summary', { query: metricsQuery(filters) });
+    const count = await page.getByTestId('deployments-count').textContent();
+    const aside = await page.locator('#glance .aside').textContent();
+    await toggle.uncheck();
+    await page.waitForURL((url) => url.searchParams.get('exclude_authors') === '');
+
+    expect(filters.excludeAuthors).toBe(bots);
+    expect(summary.excluded_authors).toEqual([...BOT_AUTHORS]);
+    expect(summary.excluded_changes).toBeGreaterThan(0);
+    expect(aside).toContain(
+      `${summary.excluded_changes.toLocaleString('en-GB')} changes by left-out authors`,
+    );
+    expect(count).toMatch(/by left-out authors not shown/);
+    expect(await toggle.isChecked()).toBe(false);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

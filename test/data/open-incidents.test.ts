@@ -2,7 +2,7 @@ import type { handler as DataHandler } from '../../functions/data';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { buildDeployments, toRecords } from '../../lib/dora/records';
 import type { DeploymentEvent, DeploymentRecord } from '../../lib/dora/types';
-import { issueEntry, type WriteContext } from '../../lib/events/entries';
+import { incidentEntry, type WriteContext } from '../../lib/events/entries';
 import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
@@ -58,17 +58,19 @@ function issueHistory(
 ): LokiEntry[] {
   const createdAt = deployment.createdAt + 5 * MINUTE;
   return steps.map((step) =>
-    issueEntry(
+    incidentEntry(
       {
         repository: deployment.repository,
         team: undefined,
         action: step.action,
-        number,
-        state: step.state,
+        id: String(number),
+        title: null,
+        url: `https://github.com/acme/${deployment.repository}/issues/${number}`,
+        incidentLabel: 'incident',
         labels: step.labels,
         createdAt,
         closedAt: step.state === 'closed' ? createdAt + step.after : null,
-        sentAt: createdAt + step.after + 1000,
+        at: createdAt + step.after + 1000,
       },
       context,
     ),

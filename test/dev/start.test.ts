@@ -30,7 +30,10 @@ describe('npm start (tsx dev/start.ts)', () => {
   let output: () => string;
 
   beforeAll(async () => {
-    server = await startLocalServer({ OFFLINE_LAMBDA_PORT: String(await freePort()) });
+    server = await startLocalServer({
+      OFFLINE_LAMBDA_PORT: String(await freePort()),
+      GITHUB_WEBHOOK_SECRET: '',
+    });
     ({ baseUrl, output } = server);
   });
 
@@ -42,6 +45,26 @@ describe('npm start (tsx dev/start.ts)', () => {
       /No LOKI_URL set: serving \d+ generated events .* from a local Loki stand-in at http:\/\/127\.0\.0\.1:\d+/,
     );
     expect(output()).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('says how to set GITHUB_WEBHOOK_SECRET, and the receiver refuses deliveries until it is set', async () => {
+    const body = '{"zen":"x","hook_id":1}';
+
+    const response = await fetch(`${baseUrl}/webhooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'ping',
+        'x-github-delivery': 'start-1',
+      },
+      body,
+    });
+
+    expect(output()).toMatch(
+      /Webhooks: GITHUB_WEBHOOK_SECRET not set, .*GITHUB_WEBHOOK_SECRET=<long random text> in \.env/,
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ detail: 'The GitHub webhook receiver is not configured' });
   });
 
   it('prints the dashboard URL and serves the page there', async () => {

@@ -4,6 +4,8 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 const PAGES = [
   'README.md',
+  'CONTRIBUTING.md',
+  'SECURITY.md',
   ...readdirSync(path.join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),

@@ -215,6 +215,8 @@ describe('GitHub team source', () => {
     );
 
     expect(error.statusCode).toBe(502);
-    expect(error.publicMessage).toBe('GitHub could not be reached');
+    expect(error.publicMessage).toBe(
+      `GitHub could not be reached at ${new URL(url).host}: connection refused (ECONNREFUSED)`,
+    );
   });
 });

@@ -282,7 +282,9 @@ describe('the Loki event store against a Loki-speaking server', () => {
 
     expect(error).toMatchObject({
       statusCode: 502,
-      publicMessage: 'Loki could not be reached after 2 attempts',
+      publicMessage: expect.stringMatching(
+        /^Loki could not be reached at 127\.0\.0\.1:\d+ after 2 attempts: /,
+      ),
     });
     expect(`${error.message} ${error.publicMessage}`).not.toContain('hunter22');
   });

@@ -197,6 +197,7 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
         previous: { ...records, range: previous },
         levels: levelTable('dora-2024'),
       }),
+      excluded_authors: [],
       excluded_changes: 0,
     };
 
@@ -272,7 +273,11 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     const response = await getSummary({ ...PERIOD, exclude_authors: '*[bot]' });
 
     expect(response.statusCode).toBe(200);
-    const withoutBots = response.json as typeof all & { excluded_changes: number };
+    const withoutBots = response.json as typeof all & {
+      excluded_authors: string[];
+      excluded_changes: number;
+    };
+    expect(withoutBots.excluded_authors).toEqual(['*[bot]']);
     expect(withoutBots.excluded_changes).toBeGreaterThan(0);
     expect(withoutBots.metrics.lead_time_for_changes.count).toBeLessThan(
       all.metrics.lead_time_for_changes.count,

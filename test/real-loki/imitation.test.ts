@@ -2,7 +2,7 @@ import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { loadIntoLoki, uniqueServiceNamespace } from '../../dev/real-loki';
 import type { LokiEntry } from '../../lib/loki/types';
 import { DAY, ORG_END, testOrganisation } from './organisation';
-import { describeWithRealLoki } from './real-loki';
+import { describeWithRealLoki, realLokiLimits } from './real-loki';
 
 /**
  * The imitation (dev/loki-server.ts) answers raw query_range requests as the real Loki does: the same
@@ -13,6 +13,16 @@ import { describeWithRealLoki } from './real-loki';
  */
 
 const START = ORG_END - 10 * DAY;
+/** The Loki's own limits (its GET /config), which the imitation is given too. */
+const LIMITS = realLokiLimits();
+/** A range past the Loki's max_query_length; 40 days when it sets none (both answer it then). */
+const LONG_RANGE =
+  LIMITS.maxQueryLengthMs > 0
+    ? {
+        name: 'a range past max_query_length',
+        start: `${ORG_END - LIMITS.maxQueryLengthMs - 10 * DAY}000000`,
+      }
+    : { name: 'a 40-day range (this Loki sets no max_query_length)', start: `${ORG_END - 40 * DAY}000000` };
 
 describeWithRealLoki('the imitation answers query_range as the real Loki does', (run) => {
   const serviceNamespace = uniqueServiceNamespace('dora-test-raw');
@@ -27,7 +37,10 @@ describeWithRealLoki('the imitation answers query_range as the real Loki does', 
         ['payments-api', 'web-storefront'].includes(entry.labels.service_name ?? '') &&
         BigInt(entry.timestampNs) >= BigInt(START) * 1_000_000n,
     );
-    imitation = await startLokiServer();
+    imitation = await startLokiServer({
+      maxQueryLengthMs: LIMITS.maxQueryLengthMs,
+      maxEntriesLimitPerQuery: LIMITS.maxEntriesLimitPerQuery,
+    });
     await loadIntoLoki(run().url, entries);
     await loadIntoLoki(imitation.url, entries);
   });
@@ -80,8 +93,12 @@ describeWithRealLoki('the imitation answers query_range as the real Loki does', 
       { query: `${selector} |~ "(?i)(?:incident|merged)"`, limit: '30', direction: 'forward' },
       {},
     ],
-    ['a limit above max_entries_limit_per_query', { query: selector, limit: '6000' }, {}],
-    ['a range past max_query_length', { query: selector, start: `${ORG_END - 40 * DAY}000000` }, {}],
+    [
+      'a limit above max_entries_limit_per_query',
+      { query: selector, limit: String(LIMITS.maxEntriesLimitPerQuery + 1000) },
+      {},
+    ],
+    [LONG_RANGE.name, { query: selector, start: LONG_RANGE.start }, {}],
     ['a literal not terminated', { query: `${selector} |= "open` }, {}],
     ['a selector that matches everything', { query: '{service_namespace=~".*"}' }, {}],
   ] as Array<[string, Record<string, string>, Record<string, string>]>)(
@@ -97,7 +114,7 @@ describeWithRealLoki('the imitation answers query_range as the real Loki does', 
   it.each([
     ['the service names of the namespace', { query: selector }],
     ['with a pipeline stage', { query: `${selector} | team_name="Payments"` }],
-    ['over a range past max_query_length', { query: selector, start: `${ORG_END - 40 * DAY}000000` }],
+    [`over ${LONG_RANGE.name}`, { query: selector, start: LONG_RANGE.start }],
   ] as Array<[string, Record<string, string>]>)('label values: %s', async (_case, params) => {
     const ask = async (url: string) => {
       const search = new URLSearchParams({ start: `${START}000000`, end: `${ORG_END}000000`, ...params });

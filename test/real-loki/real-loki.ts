@@ -1,3 +1,5 @@
+import { LOKI_DEFAULT_LIMITS, type LokiLimits } from '../../dev/real-loki';
+
 /**
  * What the real-Loki suite's global setup hands to its test files (through the environment, which jest's
  * workers inherit), and the `describe` that skips with one message when there is no real Loki.
@@ -7,12 +9,22 @@ export interface RealLokiRun {
   url: string;
   /** The `service_namespace` of the organisation loaded for this run (SERVICE_NAME). */
   serviceNamespace: string;
+  /** That Loki's limits (its `GET /config`), which the expectations follow. */
+  limits: LokiLimits;
 }
 
 export function realLokiRun(): RealLokiRun | undefined {
   const url = process.env.REAL_LOKI_URL;
   const serviceNamespace = process.env.REAL_LOKI_NAMESPACE;
-  return url && serviceNamespace ? { url, serviceNamespace } : undefined;
+  const limits = process.env.REAL_LOKI_LIMITS;
+  return url && serviceNamespace
+    ? { url, serviceNamespace, limits: limits ? (JSON.parse(limits) as LokiLimits) : LOKI_DEFAULT_LIMITS }
+    : undefined;
+}
+
+/** The limits of the suite's Loki when there is one (test names and skips are decided before it runs). */
+export function realLokiLimits(): LokiLimits {
+  return realLokiRun()?.limits ?? LOKI_DEFAULT_LIMITS;
 }
 
 /** `describe` when the global setup found or started a real Loki; otherwise skipped (the setup said why). */

@@ -5,7 +5,7 @@ import type { handler as DataHandler } from '../../functions/data';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { buildDeployments, toRecords } from '../../lib/dora/records';
 import type { DeploymentEvent, DeploymentRecord } from '../../lib/dora/types';
-import { issueEntry } from '../../lib/events/entries';
+import { incidentEntry } from '../../lib/events/entries';
 import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
@@ -67,17 +67,19 @@ describeWithRealLoki('open incidents, vocabulary and per-repository summaries on
   ): LokiEntry[] =>
     steps.map(([action, state, labels, after]) => {
       const createdAt = deployment.createdAt + 5 * MINUTE;
-      return issueEntry(
+      return incidentEntry(
         {
           repository: deployment.repository,
           team: undefined,
           action,
-          number,
-          state,
+          id: String(number),
+          title: null,
+          url: `https://github.com/acme/${deployment.repository}/issues/${number}`,
+          incidentLabel: 'incident',
           labels,
           createdAt,
           closedAt: state === 'closed' ? createdAt + after : null,
-          sentAt: createdAt + after + 1000,
+          at: createdAt + after + 1000,
         },
         context,
       );

@@ -26,6 +26,7 @@ const ROUTES = [
   'POST /events/incidents',
   'POST /api/status',
   'GET /status.json',
+  'POST /webhooks/github',
 ];
 
 interface Template {
@@ -77,6 +78,16 @@ describe('serverless package', () => {
 
     expect(routeKeys).toEqual(expect.arrayContaining(ROUTES));
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+  });
+
+  it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
+    const fallback = resourcesOf('AWS::ApiGatewayV2::Route').filter(
+      (route) => route.Properties.RouteKey === '$default',
+    );
+
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]?.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+    expect(JSON.stringify(fallback[0]?.Properties.Target)).toContain('HttpApiIntegrationNotFound');
   });
 
   it('runs every function on nodejs22.x', () => {

@@ -1,5 +1,12 @@
 import { levelTable } from '../../lib/dora/levels';
-import { dataRequest, effectiveInterval, readFilters, withPeriod, writeFilters } from '../../web/src/filters';
+import {
+  dataRequest,
+  effectiveInterval,
+  metricsQuery,
+  readFilters,
+  withPeriod,
+  writeFilters,
+} from '../../web/src/filters';
 import { duration, frequency, readingText, trendText } from '../../web/src/format';
 import { levelBands } from '../../web/src/levels';
 import type { MetricSummary } from '../../web/src/types';
@@ -18,7 +25,19 @@ describe('the page URL', () => {
       service: '',
       repositories: [],
       interval: 'auto',
+      excludeAuthors: null,
     });
+  });
+
+  it('keeps the bot choice in the URL: a glob list, or empty for nobody, or absent for the API default', () => {
+    const on = { ...readFilters('', TODAY), excludeAuthors: '*[bot],renovate*' };
+    const off = { ...readFilters('', TODAY), excludeAuthors: '' };
+
+    expect(readFilters(writeFilters(on), TODAY).excludeAuthors).toBe('*[bot],renovate*');
+    expect(writeFilters(off)).toBe('?exclude_authors=');
+    expect(readFilters(writeFilters(off), TODAY).excludeAuthors).toBe('');
+    expect(metricsQuery(off).exclude_authors).toBe('');
+    expect(metricsQuery(readFilters('', TODAY)).exclude_authors).toBeUndefined();
   });
 
   it('reads back what it writes, leaving defaults out', () => {

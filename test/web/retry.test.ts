@@ -4,9 +4,11 @@ import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from '../../lib/loki/dea
 import {
   continueAfterLokiDeadline,
   type FailedAnswer,
+  FILL_STALLS_ALLOWED,
   isLokiDeadline,
   READ_ATTEMPTS,
   type Retry,
+  storeFilling,
 } from '../../web/src/retry';
 
 /** The dashboard's rule for asking a read again (web/src/retry.ts), on the API's own problem documents. */
@@ -112,5 +114,62 @@ describe('continueAfterLokiDeadline', () => {
 
     expect(failure).toBe(LOKI_DEADLINE);
     expect({ calls: read.calls, retries }).toEqual({ calls: 1, retries: [] });
+  });
+});
+
+describe('continueAfterLokiDeadline while the store of closed days fills', () => {
+  const filling = (daysPresent: number, retryAfterSeconds = 10): FailedAnswer => ({
+    status: 503,
+    detail: `The store of closed days is being filled: ${daysPresent} of 365 closed days present`,
+    store: { daysPresent, daysNeeded: 365, etaSeconds: (365 - daysPresent) * 2 },
+    retryAfterSeconds,
+  });
+
+  it('asks again after each Retry-After while days arrive, telling how far the store is', async () => {
+    const read = readFailing([filling(0, 30), filling(120, 90), filling(300, 1)]);
+    const retries: Retry[] = [];
+    const waited: number[] = [];
+
+    const value = await continueAfterLokiDeadline(read.run, {
+      signal: new AbortController().signal,
+      onRetry: (retry) => retries.push(retry),
+      waitMs: (seconds) => {
+        waited.push(seconds);
+        return 0;
+      },
+    });
+
+    expect(value).toBe('answer');
+    expect(retries.map((retry) => retry.store?.daysPresent)).toEqual([0, 120, 300]);
+    expect(waited).toEqual([30, 60, 2]);
+  });
+
+  it('shows the error once the store stops moving', async () => {
+    const stuck = filling(42);
+    const read = readFailing([filling(10), stuck, stuck, stuck, stuck]);
+
+    const failure = await continueAfterLokiDeadline(read.run, {
+      signal: new AbortController().signal,
+      onRetry: () => {},
+      waitMs: () => 0,
+    }).catch((error: unknown) => error);
+
+    expect(failure).toBe(stuck);
+    expect(read.calls).toBe(2 + FILL_STALLS_ALLOWED);
+  });
+
+  it('does not take a plain 503 for a store being filled', async () => {
+    const unavailable: FailedAnswer = { status: 503, detail: 'Service Unavailable' };
+    const read = readFailing([unavailable]);
+
+    const failure = await continueAfterLokiDeadline(read.run, {
+      signal: new AbortController().signal,
+      onRetry: () => {},
+      waitMs: () => 0,
+    }).catch((error: unknown) => error);
+
+    expect(storeFilling(unavailable)).toBeUndefined();
+    expect(failure).toBe(unavailable);
+    expect(read.calls).toBe(1);
   });
 });

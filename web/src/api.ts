@@ -3,6 +3,8 @@
  * and with the bearer token from sessionStorage in the Authorization header: never in a URL, never logged.
  */
 
+import type { StoreProgress } from './retry';
+
 const TOKEN_KEY = 'dora-api-token';
 
 export function storedToken(): string | null {
@@ -24,23 +26,43 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly route: string,
+    /** A 503 while the store of closed days fills: how far it is (web/src/retry.ts asks again). */
+    readonly store?: StoreProgress,
+    readonly retryAfterSeconds?: number,
   ) {
     super(status === 0 ? detail : `${detail} (HTTP ${status})`);
     this.name = 'ApiError';
   }
 }
 
-async function problemDetail(response: Response): Promise<string> {
+function progressOf(value: unknown): StoreProgress | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { daysPresent, daysNeeded, etaSeconds } = value as Record<string, unknown>;
+  return typeof daysPresent === 'number' && typeof daysNeeded === 'number' && typeof etaSeconds === 'number'
+    ? { daysPresent, daysNeeded, etaSeconds }
+    : undefined;
+}
+
+async function failure(response: Response, route: string): Promise<ApiError> {
   const fallback = `${response.status} ${response.statusText}`.trim();
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  const retryAfterSeconds = Number.isFinite(retryAfter) ? retryAfter : undefined;
   try {
-    const body = (await response.json()) as { detail?: unknown; message?: unknown; title?: unknown };
+    const body = (await response.json()) as {
+      detail?: unknown;
+      message?: unknown;
+      title?: unknown;
+      store?: unknown;
+    };
+    const store = progressOf(body.store);
     for (const candidate of [body.detail, body.message, body.title]) {
-      if (typeof candidate === 'string' && candidate !== '') return candidate;
+      if (typeof candidate === 'string' && candidate !== '')
+        return new ApiError(response.status, candidate, route, store, retryAfterSeconds);
     }
   } catch {
     // Not JSON (a proxy's page): the status says enough.
   }
-  return fallback;
+  return new ApiError(response.status, fallback, route, undefined, retryAfterSeconds);
 }
 
 type Query = Record<string, string | undefined>;
@@ -53,7 +75,8 @@ export async function callApi<T>(
   // Relative to the page: `metrics` from https://host/base/ is https://host/base/metrics.
   const url = new URL(route, document.baseURI);
   for (const [name, value] of Object.entries(options.query ?? {})) {
-    if (value !== undefined && value !== '') url.searchParams.set(name, value);
+    // '' is a value (`exclude_authors=` leaves nobody out); undefined leaves the parameter out.
+    if (value !== undefined) url.searchParams.set(name, value);
   }
   const headers: Record<string, string> = { accept: 'application/json' };
   const token = storedToken();
@@ -71,6 +94,6 @@ export async function callApi<T>(
     if ((error as Error).name === 'AbortError') throw error;
     throw new ApiError(0, `The API did not answer ${method} /${route}`, route);
   }
-  if (!response.ok) throw new ApiError(response.status, await problemDetail(response), route);
+  if (!response.ok) throw await failure(response, route);
   return (await response.json()) as T;
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import { CHART_UNITS, chartValueText, METRIC_TITLES, SO_FAR } from './format';
-import { levelBands } from './levels';
+import { type Band, levelBands } from './levels';
 import type { Level, MetricBounds, MetricName, MetricPoint } from './types';
 
 /** Okabe-Ito: told apart with every common colour-vision deficiency. */
@@ -31,11 +31,17 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** The page's one date format (the API's bucket dates): 2026-11-30. */
+function dayText(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().slice(0, 10);
+}
+
 function axes(unit: string): uPlot.Axis[] {
   const stroke = cssVar('--text-muted');
   const grid = { stroke: cssVar('--grid'), width: 1 };
   return [
-    { stroke, grid, ticks: grid },
+    // Wide enough apart for a full date per tick.
+    { stroke, grid, ticks: grid, space: 88, values: (_u, splits) => splits.map(dayText) },
     {
       stroke,
       grid,
@@ -48,12 +54,64 @@ function axes(unit: string): uPlot.Axis[] {
   ];
 }
 
-/** Draws the level bands behind the series, in the chart's unit. */
-function bandsHook(bounds: MetricBounds | undefined, scale: (value: number) => number) {
+/** The y axis' top: the same for the bands drawn and the key that names them. */
+function yTop(values: ReadonlyArray<number | null>): number {
+  const max = Math.max(0, ...values.filter((value): value is number => value !== null));
+  return max > 0 ? max * 1.15 : 1;
+}
+
+function scaledBounds(bounds: MetricBounds | undefined, scale: (value: number) => number): MetricBounds {
   const scaled: MetricBounds = {};
   for (const [level, bound] of Object.entries(bounds ?? {})) {
     scaled[level as keyof MetricBounds] = { comparison: bound.comparison, value: scale(bound.value) };
   }
+  return scaled;
+}
+
+function keyNumber(value: number): string {
+  return value.toLocaleString('en-GB', { maximumFractionDigits: value < 1 ? 2 : 1 });
+}
+
+/**
+ * Which level each shaded band of this chart is, with its range, from the very bands drawn (the same
+ * bounds, the same top), so the key and the picture cannot disagree: DORA 2024's change failure rate
+ * has no medium band, because its medium bound is stricter than its high one.
+ */
+export function BandKey(props: {
+  bounds: MetricBounds | undefined;
+  scale: (value: number) => number;
+  top: number;
+  unit: string;
+}) {
+  const scaled = scaledBounds(props.bounds, props.scale);
+  // Ranges read from bands over all the bounds, then only those the chart shows are named.
+  const highest = Math.max(0, ...Object.values(scaled).map((bound) => bound.value));
+  const all = levelBands(scaled, Math.max(props.top, highest * 2));
+  const shown = all.filter((band) => band.from < props.top);
+  if (shown.length === 0) return null;
+  const unit = props.unit === '%' ? ' %' : ` ${props.unit}`;
+  const range = (band: Band, index: number) => {
+    const last = index === all.length - 1;
+    if (band.from === 0) return last ? 'at any value' : `below ${keyNumber(band.to)}${unit}`;
+    return last
+      ? `${keyNumber(band.from)}${unit} and above`
+      : `${keyNumber(band.from)}–${keyNumber(band.to)}${unit}`;
+  };
+  return (
+    <p class="band-key" data-testid="band-key">
+      {shown.map((band, index) => (
+        <span key={band.level} class="swatch-item" data-level={band.level}>
+          <span class="swatch" style={{ background: BAND_COLOURS[band.level] }} /> {band.level}{' '}
+          {range(band, index)}
+        </span>
+      ))}
+    </p>
+  );
+}
+
+/** Draws the level bands behind the series, in the chart's unit. */
+function bandsHook(bounds: MetricBounds | undefined, scale: (value: number) => number) {
+  const scaled = scaledBounds(bounds, scale);
   return (u: uPlot) => {
     const top = u.scales.y?.max ?? 0;
     const { ctx, bbox } = u;
@@ -105,6 +163,21 @@ function runningHook(index: number) {
     ctx.textBaseline = 'top';
     ctx.fillText('so far', right - 2 * ratio, bbox.top + 2 * ratio);
     ctx.restore();
+  };
+}
+
+/**
+ * The bucket the legend shows while the pointer is off the chart: the last finished one (the running
+ * one when nothing finished), so the legend always reads as numbers, never as placeholders.
+ */
+function restingIndex(points: readonly MetricPoint[], running: number): number {
+  return running > 0 ? running - 1 : points.length - 1;
+}
+
+function legendBucket(points: readonly MetricPoint[], running: string | null, resting: number) {
+  return (_u: uPlot, _value: number | null, _series: number, index: number | null): string => {
+    const point = points[index ?? resting];
+    return point ? bucketText(point.date, running) : '';
   };
 }
 
@@ -179,38 +252,47 @@ export function MetricChart(props: {
   const data: uPlot.AlignedData = [
     points.map((point) => epochSeconds(point.date)),
     values.map((value, index) => (index === running ? null : value)),
-    soFar,
+    ...(running >= 0 ? [soFar] : []),
   ];
-  const valueText = (value: number | null) =>
-    value === null ? '–' : `${value.toLocaleString('en-GB', { maximumFractionDigits: 2 })} ${unit}`;
+  const valueText = (value: number | null | undefined) =>
+    value === null || value === undefined
+      ? '–'
+      : `${value.toLocaleString('en-GB', { maximumFractionDigits: 2 })} ${unit}`;
+  const resting = restingIndex(points, running);
+  const top = yTop(values);
+  const series: uPlot.Series[] = [
+    { label: 'Bucket (UTC)', value: legendBucket(points, props.running, resting) },
+    {
+      label: METRIC_TITLES[metric],
+      stroke: PALETTE.blue,
+      width: 2,
+      points: { show: true, size: 6, fill: PALETTE.blue },
+      value: (_u, value, _series, index) =>
+        valueText(index === null ? values[resting] : index === running ? null : value),
+    },
+  ];
+  if (running >= 0) {
+    series.push({
+      label: `${METRIC_TITLES[metric]} ${SO_FAR}`,
+      stroke: PALETTE.blue,
+      width: 2,
+      dash: [6, 4],
+      // Hollow, so the point reads as unfinished.
+      points: { show: true, filter: [running], size: 7, width: 2, fill: cssVar('--bg') },
+      // Only the running bucket's own value: the bucket before it is here just to join the line.
+      value: (_u, value, _series, index) =>
+        index === null || index === running ? valueText(value ?? values[running]) : '–',
+    });
+  }
   const ref = useChart(
     (width) => ({
       width,
       height: HEIGHT,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.15 : 1] } },
+      scales: { x: { time: true }, y: { range: () => [0, top] } },
       axes: axes(unit),
       legend: { show: true, live: true },
-      series: [
-        {},
-        {
-          label: METRIC_TITLES[metric],
-          stroke: PALETTE.blue,
-          width: 2,
-          points: { show: true, size: 6, fill: PALETTE.blue },
-          value: (_u, value) => valueText(value),
-        },
-        {
-          label: `${METRIC_TITLES[metric]} ${SO_FAR}`,
-          stroke: PALETTE.blue,
-          width: 2,
-          dash: [6, 4],
-          // Hollow, so the point reads as unfinished.
-          points: { show: running >= 0, filter: [running], size: 7, width: 2, fill: cssVar('--bg') },
-          // Only the running bucket's own value: the bucket before it is here just to join the line.
-          value: (_u, value, _series, index) => (index === running ? valueText(value) : '–'),
-        },
-      ],
+      series,
       hooks: { drawClear: [bandsHook(bounds, scale)], draw: [runningHook(running)] },
     }),
     data,
@@ -222,6 +304,7 @@ export function MetricChart(props: {
         {METRIC_TITLES[metric]} <span class="unit">({unit})</span>
       </figcaption>
       <div ref={ref} class="plot" role="img" aria-label={`${METRIC_TITLES[metric]} over time, in ${unit}`} />
+      <BandKey bounds={bounds} scale={scale} top={top} unit={unit} />
       <DataTable
         caption={`${METRIC_TITLES[metric]} per bucket`}
         headers={['Bucket (UTC)', METRIC_TITLES[metric], 'Count']}
@@ -242,6 +325,7 @@ export function DeploymentsChart(props: { points: MetricPoint[]; running: string
   const running = points.findIndex((point) => point.date !== null && point.date === props.running);
   const failed = points.map((point) => point.failed ?? 0);
   const healthy = points.map((point, index) => point.count - (failed[index] ?? 0));
+  const resting = restingIndex(points, running);
   const data: uPlot.AlignedData = [
     points.map((point) => epochSeconds(point.date)),
     points.map((point) => point.count),
@@ -256,7 +340,7 @@ export function DeploymentsChart(props: { points: MetricPoint[]; running: string
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: axes('deployments'),
       series: [
-        {},
+        { label: 'Bucket (UTC)', value: legendBucket(points, props.running, resting) },
         // Drawn first and as tall as all deployments: what shows above the healthy bar is the failed part.
         {
           label: 'Failed',
@@ -264,7 +348,7 @@ export function DeploymentsChart(props: { points: MetricPoint[]; running: string
           stroke: PALETTE.vermillion,
           ...(bars ? { paths: bars } : {}),
           points: { show: false },
-          value: (_u, _value, _series, index) => (index === null ? '–' : String(failed[index] ?? 0)),
+          value: (_u, _value, _series, index) => String(failed[index ?? resting] ?? 0),
         },
         {
           label: 'Healthy',
@@ -272,6 +356,7 @@ export function DeploymentsChart(props: { points: MetricPoint[]; running: string
           stroke: PALETTE.blue,
           ...(bars ? { paths: bars } : {}),
           points: { show: false },
+          value: (_u, _value, _series, index) => String(healthy[index ?? resting] ?? 0),
         },
       ],
       hooks: { draw: [runningHook(running)] },

@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { authorMatcher } from '../../lib/dora/authors';
 import { dateTime, shortDuration } from './format';
 import type { DeploymentRecord } from './types';
 
@@ -13,6 +14,11 @@ const VIEW_HEIGHT = 544;
 const OVERSCAN = 8;
 
 type Outcome = 'success' | 'failed' | 'incident';
+
+/** Authors come from the merged pull request a deployment shipped; a commit pushed straight to the branch has none. */
+const DIRECT_PUSH_WHY =
+  'No merged pull request leads to this change (pushed straight to the branch), so it has no author and no lead time';
+const UNKNOWN_AUTHOR_WHY = 'The merged pull request of this change carries no author login';
 const OUTCOME_TEXT: Record<Outcome, string> = {
   success: '✓ Success',
   failed: '✕ Failed',
@@ -114,8 +120,18 @@ function Links(props: { record: DeploymentRecord }) {
   );
 }
 
-export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
-  const rows = useMemo(() => props.records.map(toRow), [props.records]);
+/**
+ * `excludedAuthors`: the globs the summary applied; their changes' deployments are left out of the
+ * table as they are out of the numbers, by the API's own matcher.
+ */
+export function DeploymentsTable(props: { records: DeploymentRecord[]; excludedAuthors: readonly string[] }) {
+  const excludedKey = props.excludedAuthors.join(',');
+  const { rows, hidden } = useMemo(() => {
+    const isExcluded = authorMatcher(props.excludedAuthors);
+    const all = props.records.map(toRow);
+    const kept = all.filter((row) => !isExcluded(row.record.user));
+    return { rows: kept, hidden: all.length - kept.length };
+  }, [props.records, excludedKey]);
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({
     key: 'created_at',
     descending: true,
@@ -189,6 +205,7 @@ export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
         <p class="count" aria-live="polite" data-testid="deployments-count">
           {shown.length.toLocaleString('en-GB')} of {rows.length.toLocaleString('en-GB')} deployments
           {failed > 0 ? ` (${failed.toLocaleString('en-GB')} failed or caused an incident)` : ''}
+          {hidden > 0 ? `; ${hidden.toLocaleString('en-GB')} by left-out authors not shown` : ''}
         </p>
       </div>
       <section
@@ -237,12 +254,18 @@ export function DeploymentsTable(props: { records: DeploymentRecord[] }) {
                   aria-rowindex={first + offset + 2}
                 >
                   <td>{dateTime(record.created_at)}</td>
-                  <td>{record.repository}</td>
-                  <td>{record.team ?? ''}</td>
+                  <td title={record.repository}>{record.repository}</td>
+                  <td title={record.team ?? ''}>{record.team ?? ''}</td>
                   <td class="title" title={record.title ?? ''}>
                     {record.title ?? <span class="muted">{record.sha.slice(0, 7)}</span>}
                   </td>
-                  <td>{record.user ?? ''}</td>
+                  {record.user === null ? (
+                    <td title={record.merged_at === null ? DIRECT_PUSH_WHY : UNKNOWN_AUTHOR_WHY}>
+                      <span class="muted">{record.merged_at === null ? 'direct push' : 'unknown'}</span>
+                    </td>
+                  ) : (
+                    <td title={record.user}>{record.user}</td>
+                  )}
                   <td class={`outcome ${row.outcome}`}>{OUTCOME_TEXT[row.outcome]}</td>
                   <td>{dateTime(record.failed_at)}</td>
                   <td>

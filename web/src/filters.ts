@@ -4,6 +4,7 @@
  */
 
 import { bucketIndexOf, bucketsOf } from '../../lib/dora/buckets';
+import { DAY_MS } from '../../lib/time';
 
 export const PERIODS = ['7', '30', '90', '365'] as const;
 export type Period = (typeof PERIODS)[number] | 'custom';
@@ -21,10 +22,17 @@ export interface Filters {
   service: string;
   repositories: string[];
   interval: IntervalChoice;
+  /**
+   * Author globs whose changes are left out, as `exclude_authors` of the API: null leaves the API's
+   * default (EXCLUDE_AUTHORS), '' leaves nobody out.
+   */
+  excludeAuthors: string | null;
 }
 
+/** What the "Leave out bots" toggle asks for: GitHub Apps' logins and the usual dependency bots. */
+export const BOT_AUTHORS = ['*[bot]', 'renovate*', 'dependabot*'] as const;
+
 export const DEFAULT_PERIOD: Period = '30';
-const DAY_MS = 86_400_000;
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isoDay(ms: number): string {
@@ -63,6 +71,7 @@ export function readFilters(search: string, today: string): Filters {
       .map((name) => name.trim())
       .filter((name) => name !== ''),
     interval: (INTERVALS as readonly string[]).includes(interval) ? (interval as IntervalChoice) : 'auto',
+    excludeAuthors: params.get('exclude_authors'),
   };
 }
 
@@ -85,6 +94,7 @@ export function writeFilters(filters: Filters): string {
   if (filters.service !== '') params.set('service', filters.service);
   if (filters.repositories.length > 0) params.set('repositories', filters.repositories.join(','));
   if (filters.interval !== 'auto') params.set('interval', filters.interval);
+  if (filters.excludeAuthors !== null) params.set('exclude_authors', filters.excludeAuthors);
   const text = params.toString();
   return text === '' ? '' : `?${text}`;
 }
@@ -121,6 +131,7 @@ export function metricsQuery(filters: Filters): Record<string, string | undefine
     team: filters.team === '' ? undefined : filters.team,
     service: filters.service === '' ? undefined : filters.service,
     repositories: filters.repositories.length === 0 ? undefined : filters.repositories.join(','),
+    exclude_authors: filters.excludeAuthors ?? undefined,
   };
 }
 

@@ -6,6 +6,7 @@ import { type ApiError, callApi, storedToken, storeToken } from './api';
 import { BandLegend, DeploymentsChart, MetricChart } from './charts';
 import { DeploymentsTable } from './deployments';
 import {
+  BOT_AUTHORS,
   dataRequest,
   effectiveInterval,
   type Filters,
@@ -191,11 +192,48 @@ function Choice(props: {
   );
 }
 
+/**
+ * Leave out bots: on asks the API to leave BOT_AUTHORS' changes out, off to leave nobody out. Before
+ * either is chosen it shows what the API applied by default (EXCLUDE_AUTHORS), read from the summary.
+ */
+function BotToggle(props: {
+  filters: Filters;
+  applied: string[] | undefined;
+  onChange: (next: Filters) => void;
+}) {
+  const applied = props.applied ?? [];
+  const what =
+    applied.length === 0
+      ? `Leaves out the changes of ${BOT_AUTHORS.join(', ')}`
+      : `Leaving out the changes of ${applied.join(', ')}`;
+  return (
+    <label
+      class="check"
+      title={`${what}: their deployments leave every metric, their pull requests lead time`}
+    >
+      <input
+        type="checkbox"
+        name="exclude_bots"
+        checked={
+          props.filters.excludeAuthors === null ? applied.length > 0 : props.filters.excludeAuthors !== ''
+        }
+        disabled={props.filters.excludeAuthors === null && props.applied === undefined}
+        onChange={(event) => {
+          const checked = (event.currentTarget as HTMLInputElement).checked;
+          props.onChange({ ...props.filters, excludeAuthors: checked ? BOT_AUTHORS.join(',') : '' });
+        }}
+      />{' '}
+      Leave out bots
+    </label>
+  );
+}
+
 function FilterBar(props: {
   filters: Filters;
   teams: Part<Team[]>;
   services: Part<string[]>;
   repositories: string[];
+  excludedAuthors: string[] | undefined;
   onChange: (next: Filters) => void;
 }) {
   const { filters, onChange } = props;
@@ -316,6 +354,7 @@ function FilterBar(props: {
           ))}
         </select>
       </label>
+      <BotToggle filters={filters} applied={props.excludedAuthors} onChange={onChange} />
     </form>
   );
 }
@@ -460,6 +499,7 @@ function App() {
           teams={teams}
           services={services}
           repositories={repositories}
+          excludedAuthors={summary.state === 'ok' ? summary.value.excluded_authors : undefined}
           onChange={change}
         />
       </header>
@@ -486,6 +526,8 @@ function App() {
                 {summary.value.levels_report_year === null
                   ? ''
                   : ` (DORA ${summary.value.levels_report_year} report)`}
+                {summary.value.excluded_changes > 0 &&
+                  ` · ${summary.value.excluded_changes.toLocaleString('en-GB')} changes by left-out authors (${summary.value.excluded_authors.join(', ')})`}
               </p>
             ) : undefined
           }
@@ -514,7 +556,12 @@ function App() {
           </div>
         </Section>
         <Section id="deployments" title="Deployments" part={records} what="the deployments">
-          {records.state === 'ok' && <DeploymentsTable records={records.value} />}
+          {records.state === 'ok' && (
+            <DeploymentsTable
+              records={records.value}
+              excludedAuthors={summary.state === 'ok' ? summary.value.excluded_authors : []}
+            />
+          )}
         </Section>
         <Section id="gitops" title="GitOps drift" part={gitops} what="the GitOps status">
           {gitops.state === 'ok' && <GitOpsTable statuses={gitops.value} />}

@@ -20,6 +20,18 @@ export function asApiError(error: unknown, route: string): ApiError {
 /** Why a part shows no data (yet): loading, waiting for a token, or the API's reason it failed. */
 export function PartStatus(props: { part: Part<unknown>; what: string; id: string }) {
   const { part } = props;
+  const store = part.state === 'loading' ? part.retry?.store : undefined;
+  if (store !== undefined) {
+    const minutes = Math.max(1, Math.round(store.etaSeconds / 60));
+    return (
+      <p class="loading" role="status" data-filling={props.id}>
+        Preparing {props.what}: the days of this period are being stored for fast answers,{' '}
+        {store.daysPresent.toLocaleString('en-GB')} of {store.daysNeeded.toLocaleString('en-GB')} days ready
+        (about {minutes} min to go).{' '}
+        <progress value={store.daysPresent} max={Math.max(1, store.daysNeeded)} />
+      </p>
+    );
+  }
   if (part.state === 'loading' && part.retry !== undefined) {
     return (
       <p class="loading" role="status" data-retry={props.id}>

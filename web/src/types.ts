@@ -6,7 +6,12 @@ import type { Team as DirectoryTeam } from '../../lib/dora/types';
 
 export type { Bound, Level, MetricBounds, RankedLevel } from '../../lib/dora/bounds';
 export { METRICS as METRIC_NAMES, type MetricName, type MetricPoint } from '../../lib/dora/metrics';
-export type { MetricSummary, PeriodSummary, Summary } from '../../lib/dora/summary';
+export type { MetricSummary, PeriodSummary } from '../../lib/dora/summary';
+
+import type { Summary as PeriodsSummary } from '../../lib/dora/summary';
+
+/** GET /metrics/summary: the summary of the two periods and which authors' changes it left out. */
+export type Summary = PeriodsSummary & { excluded_authors: string[]; excluded_changes: number };
 export type { DeploymentRecord } from '../../lib/dora/types';
 export type { GitOpsStatus } from '../../lib/status/schema';
 

@@ -1,0 +1,216 @@
+import pLimit from 'p-limit';
+import { logger } from '../logger';
+import type { RollupStore } from '../rollups/store';
+import type { DayCache, DayEvents } from './day-cache';
+
+/**
+ * Where the Loki reader finds closed days before asking Loki: the container's memory (`DayCache`), then
+ * the store of closed days (ROLLUPS_URL, lib/rollups/store.ts), which outlives containers. A closed day
+ * read from Loki is kept in both. The store is never needed for an answer: when it fails or is slow the
+ * days are read from Loki as without it, with a warning, and the request goes on.
+ */
+
+/** Where one request's days came from, for the X-Rollups header and the request's log line. */
+export interface DaySources {
+  /** Closed days found in memory, in the store, and read from Loki. */
+  memory: number;
+  store: number;
+  loki: number;
+  /** Days not closed yet (or only partly inside the request): always read from Loki, never kept. */
+  open: number;
+  /** Closed days written to the store by this request (none after a failed read: the store is skipped). */
+  stored: number;
+  /** Store reads or writes that failed or took too long (the days then came from Loki, or stay unstored). */
+  storeFailures: number;
+  /** Whether a store is configured at all (ROLLUPS_URL is not `off`). */
+  storeEnabled: boolean;
+}
+
+export function noDaySources(storeEnabled: boolean): DaySources {
+  return { memory: 0, store: 0, loki: 0, open: 0, stored: 0, storeFailures: 0, storeEnabled };
+}
+
+/**
+ * The store's objects are small (a day of one selection, ~1-50 kB gzipped): many at once is what makes a
+ * year (365-790 days) quick, while staying far below S3's 5,500 GET/s per prefix.
+ */
+const STORE_CONCURRENCY = 32;
+/** Longest wait for the store's days, so that a slow store still leaves Loki the rest of the deadline. */
+const STORE_READ_BUDGET_MS = 5_000;
+/** Longest wait for write-through at the end of a request: the answer does not wait longer for the store. */
+const STORE_WRITE_BUDGET_MS = 3_000;
+
+const TIMED_OUT = Symbol('timed out');
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The store's name of a selection: the LogQL query and the settings that decide which of its lines become
+ * which events (the memory cache needs only the query: it lives in one reader, built from one set of settings).
+ * The backfill names the days it writes the same way, so the read path finds them.
+ */
+export function storeSelection(
+  query: string,
+  settings: { productionEnvironments?: readonly string[] | undefined; incidentLabels: readonly string[] },
+): string {
+  const production = settings.productionEnvironments?.length
+    ? [...new Set(settings.productionEnvironments.map((name) => name.toLowerCase()))].sort()
+    : null;
+  const incidentLabels = [...new Set(settings.incidentLabels)].sort();
+  return JSON.stringify({ query, production, incidentLabels });
+}
+
+export class ClosedDays {
+  // Reads and writes queue apart: one request's write-through never holds up another's reads.
+  private readonly reads = pLimit(STORE_CONCURRENCY);
+  private readonly writes = pLimit(STORE_CONCURRENCY);
+
+  constructor(
+    private readonly memory: DayCache | undefined,
+    private readonly store: RollupStore | undefined,
+  ) {}
+
+  /** Whether closed days are kept anywhere (a request cut by its deadline then resumes where it stopped). */
+  get keeps(): boolean {
+    return this.memory !== undefined || this.store !== undefined;
+  }
+
+  get storeEnabled(): boolean {
+    return this.store !== undefined;
+  }
+
+  /**
+   * The kept days among `dayStarts`: memory first, then the store (whose days memory then keeps too).
+   * `memoryKey` and `storeKey` name the selection in each (the store's key also holds what parsing depends on).
+   */
+  async lookup(
+    memoryKey: string,
+    storeKey: string,
+    dayStarts: readonly number[],
+    sources: DaySources,
+    deadline: number | undefined,
+  ): Promise<Map<number, DayEvents>> {
+    const found = new Map<number, DayEvents>();
+    const missing: number[] = [];
+    for (const dayStart of dayStarts) {
+      const kept = this.memory?.get(memoryKey, dayStart);
+      if (kept === undefined) missing.push(dayStart);
+      else found.set(dayStart, kept);
+    }
+    sources.memory += found.size;
+    const store = this.store;
+    if (store === undefined || missing.length === 0) return found;
+
+    const startedAt = Date.now();
+    const budget = Math.min(
+      STORE_READ_BUDGET_MS,
+      deadline === undefined ? STORE_READ_BUDGET_MS : (deadline - startedAt) / 3,
+    );
+    let failure: unknown;
+    let stopped = false;
+    const reads = Promise.all(
+      missing.map((dayStart) =>
+        this.reads(async () => {
+          if (stopped || failure !== undefined) return;
+          try {
+            const events = await store.get(storeKey, dayStart);
+            if (events === undefined || stopped) return;
+            found.set(dayStart, events);
+            sources.store += 1;
+            this.memory?.set(memoryKey, dayStart, events);
+          } catch (error) {
+            failure ??= error;
+          }
+        }),
+      ),
+    );
+    const outcome = await within(reads, budget);
+    if (outcome === TIMED_OUT) {
+      stopped = true;
+      // Days that arrive after this are not used: the request has already asked Loki for them.
+      for (const dayStart of missing) found.delete(dayStart);
+      sources.store = 0;
+    }
+    if (outcome === TIMED_OUT || failure !== undefined) {
+      sources.storeFailures += 1;
+      logger.warn('Closed-day store unavailable; reading those days from Loki', {
+        store: store.description,
+        reason: outcome === TIMED_OUT ? `no answer within ${Math.round(budget)} ms` : errorText(failure),
+        daysFromStore: sources.store,
+        daysMissing: missing.length - sources.store,
+      });
+    }
+    return found;
+  }
+
+  /**
+   * Keeps a closed day read from Loki: in memory at once, in the store in the background. `pending`
+   * collects the write, for `settle` at the end of the request; a failed write is counted, never thrown.
+   */
+  keep(
+    memoryKey: string,
+    storeKey: string,
+    dayStart: number,
+    events: DayEvents,
+    sources: DaySources,
+    pending: Array<Promise<void>>,
+  ): void {
+    this.memory?.set(memoryKey, dayStart, events);
+    const store = this.store;
+    // A store that just failed this request's reads would only hold up its answer with writes.
+    if (store === undefined || sources.storeFailures > 0) return;
+    pending.push(
+      this.writes(() => store.set(storeKey, dayStart, events)).then(
+        () => {
+          sources.stored += 1;
+        },
+        (error: unknown) => {
+          sources.storeFailures += 1;
+          logger.warn('Closed day not written to the store', {
+            store: store.description,
+            day: new Date(dayStart).toISOString().slice(0, 10),
+            reason: errorText(error),
+          });
+        },
+      ),
+    );
+  }
+
+  /**
+   * Waits for the request's writes to the store, a bounded time: a Lambda function is frozen once it has
+   * answered, so writes still running then would only finish on its next request (or never).
+   */
+  async settle(pending: Array<Promise<void>>): Promise<void> {
+    if (pending.length === 0) return;
+    const outcome = await within(Promise.all(pending), STORE_WRITE_BUDGET_MS);
+    if (outcome === TIMED_OUT)
+      logger.warn('Closed days still being written to the store when the answer was ready', {
+        store: this.store?.description,
+        writes: pending.length,
+      });
+  }
+}
+
+/** `X-Rollups: memory=0 store=365 loki=0 open=1` (plus `stored=N`, `fallback` when the store failed), or `off`. */
+export function rollupsHeaderValue(sources: DaySources | undefined): string | undefined {
+  if (sources === undefined) return undefined;
+  const counts = `memory=${sources.memory} store=${sources.storeEnabled ? sources.store : 'off'} loki=${sources.loki} open=${sources.open}`;
+  const stored = sources.stored > 0 ? ` stored=${sources.stored}` : '';
+  return `${counts}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
+}
+
+/** The X-Rollups header of an answer built from these fetch stats, when they say where the days came from. */
+export function rollupsHeaders(stats: { days?: DaySources | undefined } | undefined): Record<string, string> {
+  const value = rollupsHeaderValue(stats?.days);
+  return value === undefined ? {} : { 'X-Rollups': value };
+}

@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process';
+import { type LocalServer, startLocalServer } from '../helpers/local-server';
+import {
+  commandsOf,
+  type DocCommand,
+  docCommands,
+  expectationOf,
+  fragmentFacts,
+  jsonFacts,
+  ROOT,
+  simpleCommands,
+  untaggedCommandFences,
+} from './shell-commands';
+
+/**
+ * Every shell command of README.md and docs/*.md runs, as written, in bash against the API started as
+ * `npm start` starts it (sample data, authentication off), and answers what its page says:
+ * - a 2xx, unless the comment after it starts with a status (`# 302 to ./`, `# 400 {...}`);
+ * - when the comment shows JSON (`# {"status":"ok",...}`), the answer has every key it names and every
+ *   string it shows, except those elided (`...`) or dated (they depend on the day).
+ * `NAME=...` lines and `export` are run before the commands after them on the same page; `API` is the
+ * test server's address and `localhost:3000` is rewritten to it. Commands that cannot run here are in
+ * NOT_RUN with the reason; any other command fails this test until it runs or is listed.
+ *
+ * DOCS_API_URL runs the commands against an API already running there (to iterate on the docs quickly);
+ * it must be a fresh `npm start`, as the write examples create incidents once.
+ */
+
+/** Programs (their first words, or a pattern of the whole simple command) not run here, and why. */
+const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
+  { words: 'npm ci', reason: 'installs the dependencies this test already runs with' },
+  { words: 'npm start', reason: 'it is how the server these commands run against is started' },
+  { words: 'npm test', reason: 'this test is part of it' },
+  { words: /^npx jest( |$)/, reason: 'runs test suites, this one among them' },
+  { words: 'npm run test:loki', reason: 'minutes against a real Loki; CI runs it (.ci/run, the workflow)' },
+  { words: 'npm run test:browser', reason: 'minutes in a real browser; CI runs it (.ci/run, the workflow)' },
+  { words: 'npm run format', reason: 'rewrites the working tree; npm test runs its check (biome check)' },
+  {
+    words: /^curl .*"?https:\/\/github\.com\/grafana\/loki\/releases\//,
+    reason: 'downloads a Loki release; the CI workflow does it (.github/workflows/ci.yml)',
+  },
+  { words: 'sha256sum', reason: 'checks the downloaded Loki release' },
+  { words: 'unzip', reason: 'unpacks the downloaded Loki release' },
+  { words: 'aws ssm put-parameter', reason: 'writes to an AWS account' },
+  { words: 'npx serverless deploy', reason: 'deploys to an AWS account' },
+  {
+    words: 'npx serverless invoke local',
+    reason: 'runs every function with its events/ sample in test/functions/invoke-local.test.ts',
+  },
+];
+
+/** Programs run here (with their arguments as written). */
+const RUN = new Set(['curl', 'head', 'export']);
+
+type Plan = { kind: 'setup' } | { kind: 'run' } | { kind: 'listed'; reason: string } | { kind: 'unknown' };
+
+function planOf(command: DocCommand): Plan {
+  const parts = simpleCommands(command.text);
+  for (const part of parts) {
+    const line = part.words.join(' ');
+    const listed = NOT_RUN.find((entry) =>
+      typeof entry.words === 'string'
+        ? line === entry.words || line.startsWith(`${entry.words} `)
+        : entry.words.test(line),
+    );
+    if (listed) return { kind: 'listed', reason: listed.reason };
+  }
+  if (parts.every((part) => part.words.length === 0 || part.words[0] === 'export')) return { kind: 'setup' };
+  if (parts.every((part) => RUN.has(part.words[0] ?? ''))) return { kind: 'run' };
+  return { kind: 'unknown' };
+}
+
+const STATUS_MARK = '@@docs-curl-status:';
+
+/** curl, reporting each status on stderr, so commands keep their pipes and options as written. */
+const CURL_WRAPPER = `curl() { command curl -w '%{stderr}${STATUS_MARK}%{http_code}\\n' "$@"; }`;
+
+function localize(text: string, baseUrl: string): string {
+  return text.replace(/https?:\/\/(?:localhost|127\.0\.0\.1):3000/g, baseUrl);
+}
+
+interface Outcome {
+  stdout: string;
+  stderr: string;
+  statuses: number[];
+  exitCode: number;
+}
+
+function runInBash(setup: string[], command: string, baseUrl: string): Promise<Outcome> {
+  const script = [
+    'set -e',
+    ...setup.map((line) => localize(line, baseUrl)),
+    'set +e',
+    CURL_WRAPPER,
+    localize(command, baseUrl),
+  ].join('\n');
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', script],
+      {
+        cwd: ROOT,
+        env: { ...process.env, API: baseUrl, AUTH_JWT_SECRET: '', TOKEN: '' },
+        timeout: 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const statuses = [...stderr.matchAll(new RegExp(`${STATUS_MARK}(\\d+)`, 'g'))].map((m) =>
+          Number(m[1]),
+        );
+        const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+        resolve({ stdout, stderr, statuses, exitCode: code });
+      },
+    );
+  });
+}
+
+const commands = docCommands();
+const plans = commands.map((command) => ({ command, plan: planOf(command) }));
+const where = (command: DocCommand) => `${command.page}:${command.line}`;
+
+describe('the shell examples of the docs', () => {
+  it('are all run here or listed with the reason they are not', () => {
+    const unknown = plans
+      .filter((p) => p.plan.kind === 'unknown')
+      .map((p) => `${where(p.command)}: ${p.command.text}`);
+
+    expect(unknown).toEqual([]);
+  });
+
+  it('are in blocks tagged sh, so that they are found', () => {
+    expect(untaggedCommandFences().map((fence) => `${fence.page}:${fence.line}`)).toEqual([]);
+  });
+
+  it('include a curl of every page that shows one, found by the extraction', () => {
+    const pagesWithCurl = new Set(plans.filter((p) => p.plan.kind === 'run').map((p) => p.command.page));
+
+    expect([...pagesWithCurl].sort()).toEqual(
+      expect.arrayContaining(['README.md', 'docs/getting-started.md', 'docs/security.md']),
+    );
+  });
+});
+
+describe('the commands of the docs, run against npm start', () => {
+  let server: LocalServer | undefined;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    const external = process.env.DOCS_API_URL?.trim();
+    if (external) baseUrl = external.replace(/\/+$/, '');
+    else {
+      server = await startLocalServer();
+      baseUrl = server.baseUrl;
+    }
+  }, 150_000);
+  afterAll(async () => server?.kill());
+
+  const runnable = plans.filter((p) => p.plan.kind === 'run').map((p) => p.command);
+  // Each page's commands in order: the write examples depend on the ones before them (open, then resolve).
+  it.each(runnable.map((command) => [where(command), command.text.split('\n')[0], command] as const))(
+    '%s %s',
+    async (_where, _first, command) => {
+      const setup = commands
+        .filter((c) => c.page === command.page && c.line < command.line && planOf(c).kind === 'setup')
+        .map((c) => c.text);
+      const expected = expectationOf(command.comment);
+
+      const outcome = await runInBash(setup, command.text, baseUrl);
+
+      const context = `${where(command)}\n${command.text}\nstdout: ${outcome.stdout.slice(0, 2000)}\nstderr: ${outcome.stderr.slice(0, 2000)}`;
+      expect({ context, statuses: outcome.statuses.length > 0 }).toEqual({ context, statuses: true });
+      for (const status of outcome.statuses) {
+        if (expected.status === undefined)
+          expect({ context, status: Math.floor(status / 100) }).toEqual({ context, status: 2 });
+        else expect({ context, status }).toEqual({ context, status: expected.status });
+      }
+      if (expected.fragment !== undefined) {
+        const answer = JSON.parse(outcome.stdout) as unknown;
+        const facts = jsonFacts(answer);
+        const shown = fragmentFacts(expected.fragment);
+        expect({ context, array: Array.isArray(answer) }).toEqual({
+          context,
+          array: expected.fragment.startsWith('['),
+        });
+        expect({ context, keys: shown.keys.filter((key) => !facts.keys.has(key)) }).toEqual({
+          context,
+          keys: [],
+        });
+        expect({ context, strings: shown.strings.filter((s) => !facts.strings.has(s)) }).toEqual({
+          context,
+          strings: [],
+        });
+      }
+    },
+    40_000,
+  );
+});
+
+describe('reading commands out of a shell block', () => {
+  const fence = (body: string) => ({ page: 'x.md', line: 10, tag: 'sh', body });
+
+  it('joins continuations and quoted newlines and keeps the comments after a command', () => {
+    const found = commandsOf(
+      fence(
+        [
+          'curl -s $API/a   # {"a":1,',
+          '#   "b":2}',
+          '',
+          "curl -s -X POST $API/b -d '{",
+          '  "x": "#not a comment"}\'',
+          'curl -s $API/c \\',
+          '  -H "x: y"  # 404 gone',
+        ].join('\n'),
+      ),
+    );
+
+    expect(found.map(({ line, comment }) => ({ line, comment }))).toEqual([
+      { line: 11, comment: '{"a":1, "b":2}' },
+      { line: 14, comment: '' },
+      { line: 16, comment: '404 gone' },
+    ]);
+    expect(found[1]?.text).toContain('"#not a comment"');
+  });
+
+  it('reads a status and a JSON fragment from the comment', () => {
+    expect(expectationOf('302 to ./')).toEqual({ status: 302 });
+    expect(expectationOf('400 {"status":400,"errors":[]} more')).toEqual({
+      status: 400,
+      fragment: '{"status":400,"errors":[]}',
+    });
+    expect(expectationOf('the services of a team (a 400 without GITHUB_ORG)')).toEqual({});
+  });
+
+  it('takes the keys and the literal strings of a fragment, not the elided or dated ones', () => {
+    expect(
+      fragmentFacts('{"status":"ok","time":"2026-11-28T04:29:32Z","sha":"08bc...","teams":["A","B", ...]}'),
+    ).toEqual({
+      keys: ['status', 'time', 'sha', 'teams'],
+      strings: ['ok', 'A', 'B'],
+    });
+  });
+
+  it('tells setup lines, listed programs and unknown ones apart', () => {
+    const plan = (text: string) => planOf({ page: 'x.md', line: 1, text, comment: '' }).kind;
+
+    expect(plan('STAGE=prod; REGION=eu-west-1')).toBe('setup');
+    expect(plan('GITHUB_ORG=acme npx serverless deploy --stage prod')).toBe('listed');
+    expect(plan('curl -s $API/ | head -c 60')).toBe('run');
+    expect(plan('rm -rf /tmp/x')).toBe('unknown');
+    expect(plan('curl -fsSLO "https://github.com/grafana/loki/releases/download/v3.7.6/x.zip"')).toBe(
+      'listed',
+    );
+    expect(plan('curl -s "https://example.com/"')).toBe('run');
+  });
+});

@@ -1,0 +1,153 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { DayEvents } from '../../lib/loki/day-cache';
+import { dayKey, RollupStore } from '../../lib/rollups/store';
+import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
+import { type S3Server, startS3Server } from '../helpers/s3';
+
+const selection = '{service_namespace="acme"}';
+const dayStart = Date.UTC(2026, 0, 15);
+const events: DayEvents = {
+  deployments: [
+    [
+      '1768435200000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: 'payments',
+        environment: 'production',
+        sha: 'abc',
+        deploymentId: '7',
+        state: 'success',
+        createdAt: 1768435200000,
+        url: 'https://github.com/acme/api/actions/runs/1',
+      },
+    ],
+  ],
+  incidents: [
+    [
+      '1768435300000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: null,
+        id: '12',
+        title: null,
+        createdAt: 1768435300000,
+        closedAt: null,
+        url: 'https://github.com/acme/api/issues/12',
+      },
+    ],
+  ],
+  merges: [
+    [
+      '1768435100000000000',
+      {
+        repository: 'api',
+        owner: 'acme',
+        team: null,
+        sha: 'abc',
+        title: 'Faster',
+        user: 'dev',
+        mergedAt: 1768435100000,
+        url: null,
+      },
+    ],
+  ],
+};
+
+let s3: S3Server;
+let buckets = 0;
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(async () => {
+  await s3.close();
+});
+
+const adapters: Array<{ name: string; open(): Promise<[ObjectStore, () => Promise<void>]> }> = [
+  {
+    name: 'a directory',
+    async open() {
+      const dir = await mkdtemp(join(tmpdir(), 'rollups-'));
+      return [new DirectoryObjectStore(dir), () => rm(dir, { recursive: true, force: true })];
+    },
+  },
+  {
+    name: 'S3',
+    async open() {
+      buckets += 1;
+      return [await s3.store(`rollups-${buckets}`, 'rollups'), async () => {}];
+    },
+  },
+];
+
+describe.each(adapters)('the rollup store on $name', (adapter) => {
+  let objects: ObjectStore;
+  let close: () => Promise<void>;
+  let store: RollupStore;
+  beforeEach(async () => {
+    [objects, close] = await adapter.open();
+    store = new RollupStore(objects);
+  });
+  afterEach(async () => {
+    await close();
+  });
+
+  it('returns the events of a stored day', async () => {
+    await store.set(selection, dayStart, events);
+    expect(await store.get(selection, dayStart)).toEqual(events);
+  });
+
+  it('reads a day never stored as absent', async () => {
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('reads a corrupt object as absent', async () => {
+    await store.set(selection, dayStart, events);
+    await objects.put(dayKey(selection, dayStart), Buffer.from('not gzip'));
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('reads an object of another format as absent', async () => {
+    const other = { format: 2, selection, dayStart, events };
+    await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(other)));
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('reads an object whose events have another shape as absent', async () => {
+    const [timestamp, deployment] = events.deployments[0] ?? [];
+    const reshaped = {
+      format: 1,
+      selection,
+      dayStart,
+      events: { ...events, deployments: [[timestamp, { ...deployment, region: 'eu' }]] },
+    };
+    await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(reshaped)));
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('reads an object of another selection or day as absent', async () => {
+    const moved = { format: 1, selection: '{service_namespace="other"}', dayStart, events };
+    await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(moved)));
+    expect(await store.get(selection, dayStart)).toBeUndefined();
+  });
+
+  it('keeps one whole object when writers race on the same day', async () => {
+    await Promise.all(Array.from({ length: 8 }, () => store.set(selection, dayStart, events)));
+    expect(await store.get(selection, dayStart)).toEqual(events);
+  });
+
+  it("lists a selection's stored days and no other selection's", async () => {
+    await store.set(selection, Date.UTC(2026, 1, 1), events);
+    await store.set(selection, dayStart, events);
+    await store.set('{service_namespace="other"}', dayStart, events);
+    expect(await store.days(selection)).toEqual(['2026-01-15', '2026-02-01']);
+  });
+});
+
+it('puts the format version, the month and the day in the key', () => {
+  expect(dayKey(selection, dayStart)).toMatch(/^v1\/[0-9a-f]{16}\/2026-01\/2026-01-15\.json\.gz$/);
+});
