@@ -4,6 +4,7 @@ import { deadlineOf, getDataService } from '../data/wiring';
 import { authorMatcher, excludeAuthors } from '../dora/authors';
 import { levelTable } from '../dora/levels';
 import { computeMetric } from '../dora/metrics';
+import { compareAttention, repositorySummary, splitByRepository } from '../dora/per-repository';
 import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
@@ -49,13 +50,27 @@ function withoutExcludedAuthors(
   return excludeAuthors(loaded, authorMatcher(query.exclude_authors ?? config.excludeAuthors), 'all', range);
 }
 
+/**
+ * The query string with filters left empty counting as absent (Grafana sends `team=` for "All"), except
+ * `exclude_authors=`: given empty it excludes nobody, replacing EXCLUDE_AUTHORS (Grafana's empty box).
+ */
+function parseMetricsQuery<S extends typeof metricsQuerySchema | typeof summaryQuerySchema>(
+  schema: S,
+  event: APIGatewayProxyEventV2,
+) {
+  const query = parseFilterQuery(schema, event);
+  return event.queryStringParameters?.exclude_authors?.trim() === ''
+    ? { ...query, exclude_authors: [] }
+    : query;
+}
+
 /** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
 export async function getMetrics(
   event: APIGatewayProxyEventV2,
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(metricsQuerySchema, event);
+  const query = parseMetricsQuery(metricsQuerySchema, event);
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
   const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
@@ -77,24 +92,40 @@ export async function getMetricsSummary(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(summaryQuerySchema, event);
+  const query = parseMetricsQuery(summaryQuerySchema, event);
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 
   // One load covers both periods (and the look-around before the previous one).
   const loaded = await loadPeriod({ route: 'summary', period: current }, query, config, context);
-  const { excludedChanges, ...kept } = withoutExcludedAuthors(loaded, query, config, current);
-  const summary = summarize({
-    current: { ...kept, range: current },
-    previous: { ...kept, range: previous },
-    levels: levelTable(config.doraLevels.preset, config.doraLevels.thresholds),
-  });
+  const levels = levelTable(config.doraLevels.preset, config.doraLevels.thresholds);
+  const summaryOf = (events: Parameters<typeof excludeAuthors>[0]) => {
+    const { excludedChanges, ...kept } = withoutExcludedAuthors(events, query, config, current);
+    const summary = summarize({
+      current: { ...kept, range: current },
+      previous: { ...kept, range: previous },
+      levels,
+    });
+    return { summary, excludedChanges };
+  };
+  const { summary, excludedChanges } = summaryOf(loaded);
+  // Split in memory from the same load: a repository's records never depend on another's.
+  const repositories =
+    query.group_by === 'repository'
+      ? [...splitByRepository(loaded)]
+          .map(([repository, events]) => {
+            const part = summaryOf(events);
+            return repositorySummary(repository, events, part.summary, part.excludedChanges);
+          })
+          .sort(compareAttention)
+      : undefined;
   return jsonResponse(
     200,
     {
       ...summary,
       excluded_authors: query.exclude_authors ?? config.excludeAuthors,
       excluded_changes: excludedChanges,
+      ...(repositories === undefined ? {} : { repositories }),
     },
     { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
