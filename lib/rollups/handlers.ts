@@ -2,10 +2,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type Config, getConfig } from '../config';
-import { registerSecrets } from '../http/redact';
 import { logger } from '../logger';
 import { lokiSettingsFrom } from '../loki/client';
 import type { EventStore } from '../loki/types';
+import { registerSecrets } from '../redact';
 import { type ContextWithSecrets, type Secrets, secretsMiddlewares, secretValues } from '../secrets';
 import {
   type AsyncInvoker,
