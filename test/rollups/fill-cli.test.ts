@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { parseConfig } from '../../lib/config';
 import { createLokiEventStore, lokiSettingsFrom } from '../../lib/loki/client';
-import { RollupStore } from '../../lib/rollups/store';
+import { ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
 import { generateSample } from '../../lib/sample/generator';
 import { DirectoryObjectStore } from '../../lib/store/object-store';
 
@@ -85,7 +85,7 @@ describe('npm run rollups', () => {
     expect(afterBackfill).toBe(7);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(
-      `organisation (service namespace "${NAMESPACE}") (v1, current format): 7 day(s), ${day(8)} to ${day(2)}`,
+      `organisation (service namespace "${NAMESPACE}") (v${ROLLUP_FORMAT}, current format): 7 day(s), ${day(8)} to ${day(2)}`,
     );
     expect(again.stderr).toContain('Done: 0 day(s) read from Loki and stored, 7 already stored');
     expect(afterAgain).toBe(0);
@@ -110,7 +110,9 @@ describe('npm run rollups', () => {
     });
 
     expect(keys).toEqual([
-      expect.stringMatching(new RegExp(`^v1/[0-9a-f]{16}/${day(3).slice(0, 7)}/${day(3)}\\.json\\.gz$`)),
+      expect.stringMatching(
+        new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/${day(3).slice(0, 7)}/${day(3)}\\.json\\.gz$`),
+      ),
     ]);
     expect(batch.stats.days).toMatchObject({ store: 1, loki: 0 });
     expect(batch.deployments.length + batch.merges.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LokiServer } from '../../dev/loki-server';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
+import { ROLLUP_FORMAT } from '../../lib/rollups/store';
 import { generateSample } from '../../lib/sample/generator';
 import { DirectoryObjectStore } from '../../lib/store/object-store';
 import { useLokiStandIn } from '../helpers/environment';
@@ -53,7 +54,11 @@ describe('GET /metrics/summary while the store of closed days is being filled', 
     const busy = await invoke(handler, { path: '/metrics/summary', query: PERIOD }, 5_000);
     const needed = (busy.json as { store?: { daysNeeded?: number } }).store?.daysNeeded ?? 0;
     const store = new DirectoryObjectStore(dir);
-    for (let waited = 0; (await store.list('v1/')).length < needed && waited < 60_000; waited += 200)
+    for (
+      let waited = 0;
+      (await store.list(`v${ROLLUP_FORMAT}/`)).length < needed && waited < 60_000;
+      waited += 200
+    )
       await new Promise((resolve) => setTimeout(resolve, 200));
     loki.requests.length = 0;
 
