@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { HttpError } from '../errors';
+import { HttpError, ServiceUnavailableError } from '../errors';
 import { logger } from '../logger';
 import { type HttpResponse, jsonResponse } from './response';
 
@@ -58,6 +58,30 @@ export interface ProblemDetails {
   detail: string;
   requestId: string | undefined;
   errors?: Array<{ field: string; message: string }>;
+  /** How far the store of closed days is, on a 503 of `StoreFillingError`. */
+  store?: { daysPresent: number; daysNeeded: number; etaSeconds: number };
+}
+
+/**
+ * The request needs more closed days than it could read from Loki before its deadline: they are being
+ * filled in the background (lib/rollups/backlog.ts), and the answer says how far the store is so that a
+ * dashboard shows progress instead of an error.
+ */
+export class StoreFillingError extends ServiceUnavailableError {
+  override name = 'StoreFillingError';
+
+  constructor(
+    readonly daysPresent: number,
+    readonly daysNeeded: number,
+    readonly etaSeconds: number,
+    retryAfterSeconds: number,
+  ) {
+    super(
+      `The store of closed days is being filled: ${daysPresent} of ${daysNeeded} closed days present, ` +
+        `about ${etaSeconds} s to go; ask again after ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  }
 }
 
 /**
@@ -102,6 +126,15 @@ export function errorToResponse(
     detail,
     requestId,
     ...(fields ? { errors: fields } : {}),
+    ...(error instanceof StoreFillingError
+      ? {
+          store: {
+            daysPresent: error.daysPresent,
+            daysNeeded: error.daysNeeded,
+            etaSeconds: error.etaSeconds,
+          },
+        }
+      : {}),
   };
   return jsonResponse(status, problem, headers, 'application/problem+json');
 }

@@ -37,6 +37,11 @@ const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
   { words: 'npm run test:browser', reason: 'minutes in a real browser; CI runs it (.ci/run, the workflow)' },
   { words: 'npm run format', reason: 'rewrites the working tree; npm test runs its check (biome check)' },
   {
+    words: 'npm run rollups',
+    reason: 'fills a store from Loki for dates of its own; test/rollups/fill-cli.test.ts runs each command',
+  },
+  { words: 'aws lambda invoke', reason: 'needs a deployed stack and AWS credentials' },
+  {
     words: /^curl .*"?https:\/\/github\.com\/grafana\/loki\/releases\//,
     reason: 'downloads a Loki release; the CI workflow does it (.github/workflows/ci.yml)',
   },
