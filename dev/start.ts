@@ -14,19 +14,14 @@ import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
 import { parseConfig } from '../lib/config';
 import { getLokiWriter } from '../lib/loki/push';
-import { generateSample, type Sample } from '../lib/sample/generator';
-import { sampleGitOpsReports } from '../lib/sample/gitops';
+import type { Sample } from '../lib/sample/generator';
 import { secretsFrom } from '../lib/secrets';
-import { statusEntry } from '../lib/status/store';
 import { getDeliveryOutbox } from '../lib/webhooks/store-outbox';
 import { startGitHubServer } from './github-server';
-import { startLokiServer } from './loki-server';
 import { freePort, portIsFree } from './ports';
+import { startSampleLoki } from './sample-loki';
 
 const ROOT = path.resolve(__dirname, '..');
-/** Fixed so every `npm start` shows the same story (relative to today). */
-const SAMPLE_SEED = 42;
-const SAMPLE_DAYS = 90;
 const LOCAL_GITHUB_TOKEN = 'local-stand-in-token';
 /** How long serverless-offline gets to stop before it is killed. */
 const STOP_GRACE_MS = 5_000;
@@ -66,20 +61,11 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
   let sample: Sample | undefined;
 
   if (unset(env.LOKI_URL)) {
-    const now = Date.now();
-    const serviceNamespace = env.SERVICE_NAME || env.QUERY_SERVICE_NAMESPACE || 'github';
-    sample = generateSample({ seed: SAMPLE_SEED, end: now, days: SAMPLE_DAYS, org, serviceNamespace });
-    // GitOps reports as if the agents had just sent them, so the drift table is not empty either.
-    const gitOps = sampleGitOpsReports(org, now).map((report) => statusEntry(report, serviceNamespace, now));
-    const loki = await startLokiServer({ entries: [...sample.entries, ...gitOps], host: '127.0.0.1' });
-    standIns.push(loki);
-    prepared.LOKI_URL = loki.url;
-    const { counts } = sample;
-    say(
-      `No LOKI_URL set: serving ${counts.entries} generated events (${counts.productionDeployments} production ` +
-        `deployments, ${counts.merges} merges, ${counts.incidents} incidents over the last ${SAMPLE_DAYS} days) ` +
-        `from a local Loki stand-in at ${loki.url}`,
-    );
+    const served = await startSampleLoki(env, org);
+    standIns.push(served.loki);
+    sample = served.sample;
+    prepared.LOKI_URL = served.loki.url;
+    say(`No LOKI_URL set: serving ${served.description}`);
   } else {
     say(`Using Loki at ${env.LOKI_URL}`);
   }

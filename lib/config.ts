@@ -7,7 +7,6 @@ import {
   type LevelThresholdsOverride,
   levelThresholdsOverrideSchema,
 } from './dora/levels';
-import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
 import { DAY_MS } from './time';
 
 /**
@@ -38,6 +37,8 @@ const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
+  // Loki writes "no limit" as 0 (`max_query_length: 0`).
+  if (text.trim() === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   const consumed = parts.map((part) => part[0]).join('');
   if (parts.length === 0 || consumed !== text.trim())
@@ -62,6 +63,24 @@ const duration = (fallback: string) =>
     });
 
 const urlText = z.url({ protocol: /^https?$/ });
+
+/**
+ * The streams a team filter reads (LOKI_TEAM_STREAMS). A team's events are those labelled with it
+ * (`team_name`, structured metadata: not in Loki's index) plus the unlabelled ones of the repositories
+ * GitHub says it owns, so only reading every stream is exact whatever the labels say:
+ * - `all`: every stream of the namespace. A year of 300 repositories is ~1.4 million chunks for Loki to
+ *   open: 37-44 s of Loki work on the 2-core Loki 3.7.6 here, whatever the chunking (a 504).
+ * - `skip-others`: every stream except those of repositories that only other GitHub teams own. It differs
+ *   from `all` only for events labelled with this team inside another team's repository. The same year
+ *   of a 38-repository team: 12.4 s, the same 30,032 lines as its own streams.
+ * - `owned`: only the team's own repositories' streams (11.3 s), which also leaves out the repositories
+ *   no GitHub team owns.
+ * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace, and so does
+ * `owned` for a team GitHub gives no repository.
+ */
+export type TeamStreams = 'all' | 'skip-others' | 'owned';
+
+export const TEAM_STREAMS: readonly TeamStreams[] = ['skip-others', 'all', 'owned'];
 
 export const environmentSchema = z.object({
   PORT: positiveInt(3000).describe('Port of http://localhost:$PORT (serverless offline).'),
@@ -132,7 +151,7 @@ export const environmentSchema = z.object({
       "Streams a team filter reads, chosen by `LOKI_REPOSITORY_LABEL` from GitHub's team ownership: `skip-others`, every stream except those of repositories only other GitHub teams own (the team's repositories and those no team owns); `all`, every stream of the namespace (also counts events labelled with the team inside another team's repository, at the cost of reading every line: a year of 300 repositories is 38-44 s of Loki work here, a 504); `owned`, only the team's own repositories. A year of a 38-repository team among 300 on the real Loki here: 12.4 s `skip-others`, 11.3 s `owned`. With `skip-others` a team GitHub does not know reads only the streams no GitHub team owns; without GitHub, a team reads the whole namespace.",
     ),
   LOKI_MAX_QUERY_LENGTH: duration('30d').describe(
-    "Longest time span one query may cover (the server's max_query_length); longer ranges are split.",
+    "Longest time span one query may cover (the server's max_query_length); longer ranges are split. `0`: no limit (one query per range, as Loki reads `max_query_length: 0`).",
   ),
   LOKI_PAGE_LIMIT: z.coerce
     .number()
@@ -189,7 +208,7 @@ export const environmentSchema = z.object({
       message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
     })
     .describe(
-      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`).',
+      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`). See [rollups](rollups.md).',
     ),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),
@@ -274,6 +293,24 @@ export const environmentSchema = z.object({
     .describe(
       'Where verified webhook deliveries wait while Loki does not take them, forwarded every minute: `file:///absolute/dir` or `s3://bucket/prefix`. `npm start` uses `.data/webhook-outbox` in the checkout; a deployed stack its own bucket (`webhook-outbox/`).',
     ),
+
+  // Filling the store of closed days (npm run rollups, the scheduled and backfill functions). Days read
+  // at once: on the real Loki 3.7.6 (2 cores, 300 repositories) a day of the organisation is one query of
+  // 24 hourly sub-queries, about 2 s of Loki's CPU, and 1, 2, 4 or 8 at once all filled 0.43-0.49 days/s.
+  // Two keep Loki busy between one answer and the next request and leave its other querier workers to the
+  // API's own requests.
+  ROLLUPS_FILL_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(32)
+    .default(2)
+    .describe(
+      "Closed days `npm run rollups`, the scheduled and the backfill functions read from Loki at once (1-32; `--concurrency` overrides it for the command). On the real Loki here 1 to 8 at once all filled 0.43-0.49 days/s of a 300-repository organisation: Loki's CPU is the limit.",
+    ),
+  ROLLUPS_BACKFILL_FUNCTION: optionalText.describe(
+    'The backfill function a request that needs more missing closed days than it can read starts asynchronously; unset (`npm start`), the days are filled by a task in the same process.',
+  ),
 });
 
 export interface Config {
@@ -357,6 +394,12 @@ export interface Config {
     /** GET /status.json leaves out GitOps statuses not reported for this long. */
     statusTtlMs: number;
   };
+  rollupsFill: {
+    /** Days read from Loki at once (ROLLUPS_FILL_CONCURRENCY in the schema says why 2). */
+    concurrency: number;
+    /** The backfill function's name on AWS (set by serverless.yml); unset, missing days fill in this process. */
+    backfillFunction: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -433,6 +476,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       statusTtlMs: e.STATUS_TTL_HOURS * 3_600_000,
     },
     doraLevels: { preset: e.DORA_LEVELS_PRESET, thresholds: e.DORA_LEVEL_THRESHOLDS },
+    rollupsFill: { concurrency: e.ROLLUPS_FILL_CONCURRENCY, backfillFunction: e.ROLLUPS_BACKFILL_FUNCTION },
   };
 }
 

@@ -21,6 +21,7 @@ import {
 } from './bench/invocations';
 import type { MemoryProbeResult } from './bench/memory-probe';
 import { BENCH_ORG, LOKI_PAGE_LIMIT } from './bench/org';
+import { benchRollups, type RollupFigures } from './bench/rollups';
 import { formatBytes, formatCount, formatMs, markdownTable, median, p95 } from './bench/stats';
 import type { UpstreamsReady } from './bench/upstreams';
 
@@ -30,7 +31,8 @@ import type { UpstreamsReady } from './bench/upstreams';
  * bench-results/latest.json. Options: --runs=N (default 5), --quick (30 and 90 days only, 3 runs),
  * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
  * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy),
- * --out=FILE (instead of bench-results/latest.json). --loki=real: against a real Loki instead (scripts/bench/real.ts).
+ * --out=FILE (instead of bench-results/latest.json), --rollups (fill the store of closed days and read it back,
+ * scripts/bench/rollups.ts). --loki=real: against a real Loki instead (scripts/bench/real.ts).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -285,6 +287,16 @@ async function main(): Promise<void> {
       }
     }
 
+    let rollupsTable: string | undefined;
+    let rollupFigures: RollupFigures | undefined;
+    if (args.has('--rollups')) {
+      console.log('Filling the store of closed days and reading it back (--rollups)...');
+      ({ table: rollupsTable, figures: rollupFigures } = await benchRollups(
+        process.env,
+        QUICK ? 30 : BENCH_ORG.days,
+      ));
+    }
+
     const measuredRoutes = args.has('--no-memory')
       ? []
       : (['data', 'metrics'] as const).filter((route) => handlers[route]);
@@ -458,6 +470,9 @@ async function main(): Promise<void> {
       '',
       '### Bundles',
       bundleTable,
+      ...(rollupsTable
+        ? ['', '### Store of closed days (--rollups; directory store, Loki stand-in)', rollupsTable]
+        : []),
       ...(ssmNote ? ['', ssmNote] : []),
       ...(notes.length ? ['', ...notes] : []),
       '',
@@ -482,6 +497,7 @@ async function main(): Promise<void> {
           memory,
           bundles,
           ssmClientLoadMs,
+          ...(rollupFigures ? { rollups: rollupFigures } : {}),
           notes,
         },
         null,

@@ -4,6 +4,7 @@ import { getTeamDirectory } from '../github/directory';
 import type { TeamDirectory } from '../github/types';
 import { getEventStore } from '../loki/client';
 import type { EventStore } from '../loki/types';
+import { guardedEventStore } from '../rollups/handlers';
 import type { Secrets } from '../secrets';
 import { DataService } from './service';
 
@@ -22,7 +23,8 @@ const services = new WeakMap<EventStore, Map<TeamDirectory | undefined, DataServ
  * themselves memoised per credentials), so warm invocations share its cache.
  */
 export function getDataService(config: Config, secrets: Secrets): DataService {
-  const events = getEventStore(config, secrets);
+  // With a store of closed days, a request missing more of them than it can read answers 503 (lib/rollups/backlog.ts).
+  const events = guardedEventStore(getEventStore(config, secrets), config, secrets);
   const teams = getTeamDirectory(config, secrets);
   let byDirectory = services.get(events);
   if (byDirectory === undefined) {

@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { HttpError } from '../errors';
+import * as z from 'zod';
+import { HttpError, ServiceUnavailableError } from '../errors';
 import { logger } from '../logger';
 import { type HttpResponse, jsonResponse } from './response';
 
@@ -35,6 +36,21 @@ function isMiddyHttpError(error: unknown): error is MiddyHttpError {
   return error instanceof Error && typeof (error as Partial<MiddyHttpError>).statusCode === 'number';
 }
 
+/** The problem document every route but POST /api/status writes, as the OpenAPI document describes it. */
+export const problemSchema = z
+  .object({
+    type: z.literal('about:blank'),
+    title: z.string().meta({ description: 'The HTTP status text' }),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().meta({ description: 'What went wrong; for 5xx a safe text without internal detail' }),
+    requestId: z.string().optional().meta({ description: 'The Lambda request id, also on every log line' }),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'One entry per rejected parameter (400 only)' }),
+  })
+  .meta({ description: 'RFC 9457 problem details' });
+
 export interface ProblemDetails {
   type: 'about:blank';
   title: string;
@@ -42,6 +58,30 @@ export interface ProblemDetails {
   detail: string;
   requestId: string | undefined;
   errors?: Array<{ field: string; message: string }>;
+  /** How far the store of closed days is, on a 503 of `StoreFillingError`. */
+  store?: { daysPresent: number; daysNeeded: number; etaSeconds: number };
+}
+
+/**
+ * The request needs more closed days than it could read from Loki before its deadline: they are being
+ * filled in the background (lib/rollups/backlog.ts), and the answer says how far the store is so that a
+ * dashboard shows progress instead of an error.
+ */
+export class StoreFillingError extends ServiceUnavailableError {
+  override name = 'StoreFillingError';
+
+  constructor(
+    readonly daysPresent: number,
+    readonly daysNeeded: number,
+    readonly etaSeconds: number,
+    retryAfterSeconds: number,
+  ) {
+    super(
+      `The store of closed days is being filled: ${daysPresent} of ${daysNeeded} closed days present, ` +
+        `about ${etaSeconds} s to go; ask again after ${retryAfterSeconds} s`,
+      { retryAfterSeconds },
+    );
+  }
 }
 
 /**
@@ -86,6 +126,15 @@ export function errorToResponse(
     detail,
     requestId,
     ...(fields ? { errors: fields } : {}),
+    ...(error instanceof StoreFillingError
+      ? {
+          store: {
+            daysPresent: error.daysPresent,
+            daysNeeded: error.daysNeeded,
+            etaSeconds: error.etaSeconds,
+          },
+        }
+      : {}),
   };
   return jsonResponse(status, problem, headers, 'application/problem+json');
 }

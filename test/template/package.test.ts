@@ -132,9 +132,58 @@ describe('serverless package', () => {
       rmSync(unpacked, { recursive: true, force: true });
     }
   });
+  describe('filling the store of closed days', () => {
+    const functionNamed = (suffix: string) =>
+      Object.entries(template.Resources).find(
+        ([, resource]) =>
+          resource.Type === 'AWS::Lambda::Function' &&
+          resource.Properties.FunctionName === `dora-api-ci-${suffix}`,
+      )?.[1];
+
+    it('runs the scheduled roll-up every hour', () => {
+      const rules = resourcesOf('AWS::Events::Rule');
+      const scheduled = functionNamed('rollupsScheduled');
+
+      expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toContain('rate(1 hour)');
+      expect(JSON.stringify(rules)).toContain('RollupsScheduledLambdaFunction');
+      expect(scheduled?.Properties.Timeout).toBe(900);
+    });
+
+    it("gives the backfill all of Lambda's 15 minutes and the readers only their 29 seconds", () => {
+      expect(functionNamed('rollupsBackfill')?.Properties.Timeout).toBe(900);
+      expect(functionNamed('data')?.Properties.Timeout).toBe(29);
+    });
+
+    it('lets the functions invoke the backfill function and no other', () => {
+      const statements = resourcesOf('AWS::IAM::Role').flatMap((role) =>
+        (
+          role.Properties.Policies as Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }>
+        ).flatMap((policy) => policy.PolicyDocument.Statement),
+      );
+      const invoking = statements.filter((statement) =>
+        JSON.stringify(statement.Action).includes('lambda:InvokeFunction'),
+      );
+
+      expect(invoking).toHaveLength(1);
+      expect(invoking[0]?.Action).toEqual(['lambda:InvokeFunction']);
+      expect(JSON.stringify(invoking[0]?.Resource)).toContain(':function:dora-api-ci-rollupsBackfill');
+      expect(JSON.stringify(invoking[0]?.Resource)).not.toContain('*');
+    });
+
+    it('tells the readers which function fills missing days', () => {
+      const environment = functionNamed('metricsSummary')?.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      };
+
+      expect(environment.Variables.ROLLUPS_BACKFILL_FUNCTION).toBe('dora-api-ci-rollupsBackfill');
+    });
+  });
 
   it('forwards the webhook outbox every minute from a function of its own, kept in the store bucket', () => {
-    const [rule] = resourcesOf('AWS::Events::Rule');
+    // The rule whose target is this function (the scheduled roll-up has one of its own).
+    const rule = resourcesOf('AWS::Events::Rule').find((each) =>
+      JSON.stringify(each).includes('WebhooksReplayLambdaFunction'),
+    );
     const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
       String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
     );

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type LokiServer, startLokiServer } from '../../dev/loki-server';
+import { createLokiEventStore } from '../../lib/loki/client';
+import { storeSelection } from '../../lib/loki/closed-days';
+import { buildEventsQuery } from '../../lib/loki/logql';
+import type { BackfillRequest } from '../../lib/rollups/background';
+import { type FillDependencies, formatDay, presentDays } from '../../lib/rollups/fill';
+import {
+  BackfillRequestError,
+  backfillChunk,
+  parseBackfillRequest,
+  SCHEDULE_STATE_KEY,
+  STOP_STARTING_BEFORE_END_MS,
+  scheduledRollup,
+} from '../../lib/rollups/jobs';
+import { RollupStore } from '../../lib/rollups/store';
+import { generateSample } from '../../lib/sample/generator';
+import { DirectoryObjectStore } from '../../lib/store/object-store';
+
+const DAY_MS = 86_400_000;
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+const NAMESPACE = 'fill-jobs';
+const settings = {
+  serviceNamespace: NAMESPACE,
+  incidentLabels: ['incident'],
+  pageLimit: 5000,
+  maxQueryLengthMs: 30 * DAY_MS,
+  concurrency: 4,
+  timeoutMs: 10_000,
+  maxRetries: 0,
+  closedAfterMs: 2 * 3_600_000,
+};
+const selectionKey = (filter: object) =>
+  storeSelection(buildEventsQuery(['deployments', 'incidents', 'merges'], filter, settings), settings);
+
+describe('the deployed fill jobs', () => {
+  let loki: LokiServer;
+  let dir: string;
+  let rollups: RollupStore;
+  /** The fill's parts as a function sees them at `closedBefore` (a later run sees more closed days). */
+  const depsAt = (closedBefore: number): FillDependencies => ({
+    events: createLokiEventStore({ ...settings, url: loki.url }, { rollups }),
+    rollups,
+    selectionKey,
+    closedBefore,
+  });
+  const stored = async () => [...(await presentDays(rollups, selectionKey({})))].sort().map(formatDay);
+
+  beforeAll(async () => {
+    const sample = generateSample({
+      seed: 5,
+      end: today,
+      days: 20,
+      repositories: 2,
+      serviceNamespace: NAMESPACE,
+    });
+    loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
+  });
+  afterAll(async () => loki.close());
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'dora-fill-jobs-'));
+    rollups = new RollupStore(new DirectoryObjectStore(dir));
+    loki.requests.length = 0;
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('scheduledRollup', () => {
+    it('rolls up the day that closed last on its first run, then every day closed since', async () => {
+      const firstRun = today - 5 * DAY_MS + 3 * 3_600_000;
+      const laterRun = firstRun + 3 * DAY_MS;
+
+      await scheduledRollup({ deps: depsAt(firstRun), concurrency: 2, remainingMs: 900_000 });
+      const afterFirst = await stored();
+      const stateAfterFirst = (await rollups.objects.get(SCHEDULE_STATE_KEY))?.toString();
+      await scheduledRollup({ deps: depsAt(laterRun), concurrency: 2, remainingMs: 900_000 });
+
+      expect(afterFirst).toEqual([formatDay(today - 6 * DAY_MS)]);
+      expect(stateAfterFirst).toBe(JSON.stringify({ through: formatDay(today - 6 * DAY_MS) }));
+      expect(await stored()).toEqual([5, 4, 3, 2].map((ago) => formatDay(today - (ago + 1) * DAY_MS)));
+      expect(JSON.parse((await rollups.objects.get(SCHEDULE_STATE_KEY))?.toString() ?? '')).toEqual({
+        through: formatDay(today - 3 * DAY_MS),
+      });
+    });
+
+    it('starts over from the last closed day when its state is not valid', async () => {
+      await rollups.objects.put(SCHEDULE_STATE_KEY, Buffer.from('{"through":"yesterday"}'));
+
+      const report = await scheduledRollup({
+        deps: depsAt(Date.now()),
+        concurrency: 2,
+        remainingMs: 900_000,
+      });
+
+      expect(report.total).toBe(1);
+    });
+  });
+
+  describe('backfillChunk', () => {
+    it('fills the whole range when it fits the invocation, handing nothing on', async () => {
+      const handedOn: BackfillRequest[] = [];
+
+      const report = await backfillChunk(
+        {
+          deps: depsAt(Date.now() - settings.closedAfterMs),
+          concurrency: 2,
+          remainingMs: 900_000,
+          background: { start: async (request) => void handedOn.push(request) },
+        },
+        { from: formatDay(today - 10 * DAY_MS), to: formatDay(today - 3 * DAY_MS) },
+      );
+
+      expect(report).toMatchObject({ filled: 8, remaining: 0 });
+      expect(handedOn).toEqual([]);
+    });
+
+    it('hands what does not fit the invocation to the next one, from the first day left', async () => {
+      const handedOn: BackfillRequest[] = [];
+      // Each Loki answer takes 400 ms; the invocation may start new days for about a second.
+      loki.delayNext(400, 10);
+
+      const report = await backfillChunk(
+        {
+          deps: depsAt(Date.now() - settings.closedAfterMs),
+          concurrency: 1,
+          remainingMs: STOP_STARTING_BEFORE_END_MS + 1_000,
+          background: { start: async (request) => void handedOn.push(request) },
+        },
+        { from: formatDay(today - 10 * DAY_MS), to: formatDay(today - 3 * DAY_MS), chunk: 4 },
+      );
+      const days = await stored();
+
+      expect(report.filled).toBeGreaterThanOrEqual(1);
+      expect(report.remaining).toBe(8 - report.filled);
+      expect(days).toHaveLength(report.filled);
+      expect(handedOn).toEqual([
+        {
+          from: formatDay(today - (10 - report.filled) * DAY_MS),
+          to: formatDay(today - 3 * DAY_MS),
+          chunk: 5,
+        },
+      ]);
+    });
+
+    it('refuses an event that is not a range of days', () => {
+      expect(() => parseBackfillRequest({ from: '2026-01-01' })).toThrow(BackfillRequestError);
+      expect(() => parseBackfillRequest({ from: '2026-01-01', to: '2026-02-30' })).toThrow('not a day');
+      expect(parseBackfillRequest({ from: '2026-01-01', to: '2026-01-31' })).toEqual({
+        from: '2026-01-01',
+        to: '2026-01-31',
+      });
+    });
+  });
+});
