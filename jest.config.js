@@ -13,7 +13,11 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   // The dashboard page is built by an esbuild plugin when functions are bundled; in jest, by web/page-module.js.
-  moduleNameMapper: { '^dora-dashboard-page$': '<rootDir>/web/page-module.js' },
+  // @octokit/webhooks-methods exports only an `import` condition, which jest's CommonJS resolver does not take.
+  moduleNameMapper: {
+    '^dora-dashboard-page$': '<rootDir>/web/page-module.js',
+    '^@octokit/webhooks-methods$': '<rootDir>/node_modules/@octokit/webhooks-methods/dist-node/index.js',
+  },
   setupFiles: ['<rootDir>/test/helpers/setup.ts'],
   testTimeout: 20000,
 };

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the API on http://localhost:$PORT (default 3000) through `serverless offline`, with
  * local stand-ins for whatever is not configured: generated events behind a Loki-speaking server when
- * LOKI_URL is unset, a GitHub stand-in serving the generator's teams when GITHUB_TOKEN or GITHUB_ORG is.
+ * LOKI_URL is unset, a GitHub stand-in serving the generator's teams when GITHUB_TOKEN or GITHUB_ORG is;
+ * and webhook deliveries kept while Loki did not take them forwarded (see forwardWebhookBacklog).
  *
  * Messages go to the console as plain lines (not lib/logger JSON): this is a command talking to a
  * developer at a terminal, next to serverless-offline's own output.
@@ -11,9 +12,13 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { config as loadDotenv } from 'dotenv';
+import { parseConfig } from '../lib/config';
+import { getLokiWriter } from '../lib/loki/push';
 import { generateSample, type Sample } from '../lib/sample/generator';
 import { sampleGitOpsReports } from '../lib/sample/gitops';
+import { secretsFrom } from '../lib/secrets';
 import { statusEntry } from '../lib/status/store';
+import { getDeliveryOutbox } from '../lib/webhooks/store-outbox';
 import { startGitHubServer } from './github-server';
 import { startLokiServer } from './loki-server';
 import { freePort, portIsFree } from './ports';
@@ -107,6 +112,8 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
     prepared.ROLLUPS_URL = pathToFileURL(dir).href;
     say(`Closed days kept in ${path.relative(ROOT, dir)} (ROLLUPS_URL; off turns the store off)`);
   }
+  if (unset(env.WEBHOOK_OUTBOX_URL))
+    prepared.WEBHOOK_OUTBOX_URL = pathToFileURL(path.join(ROOT, '.data', 'webhook-outbox')).href;
 
   // serverless-esbuild deletes its work folder when it stops: a folder of this run's own keeps a second
   // `npm start` or a `serverless package` running meanwhile from losing its bundles.
@@ -121,7 +128,58 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
         : 'Bearer tokens signed with AUTH_JWT_SECRET required',
     );
   }
+  say(webhookRecipe(prepared.PORT as string, !unset(env.GITHUB_WEBHOOK_SECRET)));
   return prepared;
+}
+
+/**
+ * One line for the terminal: with a secret, a command that sends a signed `ping` to the receiver (the secret
+ * is read from the shell, never printed); without, how to set one.
+ */
+function webhookRecipe(port: string, secretSet: boolean): string {
+  if (!secretSet) {
+    return (
+      'Webhooks: GITHUB_WEBHOOK_SECRET not set, so POST /webhooks/github refuses every delivery ' +
+      '(put GITHUB_WEBHOOK_SECRET=<long random text> in .env; see docs/webhooks.md)'
+    );
+  }
+  const body = '{"zen":"Keep it logically awesome.","hook_id":1}';
+  return (
+    'Webhooks: send a signed test delivery (with GITHUB_WEBHOOK_SECRET exported in your shell): ' +
+    `body='${body}'; curl -sS -X POST http://localhost:${port}/webhooks/github ` +
+    `-H 'Content-Type: application/json' -H 'X-GitHub-Event: ping' -H "X-GitHub-Delivery: local-$(date +%s)" ` +
+    `-H "X-Hub-Signature-256: sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "\${GITHUB_WEBHOOK_SECRET:?export it first}" | sed 's/^.* //')" ` +
+    `-d "$body"`
+  );
+}
+
+/**
+ * Webhook deliveries kept while Loki did not take them: serverless offline runs the webhooksReplay function
+ * on its schedule (every minute) as AWS does; this forwards what an earlier run left at once, so a restart
+ * does not wait for the first minute.
+ */
+function forwardWebhookBacklog(env: NodeJS.ProcessEnv): StandIn {
+  const config = parseConfig(env);
+  const outbox = getDeliveryOutbox(config);
+  say(
+    `Webhook deliveries Loki does not take wait in ${outbox.store.description}; the webhooksReplay function ` +
+      'forwards them every minute (npm run webhooks -- status)',
+  );
+  const writer = getLokiWriter(config, secretsFrom({ LOKI_TOKEN: env.LOKI_TOKEN }));
+  const forwarding = outbox
+    .forward(writer, { concurrency: config.loki.concurrency })
+    .then(async (result) => {
+      if (result.forwarded + result.failed + result.deadLettered === 0) return;
+      const backlog = await outbox.backlog();
+      say(
+        `Webhook outbox: forwarded ${result.forwarded}, failed ${result.failed}, dead-lettered ` +
+          `${result.deadLettered}; ${backlog.pending} pending, ${backlog.deadLettered} dead letters`,
+      );
+    })
+    .catch((error: unknown) =>
+      say(`Webhook outbox: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  return { close: () => forwarding };
 }
 
 function startApi(env: NodeJS.ProcessEnv): ChildProcess {
@@ -169,6 +227,13 @@ async function main(): Promise<void> {
   }
 
   const api = startApi(env);
+  try {
+    standIns.push(forwardWebhookBacklog(env));
+  } catch (error) {
+    say(
+      `Webhook deliveries will not be forwarded: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   say(`Starting the API on http://localhost:${env.PORT} (serverless offline --stage local)`);
   say(`Dashboard: http://localhost:${env.PORT}/ (the page of GET /, once the API is ready)`);
 

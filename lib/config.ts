@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as z from 'zod';
 import {
   LEVEL_PRESETS,
@@ -5,7 +7,6 @@ import {
   type LevelThresholdsOverride,
   levelThresholdsOverrideSchema,
 } from './dora/levels';
-import { TEAM_STREAMS, type TeamStreams } from './loki/logql';
 import { DAY_MS } from './time';
 
 /**
@@ -36,6 +37,8 @@ const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
+  // Loki writes "no limit" as 0 (`max_query_length: 0`).
+  if (text.trim() === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   const consumed = parts.map((part) => part[0]).join('');
   if (parts.length === 0 || consumed !== text.trim())
@@ -60,6 +63,24 @@ const duration = (fallback: string) =>
     });
 
 const urlText = z.url({ protocol: /^https?$/ });
+
+/**
+ * The streams a team filter reads (LOKI_TEAM_STREAMS). A team's events are those labelled with it
+ * (`team_name`, structured metadata: not in Loki's index) plus the unlabelled ones of the repositories
+ * GitHub says it owns, so only reading every stream is exact whatever the labels say:
+ * - `all`: every stream of the namespace. A year of 300 repositories is ~1.4 million chunks for Loki to
+ *   open: 37-44 s of Loki work on the 2-core Loki 3.7.6 here, whatever the chunking (a 504).
+ * - `skip-others`: every stream except those of repositories that only other GitHub teams own. It differs
+ *   from `all` only for events labelled with this team inside another team's repository. The same year
+ *   of a 38-repository team: 12.4 s, the same 30,032 lines as its own streams.
+ * - `owned`: only the team's own repositories' streams (11.3 s), which also leaves out the repositories
+ *   no GitHub team owns.
+ * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace, and so does
+ * `owned` for a team GitHub gives no repository.
+ */
+export type TeamStreams = 'all' | 'skip-others' | 'owned';
+
+export const TEAM_STREAMS: readonly TeamStreams[] = ['skip-others', 'all', 'owned'];
 
 export const environmentSchema = z.object({
   PORT: positiveInt(3000).describe('Port of http://localhost:$PORT (serverless offline).'),
@@ -130,7 +151,7 @@ export const environmentSchema = z.object({
       "Streams a team filter reads, chosen by `LOKI_REPOSITORY_LABEL` from GitHub's team ownership: `skip-others`, every stream except those of repositories only other GitHub teams own (the team's repositories and those no team owns); `all`, every stream of the namespace (also counts events labelled with the team inside another team's repository, at the cost of reading every line: a year of 300 repositories is 38-44 s of Loki work here, a 504); `owned`, only the team's own repositories. A year of a 38-repository team among 300 on the real Loki here: 12.4 s `skip-others`, 11.3 s `owned`. With `skip-others` a team GitHub does not know reads only the streams no GitHub team owns; without GitHub, a team reads the whole namespace.",
     ),
   LOKI_MAX_QUERY_LENGTH: duration('30d').describe(
-    "Longest time span one query may cover (the server's max_query_length); longer ranges are split.",
+    "Longest time span one query may cover (the server's max_query_length); longer ranges are split. `0`: no limit (one query per range, as Loki reads `max_query_length: 0`).",
   ),
   LOKI_PAGE_LIMIT: z.coerce
     .number()
@@ -263,6 +284,15 @@ export const environmentSchema = z.object({
   STATUS_TTL_HOURS: positiveInt(24).describe(
     'GET /status.json leaves out GitOps statuses not reported for this many hours.',
   ),
+  // Where verified webhook deliveries wait while Loki does not take them (lib/webhooks/store-outbox.ts).
+  WEBHOOK_OUTBOX_URL: optionalText
+    .refine(
+      (value) => value === undefined || /^(file:\/\/\/|s3:\/\/)./.test(value),
+      'must be file:///absolute/dir or s3://bucket/prefix',
+    )
+    .describe(
+      'Where verified webhook deliveries wait while Loki does not take them, forwarded every minute: `file:///absolute/dir` or `s3://bucket/prefix`. `npm start` uses `.data/webhook-outbox` in the checkout; a deployed stack its own bucket (`webhook-outbox/`).',
+    ),
 });
 
 export interface Config {
@@ -332,6 +362,8 @@ export interface Config {
     clockToleranceSeconds: number;
   };
   maxBodyBytes: number;
+  /** WEBHOOK_OUTBOX_URL, else `.data/webhook-outbox` under the working directory (the repository on npm start). */
+  webhookOutboxUrl: string;
   writes: {
     /**
      * Written events are stored at their own time when it is at most this far in the past (Loki refuses
@@ -413,6 +445,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       clockToleranceSeconds: e.AUTH_JWT_CLOCK_TOLERANCE_SECONDS,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    webhookOutboxUrl: e.WEBHOOK_OUTBOX_URL ?? pathToFileURL(path.resolve('.data', 'webhook-outbox')).href,
     writes: {
       maxBackdateMs: e.LOKI_PUSH_MAX_BACKDATE,
       incidentLookbackMs: e.INCIDENT_LOOKBACK_DAYS * DAY_MS,

@@ -2,10 +2,12 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { getConfig } from './config';
 import { type HttpResponse, jsonResponse } from './http/response';
 import { gitOpsHealth } from './status/health';
+import { webhookOutboxHealth } from './webhooks/health';
 
 /**
  * Liveness of the function itself: no upstream call by default, so a Loki or GitHub outage does not
- * show here. `?deep=true` also counts the GitOps repo:server pairs in Loki (see gitOpsHealth).
+ * show here. `?deep=true` also counts the GitOps repo:server pairs in Loki (see gitOpsHealth). The webhook
+ * outbox's backlog is one listing of its store (S3 on AWS), bounded in time.
  */
 export async function getHealth(event: APIGatewayProxyEventV2, context: Context): Promise<HttpResponse> {
   const config = getConfig();
@@ -16,5 +18,6 @@ export async function getHealth(event: APIGatewayProxyEventV2, context: Context)
     stage: config.stage,
     time: new Date(now).toISOString(),
     gitops: await gitOpsHealth(config, event, context, now),
+    webhooks: await webhookOutboxHealth(config, now),
   });
 }

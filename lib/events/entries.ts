@@ -59,15 +59,27 @@ export interface DeploymentInput {
   team: string | undefined;
   sha: string;
   environment: string;
-  status: 'success' | 'failure';
+  /** The deployment status' state: `success` or `failure` from the write route, any of GitHub's from a webhook. */
+  status: string;
   createdAt: EpochMs;
   url: string | undefined;
+  /** GitHub's deployment id (webhooks); otherwise one derived from the event, see `deploymentId`. */
+  id?: string;
+  /** The branch or tag deployed, when known. */
+  ref?: string;
+  /**
+   * When this status was set, which is also the entry's Loki time exactly (webhooks: a redelivery then
+   * builds the very same entry); default `createdAt`, stored at `storageTime`.
+   */
+  statusAt?: EpochMs;
 }
 
 export function deploymentEntry(input: DeploymentInput, context: WriteContext): LokiEntry {
   const repository = repositoryParts(input.repository, context);
   const createdAt = formatTime(input.createdAt);
-  const id = deploymentId([input.repository, input.environment, input.sha, input.status, createdAt]);
+  const id =
+    input.id ?? deploymentId([input.repository, input.environment, input.sha, input.status, createdAt]);
+  const statusAt = input.statusAt === undefined ? createdAt : formatTime(input.statusAt);
   const labels: Record<string, string> = {
     ...repository.labels,
     deployment_environment_name: input.environment,
@@ -83,11 +95,12 @@ export function deploymentEntry(input: DeploymentInput, context: WriteContext): 
       created_at: createdAt,
       environment: input.environment,
       id,
+      ...(input.ref === undefined ? {} : { ref: input.ref }),
       sha: input.sha,
       task: 'deploy',
       ...(input.url === undefined ? {} : { url: input.url }),
     },
-    deployment_status: { created_at: createdAt, environment: input.environment, state: input.status },
+    deployment_status: { created_at: statusAt, environment: input.environment, state: input.status },
     repository: repository.json,
     // The reader links a deployment to workflow_run.html_url: the given link plays that part.
     workflow_run: input.url === undefined ? null : { html_url: input.url },
@@ -95,7 +108,7 @@ export function deploymentEntry(input: DeploymentInput, context: WriteContext): 
   return {
     labels,
     // One nanosecond after the pull request's entry when both are stored at the same instant.
-    timestampNs: timestampNs(storageTime(input.createdAt, context), 1),
+    timestampNs: timestampNs(input.statusAt ?? storageTime(input.createdAt, context), 1),
     line: JSON.stringify(line),
   };
 }
@@ -107,6 +120,11 @@ export interface MergeInput {
   title: string;
   user: string;
   mergedAt: EpochMs;
+  /** The pull request's number and page, when known (webhooks). */
+  number?: number;
+  htmlUrl?: string;
+  /** The entry's Loki time exactly (webhooks: the merge time, so a redelivery builds the same entry). */
+  at?: EpochMs;
 }
 
 export function mergeEntry(input: MergeInput, context: WriteContext): LokiEntry {
@@ -123,7 +141,9 @@ export function mergeEntry(input: MergeInput, context: WriteContext): LokiEntry 
   };
   const line = {
     action: 'closed',
+    ...(input.number === undefined ? {} : { number: input.number }),
     pull_request: {
+      ...(input.htmlUrl === undefined ? {} : { html_url: input.htmlUrl }),
       merge_commit_sha: input.sha,
       merged: true,
       merged_at: mergedAt,
@@ -134,7 +154,7 @@ export function mergeEntry(input: MergeInput, context: WriteContext): LokiEntry 
   };
   return {
     labels,
-    timestampNs: timestampNs(storageTime(input.mergedAt, context)),
+    timestampNs: timestampNs(input.at ?? storageTime(input.mergedAt, context)),
     line: JSON.stringify(line),
   };
 }
@@ -153,6 +173,15 @@ export interface IncidentInput
   incidentLabel: string;
   /** Loki time of this incident's previous entry: a new state is always stored after the one it replaces. */
   previousTimestampNs?: string | undefined;
+  /**
+   * What happened to the issue (webhooks: `opened`, `closed`, `reopened`, `labeled`, `unlabeled`), the
+   * line's `action` and `event_name` = `issue_<action>`; default from `closedAt`.
+   */
+  action?: string;
+  /** Every label the issue carries (webhooks); default just `incidentLabel`. */
+  labels?: readonly string[];
+  /** The entry's Loki time exactly (webhooks: when the issue changed, so a redelivery builds the same entry). */
+  at?: EpochMs;
 }
 
 /** The `incident_id` label: what POST /events/incidents looks earlier reports up by. */
@@ -165,26 +194,26 @@ export function incidentEntry(input: IncidentInput, context: WriteContext): Loki
   const labels: Record<string, string> = {
     ...repository.labels,
     created_at: createdAt,
-    event_name: incidentEventName(input.closedAt),
+    event_name: input.action === undefined ? incidentEventName(input.closedAt) : `issue_${input.action}`,
     [INCIDENT_ID_LABEL]: input.id,
     ...(closedAt === null ? {} : { closed_at: closedAt }),
     ...(input.team === undefined ? {} : { team_name: input.team }),
   };
   const htmlUrl = input.url ?? repository.htmlUrl;
   const line = {
-    action: closedAt === null ? 'opened' : 'closed',
+    action: input.action ?? (closedAt === null ? 'opened' : 'closed'),
     issue: {
       closed_at: closedAt,
       created_at: createdAt,
       ...(htmlUrl === undefined ? {} : { html_url: htmlUrl }),
-      labels: [{ name: input.incidentLabel }],
+      labels: (input.labels ?? [input.incidentLabel]).map((name) => ({ name })),
       number: input.id,
       state: closedAt === null ? 'open' : 'closed',
       title: input.title,
     },
     repository: repository.json,
   };
-  let stored = BigInt(timestampNs(storageTime(input.closedAt ?? input.createdAt, context)));
+  let stored = BigInt(timestampNs(input.at ?? storageTime(input.closedAt ?? input.createdAt, context)));
   if (input.previousTimestampNs !== undefined && stored <= BigInt(input.previousTimestampNs)) {
     stored = BigInt(input.previousTimestampNs) + 1000n;
   }

@@ -5,12 +5,12 @@ import type { Context } from 'aws-lambda';
 import { getConfig } from '../config';
 import { logger } from '../logger';
 import { observability } from '../observability/middleware';
+import { registerSecrets } from '../redact';
 import { type ContextWithSecrets, secretsMiddlewares, secretValues } from '../secrets';
 import { authMiddleware } from './auth';
 import { bodyLimit } from './body-limit';
 import { corsMiddlewares } from './cors';
 import { type ErrorFormat, errorHandler } from './errors';
-import { registerSecrets } from './redact';
 import { responseSizeLimit } from './response-size';
 import { jsonBodyParser, refuseBody } from './validation';
 
@@ -31,6 +31,10 @@ export interface StackOptions {
    * 404/405 must not turn into a 400 or 413 about a body no route reads.
    */
   ignoreBody?: boolean;
+  /** Leave the body exactly as it arrived, unparsed (a webhook's signature is over its bytes). */
+  rawBody?: boolean;
+  /** This route's body size limit (default MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: middy's middleware array mixes event/result types
@@ -70,6 +74,9 @@ export function httpStack(options: StackOptions = {}): AnyMiddleware[] {
     ...(auth ? [authMiddleware(config.auth)] : []),
     ...(options.ignoreBody
       ? []
-      : [bodyLimit(config.maxBodyBytes), options.jsonBody ? jsonBodyParser() : refuseBody()]),
+      : [
+          bodyLimit(options.maxBodyBytes ?? config.maxBodyBytes),
+          ...(options.jsonBody ? [jsonBodyParser()] : options.rawBody ? [] : [refuseBody()]),
+        ]),
   ] as AnyMiddleware[];
 }

@@ -9,28 +9,28 @@ import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery } from '../http/validation';
 import { rollupsHeaders } from '../loki/closed-days';
+import { type ReadAsk, recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
 import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
 
 /**
- * Loads the production deployments and merges from `from` to the period's end. Deployments of the
- * look-around before it are loaded too: a pull request already shipped by one of them must not count
- * as delivered by the period's first deployment, and a failure that began before the period may be
- * restored inside it. Events are read from the look-around's start, not a look-around before it: the
- * records of the period are then those `/data` gives for it, and a year's summary reads 760 days, not 790.
+ * Loads the production deployments and merges a route's plan asks for (`recordsPlan`): the period's, and
+ * those of the look-around before it. A pull request already shipped by a deployment of the look-around
+ * must not count as delivered by the period's first deployment, and a failure that began before the
+ * period may be restored inside it.
  */
 async function loadPeriod(
-  from: number,
-  period: TimeRange,
+  ask: ReadAsk,
   query: Pick<SummaryQuery, 'repositories' | 'team' | 'service' | 'no_cache'>,
   config: Config,
   context: ContextWithSecrets,
 ) {
+  const { records, readStart } = recordsPlan(ask, config.lookaroundMs);
   return getDataService(config, context.secrets).loadDeployments(
     {
-      start: from - config.lookaroundMs,
-      readStart: from - config.lookaroundMs,
-      end: period.end,
+      start: records.start,
+      end: records.end,
+      readStart,
       repositories: query.repositories,
       team: query.team,
       services: query.service === undefined ? undefined : [query.service],
@@ -58,7 +58,7 @@ export async function getMetrics(
   const query = parseFilterQuery(metricsQuerySchema, event);
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
-  const loaded = await loadPeriod(range.start, range, query, config, context);
+  const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
   const kept = withoutExcludedAuthors(loaded, query, config, range);
   const series = computeMetric(query.metric, {
     ...kept,
@@ -82,7 +82,7 @@ export async function getMetricsSummary(
   const previous = previousPeriod(current);
 
   // One load covers both periods (and the look-around before the previous one).
-  const loaded = await loadPeriod(previous.start, current, query, config, context);
+  const loaded = await loadPeriod({ route: 'summary', period: current }, query, config, context);
   const { excludedChanges, ...kept } = withoutExcludedAuthors(loaded, query, config, current);
   const summary = summarize({
     current: { ...kept, range: current },

@@ -1,5 +1,4 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { FetchStats } from '../loki/types';
 import { metricsEnabled } from './settings';
 
 /**
@@ -21,6 +20,13 @@ export const METRIC_NAMES = {
   gitHubRequests: 'GitHubRequests',
   serverErrors: 'ServerErrors',
   clientErrors: 'ClientErrors',
+  webhookDeliveries: 'WebhookDeliveries',
+  webhookBacklog: 'WebhookBacklog',
+  webhookBacklogAge: 'WebhookBacklogAge',
+  webhookDeadLetters: 'WebhookDeadLetters',
+  webhooksForwarded: 'WebhooksForwarded',
+  webhooksForwardFailed: 'WebhooksForwardFailed',
+  webhooksDeadLettered: 'WebhooksDeadLettered',
 } as const;
 
 let instance: Metrics | undefined;
@@ -37,8 +43,22 @@ export function getMetrics(): Metrics | undefined {
   return instance;
 }
 
+/**
+ * What one Loki fetch cost, as the Loki reader counts it (its FetchStats, lib/loki/types.ts, has these and
+ * more): declared here so that recording figures needs nothing of the reader.
+ */
+export interface LokiFetchFigures {
+  requests: number;
+  pages: number;
+  lines: number;
+  /** Lines that were not JSON or lacked what their kind of event needs. */
+  skippedLines: number;
+  /** Wall time spent waiting on Loki (summed over concurrent requests). */
+  lokiMs: number;
+}
+
 /** What one Loki fetch cost: pages, lines, skipped lines, requests and the time spent waiting. */
-export function recordLokiFetch(stats: FetchStats): void {
+export function recordLokiFetch(stats: LokiFetchFigures): void {
   const metrics = getMetrics();
   if (!metrics) return;
   metrics.addMetric(METRIC_NAMES.lokiRequests, MetricUnit.Count, stats.requests);
@@ -58,6 +78,39 @@ export function recordCacheLookup(cache: 'data' | 'teams' | 'services', hit: boo
 
 export function recordGitHubRequest(): void {
   getMetrics()?.addMetric(METRIC_NAMES.gitHubRequests, MetricUnit.Count, 1);
+}
+
+/**
+ * One GitHub webhook delivery, by event and outcome (written, duplicate, queued, ignored, ...): its own EMF
+ * line, so these dimensions do not join the route's latency and error metrics.
+ */
+export function recordWebhookDelivery(event: string, outcome: string): void {
+  const metrics = getMetrics();
+  if (!metrics) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ event, outcome });
+  single.addMetric(METRIC_NAMES.webhookDeliveries, MetricUnit.Count, 1);
+}
+
+/**
+ * One forward of the webhook outbox (lib/webhooks/store-outbox.ts), published at once as its own EMF line
+ * (dimension `route` = `webhooks-replay`): what it forwarded, kept and dead-lettered, and the backlog after
+ * it. Alarm on WebhookBacklogAge (oldest pending delivery, seconds) and on WebhookDeadLetters above 0.
+ */
+export function recordWebhookOutbox(
+  forward: { forwarded: number; failed: number; deadLettered: number },
+  backlog: { pending: number; deadLettered: number; oldestPendingAgeSeconds: number | null },
+): void {
+  const metrics = getMetrics();
+  if (!metrics) return;
+  metrics.addDimension('route', 'webhooks-replay');
+  metrics.addMetric(METRIC_NAMES.webhooksForwarded, MetricUnit.Count, forward.forwarded);
+  metrics.addMetric(METRIC_NAMES.webhooksForwardFailed, MetricUnit.Count, forward.failed);
+  metrics.addMetric(METRIC_NAMES.webhooksDeadLettered, MetricUnit.Count, forward.deadLettered);
+  metrics.addMetric(METRIC_NAMES.webhookBacklog, MetricUnit.Count, backlog.pending);
+  metrics.addMetric(METRIC_NAMES.webhookDeadLetters, MetricUnit.Count, backlog.deadLettered);
+  metrics.addMetric(METRIC_NAMES.webhookBacklogAge, MetricUnit.Seconds, backlog.oldestPendingAgeSeconds ?? 0);
+  metrics.publishStoredMetrics();
 }
 
 /** For tests that switch metrics on and off through the environment. */

@@ -28,7 +28,7 @@ const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A parameter is missing or wrong; `errors` names each one',
   401: 'Missing, expired or forged bearer token (with a `WWW-Authenticate: Bearer` challenge)',
-  413: 'The body is larger than MAX_BODY_BYTES',
+  413: 'The body is larger than MAX_BODY_BYTES (or the limit the route names)',
   500: 'An unexpected error; the detail is generic, the request id leads to the log line',
   502: 'Loki or GitHub answered with an error (the detail names which and its status)',
   503: 'An upstream is unavailable or not configured (may carry Retry-After)',

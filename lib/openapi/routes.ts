@@ -18,6 +18,7 @@ import {
   statusReportSchema,
 } from '../status/schema';
 import { teamsQuerySchema } from '../teams/query';
+import { webhookPayloadSchema, webhookProblemSchema, webhookResponseSchema } from '../webhooks/schemas';
 import {
   healthResponseSchema,
   metricsResponseSchema,
@@ -225,6 +226,34 @@ export const routes: RouteDescription[] = [
     response: statusListSchema,
     responseDescription: 'The statuses, sorted by repo then server',
     responseHeaders: { 'X-Status-Truncated': '`true` when the scan stopped at its line limit' },
+    upstream: true,
+  },
+  {
+    method: 'post',
+    path: '/webhooks/github',
+    operationId: 'postGitHubWebhook',
+    summary: "Receive GitHub's webhook deliveries",
+    description:
+      'Point an organisation webhook or a GitHub App here (content type `application/json`, the secret ' +
+      'GITHUB_WEBHOOK_SECRET): `deployment_status`, merged `pull_request` and incident `issues` events are written ' +
+      'to Loki in the shape the collector writes. No bearer token: X-Hub-Signature-256 (HMAC-SHA256 of the body) ' +
+      'must verify. Bodies up to 1 MiB. See docs/webhooks.md.',
+    auth: false,
+    body: webhookPayloadSchema,
+    response: webhookResponseSchema,
+    responseDescription: 'A ping, or a delivery written to Loki (or found there already: a redelivery)',
+    otherResponses: {
+      202: {
+        description: 'Accepted: queued in the outbox (Loki did not take it in time) or ignored (`reason`)',
+        schema: webhookResponseSchema,
+      },
+      401: {
+        description: 'The signature is missing, sha1 only, or does not verify (the detail says nothing more)',
+        schema: webhookProblemSchema,
+        problem: true,
+      },
+      415: { description: 'The body is not application/json', schema: webhookProblemSchema, problem: true },
+    },
     upstream: true,
   },
   {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { getConfig } from '../../lib/config';
+import { getDeliveryOutbox } from '../../lib/webhooks/store-outbox';
 import {
   freePort,
   type LocalServer,
@@ -30,7 +32,23 @@ describe('npm start (tsx dev/start.ts)', () => {
   let output: () => string;
 
   beforeAll(async () => {
-    server = await startLocalServer({ OFFLINE_LAMBDA_PORT: String(await freePort()) });
+    // A delivery an earlier run kept while Loki was away (the tests' outbox folder, test/helpers/setup.ts).
+    await getDeliveryOutbox(getConfig()).keep({
+      id: 'kept-by-an-earlier-run',
+      event: 'ping',
+      receivedAt: new Date().toISOString(),
+      entries: [
+        {
+          labels: { service_name: 'orders', service_namespace: 'github' },
+          timestampNs: `${Date.now()}000000`,
+          line: '{}',
+        },
+      ],
+    });
+    server = await startLocalServer({
+      OFFLINE_LAMBDA_PORT: String(await freePort()),
+      GITHUB_WEBHOOK_SECRET: '',
+    });
     ({ baseUrl, output } = server);
   });
 
@@ -42,6 +60,26 @@ describe('npm start (tsx dev/start.ts)', () => {
       /No LOKI_URL set: serving \d+ generated events .* from a local Loki stand-in at http:\/\/127\.0\.0\.1:\d+/,
     );
     expect(output()).toMatch(/local GitHub stand-in at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('says how to set GITHUB_WEBHOOK_SECRET, and the receiver refuses deliveries until it is set', async () => {
+    const body = '{"zen":"x","hook_id":1}';
+
+    const response = await fetch(`${baseUrl}/webhooks/github`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'ping',
+        'x-github-delivery': 'start-1',
+      },
+      body,
+    });
+
+    expect(output()).toMatch(
+      /Webhooks: GITHUB_WEBHOOK_SECRET not set, .*GITHUB_WEBHOOK_SECRET=<long random text> in \.env/,
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({ detail: 'The GitHub webhook receiver is not configured' });
   });
 
   it('prints the dashboard URL and serves the page there', async () => {
@@ -66,6 +104,16 @@ describe('npm start (tsx dev/start.ts)', () => {
       'SYNCED',
     ]);
     expect(statuses.every((status) => status.repo.startsWith('acme/'))).toBe(true);
+  });
+
+  it('forwards webhook deliveries kept by an earlier run to Loki as soon as it starts', async () => {
+    expect(output()).toMatch(
+      /Webhook deliveries Loki does not take wait in file:\/\/\S+; the webhooksReplay function forwards them every minute/,
+    );
+    expect(output()).toContain(
+      'Webhook outbox: forwarded 1, failed 0, dead-lettered 0; 0 pending, 0 dead letters',
+    );
+    expect(await getDeliveryOutbox(getConfig()).pending()).toBe(0);
   });
 
   it('answers GET /health with 200', async () => {

@@ -19,6 +19,7 @@ const READ_ELSEWHERE: Record<string, string> = {
   GITHUB_TOKEN: 'lib/secrets.ts (a secret)',
   LOKI_TOKEN: 'lib/secrets.ts (a secret)',
   AUTH_JWT_SECRET: 'lib/secrets.ts (a secret)',
+  GITHUB_WEBHOOK_SECRET: 'lib/secrets.ts (a secret)',
 };
 
 /** In the schema, but set by the platform rather than by an operator. */

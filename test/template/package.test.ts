@@ -26,6 +26,7 @@ const ROUTES = [
   'POST /events/incidents',
   'POST /api/status',
   'GET /status.json',
+  'POST /webhooks/github',
 ];
 
 interface Template {
@@ -130,5 +131,19 @@ describe('serverless package', () => {
     } finally {
       rmSync(unpacked, { recursive: true, force: true });
     }
+  });
+
+  it('forwards the webhook outbox every minute from a function of its own, kept in the store bucket', () => {
+    const [rule] = resourcesOf('AWS::Events::Rule');
+    const replay = resourcesOf('AWS::Lambda::Function').find((lambda) =>
+      String(lambda.Properties.FunctionName).endsWith('-webhooksReplay'),
+    );
+    const environment = replay?.Properties.Environment as { Variables: Record<string, unknown> } | undefined;
+
+    expect(rule?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+    expect(environment?.Variables.WEBHOOK_OUTBOX_URL).toEqual({
+      'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
+    });
+    expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
   });
 });

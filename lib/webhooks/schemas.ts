@@ -1,0 +1,31 @@
+import * as z from 'zod';
+import { problemSchema } from '../openapi/schemas';
+
+/** What POST /webhooks/github answers; GitHub shows it under the webhook's Recent Deliveries. */
+export const webhookResponseSchema = z
+  .object({
+    status: z.enum(['ok', 'written', 'duplicate', 'queued', 'ignored']).meta({
+      description:
+        '`ok` a ping; `written` pushed to Loki; `duplicate` Loki holds these entries already (a redelivery); ' +
+        '`queued` Loki did not take them in time, kept in the outbox and forwarded later; `ignored` not an event ' +
+        'the receiver records (`reason` says why)',
+    }),
+    event: z.string().meta({ description: 'X-GitHub-Event' }),
+    action: z.string().optional(),
+    delivery: z.string().meta({ description: 'X-GitHub-Delivery' }),
+    repository: z.string().optional().meta({ description: '`owner/name`' }),
+    entries: z.number().int().optional().meta({ description: 'Loki entries the delivery became' }),
+    reason: z.string().optional(),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'WebhookResponse' });
+
+/** The delivery: a GitHub webhook payload, signed; the receiver reads only what its events need. */
+export const webhookPayloadSchema = z.looseObject({ action: z.string().optional() }).meta({
+  id: 'GitHubWebhookPayload',
+  description:
+    'A GitHub webhook payload (https://docs.github.com/webhooks/webhook-events-and-payloads), sent with the headers ' +
+    'X-GitHub-Event, X-GitHub-Delivery and X-Hub-Signature-256',
+});
+
+export const webhookProblemSchema = problemSchema;
