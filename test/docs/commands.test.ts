@@ -49,6 +49,9 @@ const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
   },
 ];
 
+/** GITHUB_WEBHOOK_SECRET of the server and of the shell the commands run in. */
+const DOCS_WEBHOOK_SECRET = 'docs-webhook-secret-5b1e0c';
+
 /** Programs run here (with their arguments as written). */
 const RUN = new Set(['curl', 'head', 'export']);
 
@@ -100,7 +103,13 @@ function runInBash(setup: string[], command: string, baseUrl: string): Promise<O
       ['-c', script],
       {
         cwd: ROOT,
-        env: { ...process.env, API: baseUrl, AUTH_JWT_SECRET: '', TOKEN: '' },
+        env: {
+          ...process.env,
+          API: baseUrl,
+          AUTH_JWT_SECRET: '',
+          TOKEN: '',
+          GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET,
+        },
         timeout: 30_000,
         maxBuffer: 64 * 1024 * 1024,
       },
@@ -149,7 +158,8 @@ describe('the commands of the docs, run against npm start', () => {
     const external = process.env.DOCS_API_URL?.trim();
     if (external) baseUrl = external.replace(/\/+$/, '');
     else {
-      server = await startLocalServer();
+      // The webhook examples sign with the secret the reader exported, as docs/webhooks.md says.
+      server = await startLocalServer({ GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET });
       baseUrl = server.baseUrl;
     }
   }, 150_000);
