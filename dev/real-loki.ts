@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLokiWriter, INDEX_LABELS, type LokiWriter } from '../lib/loki/push';
 import type { LokiEntry } from '../lib/loki/types';
+import { DAY_MS } from '../lib/time';
 
 /**
  * A real Grafana Loki for the real-Loki test suite (`npm run test:loki`) and the benchmark: the one at
@@ -528,9 +529,9 @@ export const LOKI_DEFAULT_LIMITS: LokiLimits = {
 };
 
 const PROM_DURATION_UNITS_MS: Record<string, number> = {
-  y: 365 * 86_400_000,
-  w: 7 * 86_400_000,
-  d: 86_400_000,
+  y: 365 * DAY_MS,
+  w: 7 * DAY_MS,
+  d: DAY_MS,
   h: 3_600_000,
   m: 60_000,
   s: 1000,

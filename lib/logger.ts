@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { redactingReplacer, registerSecrets } from './http/redact';
+import { redactingReplacer, registerSecrets } from './redact';
 
 // Local runs read secrets from the environment: known from the start, so redacted from the start.
 registerSecrets([

@@ -1,12 +1,6 @@
 import * as z from 'zod';
-import {
-  MAX_REPOSITORIES,
-  nonEmpty,
-  repositoryName,
-  rfc3339DateTime,
-  serviceFilter,
-  teamFilter,
-} from '../http/validation';
+import { repositoryName } from '../dora/names';
+import { MAX_REPOSITORIES, nonEmpty, rfc3339DateTime, serviceFilter, teamFilter } from '../http/validation';
 
 /**
  * Body of `POST /data`, as react-dora-charts and the Backstage plugins send it:

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { problemSchema } from '../openapi/schemas';
+import { problemSchema } from '../http/errors';
 import { incidentViewSchema } from './schemas';
 
 /** What the write routes answer (documented in the OpenAPI document; the handlers build these shapes). */

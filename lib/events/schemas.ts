@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { repositoryName, rfc3339DateTime, teamName } from '../http/validation';
+import { repositoryName, teamName } from '../dora/names';
+import { rfc3339DateTime } from '../http/validation';
 
 /**
  * Bodies of the write routes. Unknown keys are ignored and `null` counts as missing (like POST /data);

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import * as z from 'zod';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
 import { type HttpResponse, jsonResponse } from './response';
@@ -34,6 +35,21 @@ interface MiddyHttpError extends Error {
 function isMiddyHttpError(error: unknown): error is MiddyHttpError {
   return error instanceof Error && typeof (error as Partial<MiddyHttpError>).statusCode === 'number';
 }
+
+/** The problem document every route but POST /api/status writes, as the OpenAPI document describes it. */
+export const problemSchema = z
+  .object({
+    type: z.literal('about:blank'),
+    title: z.string().meta({ description: 'The HTTP status text' }),
+    status: z.number().int().min(400).max(599),
+    detail: z.string().meta({ description: 'What went wrong; for 5xx a safe text without internal detail' }),
+    requestId: z.string().optional().meta({ description: 'The Lambda request id, also on every log line' }),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'One entry per rejected parameter (400 only)' }),
+  })
+  .meta({ description: 'RFC 9457 problem details' });
 
 export interface ProblemDetails {
   type: 'about:blank';

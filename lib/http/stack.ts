@@ -5,12 +5,12 @@ import type { Context } from 'aws-lambda';
 import { getConfig } from '../config';
 import { logger } from '../logger';
 import { observability } from '../observability/middleware';
+import { registerSecrets } from '../redact';
 import { type ContextWithSecrets, secretsMiddlewares, secretValues } from '../secrets';
 import { authMiddleware } from './auth';
 import { bodyLimit } from './body-limit';
 import { corsMiddlewares } from './cors';
 import { type ErrorFormat, errorHandler } from './errors';
-import { registerSecrets } from './redact';
 import { responseSizeLimit } from './response-size';
 import { jsonBodyParser, refuseBody } from './validation';
 

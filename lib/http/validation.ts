@@ -2,6 +2,7 @@ import type middy from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as z from 'zod';
+import { plainName, repositoryName } from '../dora/names';
 import { BadRequestError } from '../errors';
 import { DAY_MS } from '../time';
 
@@ -15,44 +16,6 @@ import { DAY_MS } from '../time';
 export const MAX_REPOSITORIES = 500;
 export const MIN_YEAR = 1970;
 export const MAX_YEAR = 2100;
-
-/**
- * The one home of the name rules: the request schemas below and the LogQL builder (lib/loki/logql.ts) both
- * use them, so a name one route accepts is never refused by another.
- */
-const REPOSITORY_NAME_CHARACTERS = /^[A-Za-z0-9._-]{1,100}$/;
-const isDotName = (name: string) => name === '.' || name === '..';
-
-/** GitHub repository names: letters, digits, `.`, `_`, `-`, at most 100 characters, never `.` or `..`. */
-export function isRepositoryName(name: string): boolean {
-  return REPOSITORY_NAME_CHARACTERS.test(name) && !isDotName(name);
-}
-
-/**
- * GitHub's limit on team names (255, github.com/dead-claudia/github-limits, confirmed there by GitHub
- * support; GitHub documents none), so every team a client can create can be written and asked for.
- */
-export const MAX_TEAM_NAME_LENGTH = 255;
-
-export const repositoryName = z
-  .string()
-  .regex(REPOSITORY_NAME_CHARACTERS, 'must be a GitHub repository name (letters, digits, ".", "_", "-")')
-  .refine((name) => !isDotName(name), 'must be a GitHub repository name, not "." or ".."')
-  .meta({ description: 'A repository name of the GitHub organisation', examples: ['checkout-service'] });
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
-
-/** Text of at most MAX_TEAM_NAME_LENGTH characters without control characters (spaces and accents are allowed). */
-const plainName = z
-  .string()
-  .max(MAX_TEAM_NAME_LENGTH, `must be at most ${MAX_TEAM_NAME_LENGTH} characters`)
-  .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
-
-/** GitHub team names: 1 to MAX_TEAM_NAME_LENGTH characters without control characters (spaces and accents are allowed). */
-export const teamName = plainName
-  .min(1, 'must not be empty')
-  .meta({ description: 'A team name of the GitHub organisation', examples: ['Platform Team'] });
 
 /**
  * A team filter of a read route: a team name or slug, where `""` means every team, as react-dora-charts and the

@@ -1,6 +1,7 @@
+import type { TeamStreams } from '../config';
+import { isRepositoryName, MAX_TEAM_NAME_LENGTH } from '../dora/names';
 import { DEPLOYMENT_OUTCOMES } from '../dora/records';
 import { BadRequestError } from '../errors';
-import { isRepositoryName, MAX_TEAM_NAME_LENGTH } from '../http/validation';
 import type { EventFilter } from './types';
 
 /**
@@ -103,29 +104,13 @@ export const WRITE_SOURCE = 'dora-api';
  */
 const INCIDENT_EVENTS = `(event_name="issue_closed" or (event_name="issue_opened" and source="${WRITE_SOURCE}"))`;
 
-/**
- * The streams a team filter reads (LOKI_TEAM_STREAMS). A team's events are those labelled with it
- * (`team_name`, structured metadata: not in Loki's index) plus the unlabelled ones of the repositories
- * GitHub says it owns, so only reading every stream is exact whatever the labels say:
- * - `all`: every stream of the namespace. A year of 300 repositories is ~1.4 million chunks for Loki to
- *   open: 37-44 s of Loki work on the 2-core Loki 3.7.6 here, whatever the chunking (a 504).
- * - `skip-others`: every stream except those of repositories that only other GitHub teams own. It differs
- *   from `all` only for events labelled with this team inside another team's repository. The same year
- *   of a 38-repository team: 12.4 s, the same 30,032 lines as its own streams.
- * - `owned`: only the team's own repositories' streams (11.3 s), which also leaves out the repositories
- *   no GitHub team owns.
- * Without GitHub's ownership (not configured, or failing) every mode reads the whole namespace, and so does
- * `owned` for a team GitHub gives no repository.
- */
-export type TeamStreams = 'all' | 'skip-others' | 'owned';
-
-export const TEAM_STREAMS: readonly TeamStreams[] = ['skip-others', 'all', 'owned'];
+export type { TeamStreams };
 
 export interface QueryOptions {
   serviceNamespace: string;
   /** The index label carrying the repository name (LOKI_REPOSITORY_LABEL); empty: label filters only. */
   repositoryLabel?: string | undefined;
-  /** Which streams a team filter reads (LOKI_TEAM_STREAMS, see `TeamStreams`). */
+  /** Which streams a team filter reads (LOKI_TEAM_STREAMS, see `TeamStreams` in lib/config.ts). */
   teamStreams?: TeamStreams | undefined;
   incidentLabels: readonly string[];
   /** When given, deployments to other environments are left in Loki (see `productionCondition`). */

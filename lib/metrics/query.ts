@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { INTERVALS } from '../dora/buckets';
 import { METRICS } from '../dora/metrics';
+import { repositoryName } from '../dora/names';
 import type { TimeRange } from '../dora/types';
 import { BadRequestError } from '../errors';
 import {
@@ -8,7 +9,6 @@ import {
   MAX_REPOSITORIES,
   periodTooLong,
   queryBoolean,
-  repositoryName,
   serviceFilter,
   teamFilter,
 } from '../http/validation';

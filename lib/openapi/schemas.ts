@@ -7,23 +7,10 @@ import { webhookOutboxHealthSchema } from '../webhooks/health';
 const isoDay = z.iso.date();
 
 /**
- * Response schemas of routes whose modules do not export one, and the one error shape
- * (lib/http/errors.ts `ProblemDetails`, RFC 9457) every route answers with when it fails.
+ * Response schemas of routes whose modules do not export one. The one error shape (RFC 9457) lives with the
+ * code that writes it, lib/http/errors.ts, and is named here for the document.
  */
-
-export const problemSchema = z
-  .object({
-    type: z.literal('about:blank'),
-    title: z.string().meta({ description: 'The HTTP status text' }),
-    status: z.number().int().min(400).max(599),
-    detail: z.string().meta({ description: 'What went wrong; for 5xx a safe text without internal detail' }),
-    requestId: z.string().optional().meta({ description: 'The Lambda request id, also on every log line' }),
-    errors: z
-      .array(z.object({ field: z.string(), message: z.string() }))
-      .optional()
-      .meta({ description: 'One entry per rejected parameter (400 only)' }),
-  })
-  .meta({ description: 'RFC 9457 problem details' });
+export { problemSchema } from '../http/errors';
 
 export const healthResponseSchema = z.object({
   status: z.literal('ok'),
