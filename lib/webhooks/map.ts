@@ -1,9 +1,9 @@
 import type { PullRequestClosedEvent, WebhookEventName } from '@octokit/webhooks-types';
 import * as z from 'zod';
+import { isRepositoryName } from '../dora/names';
 import type { EpochMs } from '../dora/types';
 import { BadRequestError } from '../errors';
 import { deploymentEntry, incidentEntry, mergeEntry, type WriteContext } from '../events/entries';
-import { isRepositoryName } from '../http/validation';
 import type { LokiEntry } from '../loki/types';
 
 /**
