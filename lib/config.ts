@@ -37,6 +37,8 @@ const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h
 
 /** Parses Loki-style durations (`30d`, `721h`, `30d1h`) into milliseconds. */
 export function parseDuration(text: string): number {
+  // Loki writes "no limit" as 0 (`max_query_length: 0`).
+  if (text.trim() === '0') return 0;
   const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)];
   const consumed = parts.map((part) => part[0]).join('');
   if (parts.length === 0 || consumed !== text.trim())
@@ -149,7 +151,7 @@ export const environmentSchema = z.object({
       "Streams a team filter reads, chosen by `LOKI_REPOSITORY_LABEL` from GitHub's team ownership: `skip-others`, every stream except those of repositories only other GitHub teams own (the team's repositories and those no team owns); `all`, every stream of the namespace (also counts events labelled with the team inside another team's repository, at the cost of reading every line: a year of 300 repositories is 38-44 s of Loki work here, a 504); `owned`, only the team's own repositories. A year of a 38-repository team among 300 on the real Loki here: 12.4 s `skip-others`, 11.3 s `owned`. With `skip-others` a team GitHub does not know reads only the streams no GitHub team owns; without GitHub, a team reads the whole namespace.",
     ),
   LOKI_MAX_QUERY_LENGTH: duration('30d').describe(
-    "Longest time span one query may cover (the server's max_query_length); longer ranges are split.",
+    "Longest time span one query may cover (the server's max_query_length); longer ranges are split. `0`: no limit (one query per range, as Loki reads `max_query_length: 0`).",
   ),
   LOKI_PAGE_LIMIT: z.coerce
     .number()
@@ -206,7 +208,7 @@ export const environmentSchema = z.object({
       message: 'must be s3://bucket/prefix, file:///absolute/dir or off',
     })
     .describe(
-      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`).',
+      'Where the closed UTC days read from Loki are kept, so no closed day is read twice: `s3://bucket/prefix`, `file:///absolute/dir` or `off`. `npm start` uses `.data/rollups` in the checkout; a deployed stack its own bucket (`rollups/`). See [rollups](rollups.md).',
     ),
   /** Set by Lambda: the function's memory size, from which the cache budget is derived. */
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().positive().optional(),

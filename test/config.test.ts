@@ -60,4 +60,9 @@ describe('configuration', () => {
     expect(parseDuration('90m')).toBe(5_400_000);
     expect(() => parseDuration('30 days')).toThrow();
   });
+
+  it("reads a bare 0 as Loki's no limit", () => {
+    expect(parseDuration('0')).toBe(0);
+    expect(parseConfig({ LOKI_MAX_QUERY_LENGTH: '0' }).loki.maxQueryLengthMs).toBe(0);
+  });
 });

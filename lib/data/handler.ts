@@ -7,6 +7,7 @@ import type { HttpResponse } from '../http/response';
 import { jsonListResponse } from '../http/response-size';
 import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
 import { rollupsHeaders } from '../loki/closed-days';
+import { recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
 import { dataFilters, dataRequestSchema } from './request';
 import { deadlineOf, getDataService } from './wiring';
@@ -28,8 +29,9 @@ export async function postData(
   }
 
   const filters = dataFilters(body);
+  const { records, readStart } = recordsPlan({ route: 'data', window: { start, end } }, config.lookaroundMs);
   const loaded = await getDataService(config, context.secrets).loadDeployments(
-    { start, end, ...filters },
+    { ...records, readStart, ...filters },
     { noCache: noCacheRequested(event), deadline: deadlineOf(context) },
   );
   // Records of a team filter carry the team as the request spells it (a slug, a name): react-dora-charts keeps

@@ -7,6 +7,7 @@ import type { TeamDirectory } from '../github/types';
 import { logger } from '../logger';
 import type { EventRequest, EventStore, FetchStats } from '../loki/types';
 import { recordCacheLookup, recordLokiFetch } from '../observability/metrics';
+import { eventRanges, recordsPlan } from '../plan/read-plan';
 
 /** The deployments (and merges) of one period, for one set of filters. */
 export interface DeploymentsQuery {
@@ -16,9 +17,9 @@ export interface DeploymentsQuery {
   end: number;
   /**
    * Epoch ms from which deployments and merges are read; by default `start - LOOKAROUND_DAYS` (the
-   * look-around before a window of records). `/metrics` asks for records from the look-around before its
-   * period itself and reads from there: its period's records are then exactly `/data`'s records of the
-   * period, and the look-around is not applied a second time before the first.
+   * look-around before a window of records). The request's plan decides (`recordsPlan` in
+   * lib/plan/read-plan.ts): `/metrics` asks for records from the look-around before its period and reads
+   * from there, not a look-around further back.
    */
   readStart?: number | undefined;
   repositories?: string[] | undefined;
@@ -131,7 +132,9 @@ export class DataService {
     );
     const teamAliases = [...teamNames].filter((name) => name !== query.team);
     const teamRepositories = githubTeam?.repositories;
-    const readStart = query.readStart ?? query.start - lookaroundMs;
+    const records = { start: query.start, end: query.end };
+    const readStart =
+      query.readStart ?? recordsPlan({ route: 'data', window: records }, lookaroundMs).readStart;
 
     const request: EventRequest = {
       filter: {
@@ -142,14 +145,7 @@ export class DataService {
         ...(teamRepositories && teamRepositories.length > 0 ? { teamRepositories } : {}),
         ...(otherTeamsRepositories && otherTeamsRepositories.length > 0 ? { otherTeamsRepositories } : {}),
       },
-      ranges: {
-        // Earlier deployments tell repeats of a sha apart; later ones fix failures of the window, and
-        // incidents of its last deployments close after it.
-        deployments: { start: readStart, end: query.end + lookaroundMs },
-        incidents: { start: query.start, end: query.end + lookaroundMs },
-        // A pull request deployed inside the window may have been merged before it.
-        merges: { start: readStart, end: query.end },
-      },
+      ranges: eventRanges(records, readStart, lookaroundMs),
       ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
       ...(options.noCache ? { noCache: true } : {}),
     };
@@ -157,7 +153,7 @@ export class DataService {
     recordLokiFetch(events.stats);
 
     const deployments = buildDeployments(events, {
-      window: { start: query.start, end: query.end },
+      window: records,
       productionEnvironments,
       // An unlabelled event of a repository the team shares with others (an organisation-wide team with
       // access to everything is common) is the asked team's, not the first owner's in name order.

@@ -46,8 +46,12 @@ export interface BuildOptions {
  *   incident's creation, `issueUrl` = its link, and `fixedAt` = the latest closing when all of them are
  *   closed, null while any is open. Incidents created while a failed deployment is the latest one are not
  *   linked (that deployment already failed); incidents before the repository's first deployment are ignored.
- *   Events of one incident (same repository and id) are merged: earliest creation, latest closing.
- * - Fix: every failed deployment still without `fixedAt` (a run of failures, or incidents still open) is
+ *   Events of one incident (same repository and id) are merged: earliest creation, the latest state (by
+ *   `stateAt`) for the rest, so a reopened issue is open again; an issue whose latest event withdrew it
+ *   (incident label removed, deleted) is no incident.
+ * - Open incidents: a deployment with an incident still open is failed with `fixedAt` null until every one
+ *   of its incidents closes; no later deployment restores it.
+ * - Fix: every failed deployment (`failure`/`error`) still without `fixedAt` (a run of failures) is
  *   fixed by the next healthy deployment (successful and not itself failed) of the repository:
  *   `fixedAt` = its createdAt, `fixedUrl` = its link, and that deployment gets `fixesFailure = true`.
  *   The fixer may lie after the window; without one `fixedAt` stays null.
@@ -211,12 +215,16 @@ function assessFailures(
       fixesFailure: false,
     };
     const firstIncident = ownIncidents[0];
+    // A deployment whose incident is still open has failed now and is restored only when the incident
+    // closes: a later deployment while the issue stays open did not restore the service.
+    let openIncident = false;
     if (!success) {
       assessment.failedAt = deployment.createdAt;
     } else if (firstIncident !== undefined) {
       assessment.failedAt = firstIncident.createdAt;
       assessment.issueUrl = firstIncident.url;
       assessment.fixedAt = latestClosing(ownIncidents);
+      openIncident = assessment.fixedAt === null;
     }
 
     if (assessment.failedAt === null) {
@@ -226,7 +234,7 @@ function assessFailures(
       }
       assessment.fixesFailure = awaitingFix.length > 0;
       awaitingFix.length = 0;
-    } else if (assessment.fixedAt === null) {
+    } else if (assessment.fixedAt === null && !openIncident) {
       awaitingFix.push(assessment);
     }
     assessments.push(assessment);
@@ -272,19 +280,22 @@ function incidentsPerRepository(
       byKey.set(key, incident);
       continue;
     }
-    // A closing event is the later state of an issue than an open one, so any closing wins.
-    const closings = [seen.closedAt, incident.closedAt].filter((time): time is EpochMs => time !== null);
-    byKey.set(key, {
-      ...seen,
-      createdAt: Math.min(seen.createdAt, incident.createdAt),
-      closedAt: closings.length === 0 ? null : Math.max(...closings),
-    });
+    // The latest state wins (closed, reopened, relabelled, as GitHub shows the issue); the creation is the
+    // earliest any event names.
+    const newer = incidentStateTime(incident) >= incidentStateTime(seen) ? incident : seen;
+    byKey.set(key, { ...newer, createdAt: Math.min(seen.createdAt, incident.createdAt) });
   }
+  for (const [key, incident] of byKey) if (incident.withdrawn === true) byKey.delete(key);
   const grouped = groupBy(byKey.values(), (incident) => incident.repository);
   for (const list of grouped.values()) {
     list.sort((a, b) => a.createdAt - b.createdAt || compareIds(a.id, b.id));
   }
   return grouped;
+}
+
+/** When an incident event's state was seen: `stateAt`, else its closing, else its creation. */
+function incidentStateTime(incident: IncidentEvent): EpochMs {
+  return incident.stateAt ?? incident.closedAt ?? incident.createdAt;
 }
 
 /** Repository -> merge commit sha -> earliest merge naming it; only for repositories in `relevant`. */

@@ -2,6 +2,13 @@ import { isoDay } from './buckets';
 import { type Level, type LevelPreset, type LevelTable, type LevelThresholds, levelOf } from './levels';
 import { computeMetric, METRIC_UNITS, METRICS, type MetricName, type MetricPoint } from './metrics';
 import type { MergeEvent, ProductionDeployment, TimeRange } from './types';
+import {
+  CATEGORIES,
+  type MetricVocabulary,
+  RECOVERY_ALIAS,
+  type SummaryMetricName,
+  VOCABULARY,
+} from './vocabulary';
 
 /**
  * The board view: the five metrics over a period, each with its DORA level and its trend against
@@ -10,7 +17,7 @@ import type { MergeEvent, ProductionDeployment, TimeRange } from './types';
 
 export type Trend = 'up' | 'down' | 'flat';
 
-export interface MetricSummary extends Omit<MetricPoint, 'date'> {
+export interface MetricSummary extends Omit<MetricPoint, 'date'>, MetricVocabulary {
   unit: (typeof METRIC_UNITS)[MetricName];
   level: Level | null;
   previous_value: number | null;
@@ -40,9 +47,20 @@ export interface Summary {
   levels_report_year: number | null;
   /** Metrics whose level bounds come from DORA_LEVEL_THRESHOLDS instead of the preset. */
   levels_overridden: MetricName[];
-  /** The bounds the levels were decided with (preset and overrides), so dashboards draw the same bands. */
-  levels_thresholds: LevelThresholds;
-  metrics: Record<MetricName, MetricSummary>;
+  /**
+   * The bounds the levels were decided with (preset and overrides), so dashboards draw the same bands; also
+   * under `failed_deployment_recovery_time`.
+   */
+  levels_thresholds: LevelThresholds & Partial<Record<typeof RECOVERY_ALIAS, LevelThresholds[MetricName]>>;
+  /**
+   * Every metric under the API's names (those of GET /metrics), and recovery time also under DORA's current
+   * name `failed_deployment_recovery_time` (the same object).
+   */
+  metrics: Record<SummaryMetricName, MetricSummary>;
+  /** DORA's throughput metrics: lead time, deployment frequency, failed deployment recovery time. */
+  throughput: Record<'lead_time_for_changes' | 'deployment_frequency' | typeof RECOVERY_ALIAS, MetricSummary>;
+  /** DORA's instability metrics: change fail rate, deployment rework rate. */
+  instability: Record<'change_failure_rate' | 'rework_rate', MetricSummary>;
 }
 
 export interface PeriodData {
@@ -101,6 +119,7 @@ export function summarizeMetric(
     trend === null || trend === 'flat' ? null : (trend === 'up') === HIGHER_IS_BETTER.has(name);
   return {
     ...now,
+    ...VOCABULARY[name],
     unit: METRIC_UNITS[name],
     level: levelOf(levels, name, now.value),
     previous_value: before.value,
@@ -113,16 +132,41 @@ export function summarizeMetric(
 
 /** All five metrics of the current period, with levels and the trend against the previous period. */
 export function summarize(input: { current: PeriodData; previous: PeriodData; levels: LevelTable }): Summary {
-  const metrics = Object.fromEntries(
-    METRICS.map((name) => [name, summarizeMetric(name, input.current, input.previous, input.levels)]),
-  ) as Record<MetricName, MetricSummary>;
+  const metrics = summaryMetrics((name) =>
+    summarizeMetric(name, input.current, input.previous, input.levels),
+  );
+  const { time_to_restore_service: recoveryBounds } = input.levels.thresholds;
   return {
     period: describePeriod(input.current.range),
     previous_period: describePeriod(input.previous.range),
     levels_source: input.levels.preset,
     levels_report_year: input.levels.reportYear,
     levels_overridden: input.levels.overridden,
-    levels_thresholds: input.levels.thresholds,
+    levels_thresholds: {
+      ...input.levels.thresholds,
+      ...(recoveryBounds === undefined ? {} : { [RECOVERY_ALIAS]: recoveryBounds }),
+    },
+    ...metrics,
+  };
+}
+
+/** The five metrics under the API's names, the recovery alias, and DORA's two categories. */
+export function summaryMetrics(
+  summarizeOne: (name: MetricName) => MetricSummary,
+): Pick<Summary, 'metrics' | 'throughput' | 'instability'> {
+  const byName = Object.fromEntries(METRICS.map((name) => [name, summarizeOne(name)])) as Record<
+    MetricName,
+    MetricSummary
+  >;
+  const metrics: Record<SummaryMetricName, MetricSummary> = {
+    ...byName,
+    [RECOVERY_ALIAS]: byName.time_to_restore_service,
+  };
+  const pick = (names: readonly SummaryMetricName[]) =>
+    Object.fromEntries(names.map((name) => [name, metrics[name]]));
+  return {
     metrics,
+    throughput: pick(CATEGORIES.throughput) as Summary['throughput'],
+    instability: pick(CATEGORIES.instability) as Summary['instability'],
   };
 }

@@ -30,9 +30,20 @@ export interface IncidentEvent {
   id: string;
   title: string | null;
   createdAt: EpochMs;
+  /** Null while the issue is open (also after it was reopened). */
   closedAt: EpochMs | null;
   /** The incident issue's page. */
   url: string;
+  /**
+   * When the issue was seen in this state: the event's Loki time (GitHub's webhook time), else the closing,
+   * else the creation. Of several events of one issue the latest state wins.
+   */
+  stateAt?: EpochMs | undefined;
+  /**
+   * The issue stopped being an incident (its incident label was removed, or it was deleted): an event that
+   * withdraws the earlier ones of the same issue when it is the latest.
+   */
+  withdrawn?: boolean | undefined;
 }
 
 export interface MergeEvent {

@@ -1,15 +1,16 @@
 /**
- * What the API asks of Loki, decided here (the LogQL text in logql.ts), as measured on a real Loki 3.7.6
- * with default query settings on 2 cores (README "On a real Loki"):
+ * How the API asks Loki, as measured on a real Loki 3.7.6 with default query settings on 2 cores (README
+ * "On a real Loki"). Which days, chunks and how many at once are the request's plan (lib/plan/read-plan.ts);
+ * this reader carries it out. The LogQL text is logql.ts's.
  * - Streams: only the requested ones, chosen on index labels (`streamSelector`); a team reads every stream
  *   except other GitHub teams' repositories (LOKI_TEAM_STREAMS). Loki's cost is the chunks it opens: a year
  *   of 300 repositories through a label filter is ~1.4 million chunks, 38-44 s; a team's streams 12-14 s.
- * - Ranges: one query per LOKI_MAX_QUERY_LENGTH piece (30 days) for all three kinds at once (`or` of their
- *   filters), paged forward. A team's year: 30-day pieces 4 at once 12.4 s, 10-day pieces 8 at once 16.2 s.
- * - At once: LOKI_CONCURRENCY (4; Loki's 4 querier workers queue the rest), halved when Loki queues or
- *   drops connections (`AdaptiveLimit`); a slow answer is waited for until the function's deadline.
- * - Cached: the events of closed UTC days per query (day-cache.ts), so a window asked again reads only
- *   the days it lacks.
+ * - Ranges: one query per chunk of the plan for all three kinds at once (`or` of their filters), paged
+ *   forward.
+ * - At once: the plan's concurrency (LOKI_CONCURRENCY), halved when Loki queues or drops connections
+ *   (`AdaptiveLimit`); a slow answer is waited for until the function's deadline.
+ * - Cached: the events of the plan's closed days per query (day-cache.ts), so a window asked again reads
+ *   only the days it lacks.
  */
 import { isAscii } from 'node:buffer';
 import { TextDecoder as NodeTextDecoder } from 'node:util';
@@ -20,6 +21,7 @@ import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../d
 import { hostOf, LokiError, networkFailure, unreachable } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
+import { type DayRead, missingRanges, readPlan, splitRange } from '../plan/read-plan';
 import { RollupStore } from '../rollups/store';
 import type { Secrets } from '../secrets';
 import { openObjectStore } from '../store/open';
@@ -30,6 +32,9 @@ import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
 import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
+
+/** Kept for the other readers of ranges (labels, incidents, status): the plan's own splitting. */
+export { splitRange } from '../plan/read-plan';
 
 export interface LokiSettings {
   /** Base URL (optionally with a path prefix) or the full `.../loki/api/v1/query_range` URL. */
@@ -125,17 +130,6 @@ export function authorizationHeader(user: string | undefined, token: string | un
   return `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
 }
 
-/** Consecutive ranges of at most `maxLengthMs` covering exactly [start, end). */
-export function splitRange(range: TimeRange, maxLengthMs: number): TimeRange[] {
-  if (!(maxLengthMs >= 1))
-    throw new RangeError(`A Loki query length must be at least 1 ms, not ${maxLengthMs}`);
-  const chunks: TimeRange[] = [];
-  for (let start = range.start; start < range.end; start += maxLengthMs) {
-    chunks.push({ start, end: Math.min(start + maxLengthMs, range.end) });
-  }
-  return chunks;
-}
-
 function msToNs(ms: number): string {
   return String(BigInt(Math.floor(ms)) * NS_PER_MS);
 }
@@ -188,57 +182,24 @@ async function readBody(response: Response): Promise<string> {
   return pieces.join('');
 }
 
-const KINDS: readonly EventKind[] = ['deployments', 'incidents', 'merges'];
-
-/** Entries are never stamped further ahead than this (Loki refuses them: creation_grace_period 10 min). */
-const FUTURE_MS = 15 * 60_000;
-
-/** The kinds a request asks for (a non-empty range) and the smallest range holding all of theirs. */
-function requestedKinds(request: EventRequest, now: number): { kinds: EventKind[]; union: TimeRange } {
-  const kinds = KINDS.filter((kind) => request.ranges[kind].start < request.ranges[kind].end);
-  const ranges = kinds.map((kind) => request.ranges[kind]);
-  const start = Math.min(...ranges.map((range) => range.start));
-  // Nothing is stored in the future: the look-around after a window ending today asks for no days ahead.
-  const end = Math.min(Math.max(...ranges.map((range) => range.end)), now + FUTURE_MS);
-  return { kinds, union: kinds.length === 0 || end <= start ? { start: 0, end: 0 } : { start, end } };
-}
-
-/** One UTC day of the union range, its part of that range, and where its events come from. */
+/** One UTC day of the plan, and where its events come from. */
 interface DayPart {
   dayStart: number;
   range: TimeRange;
-  /** Whole and closed: its events may be kept and reused. */
+  /** Whole and closed (`DayRead.closed`): its events may be kept and reused. */
   cacheable: boolean;
   events: DayEvents;
   cached: boolean;
 }
 
-function dayParts(union: TimeRange, closedBefore: number): DayPart[] {
-  const parts: DayPart[] = [];
-  for (let dayStart = Math.floor(union.start / DAY_MS) * DAY_MS; dayStart < union.end; dayStart += DAY_MS) {
-    const range = { start: Math.max(union.start, dayStart), end: Math.min(union.end, dayStart + DAY_MS) };
-    const whole = range.start === dayStart && range.end === dayStart + DAY_MS;
-    parts.push({
-      dayStart,
-      range,
-      cacheable: whole && range.end <= closedBefore,
-      events: emptyDay(),
-      cached: false,
-    });
-  }
-  return parts;
-}
-
-/** Consecutive day parts not found in the cache, joined into ranges (each then split by max_query_length). */
-function missingRanges(parts: readonly DayPart[]): TimeRange[] {
-  const ranges: TimeRange[] = [];
-  for (const part of parts) {
-    if (part.cached) continue;
-    const last = ranges.at(-1);
-    if (last !== undefined && last.end === part.range.start) last.end = part.range.end;
-    else ranges.push({ ...part.range });
-  }
-  return ranges;
+function dayParts(days: readonly DayRead[]): DayPart[] {
+  return days.map(({ dayStart, range, closed }) => ({
+    dayStart,
+    range,
+    cacheable: closed,
+    events: emptyDay(),
+    cached: false,
+  }));
 }
 
 /** The epoch ms of a nanosecond timestamp (decimal text), for finding its day. */
@@ -600,10 +561,10 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const onAbort = () => controller.abort(request.signal?.reason);
       request.signal?.addEventListener('abort', onAbort, { once: true });
       if (request.signal?.aborted) onAbort();
-      const now = Date.now();
-      const { kinds, union } = requestedKinds(request, now);
+      const plan = readPlan(request.ranges, { ...settings, closedAfterMs }, Date.now());
+      const { kinds, union } = plan;
       const query = buildEventsQuery(kinds, request.filter, settings);
-      const parts = kinds.length === 0 ? [] : dayParts(union, now - closedAfterMs);
+      const parts = dayParts(plan.days);
       const selection: Selection = {
         query,
         storeKey: storeSelection(query, settings),
@@ -631,7 +592,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       selection.sources.open = parts.filter((part) => !part.cacheable).length;
       const context: FetchContext = {
         limit: new AdaptiveLimit(
-          settings.concurrency,
+          plan.concurrency,
           settings.slowAnswerMs ?? SLOW_ANSWER_MS,
           hooks.onConcurrency ?? (() => {}),
         ),
@@ -642,8 +603,9 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         single: kinds.length === 1 ? kinds : undefined,
         kindNames: kinds.join('+'),
       };
-      const tasks = missingRanges(parts).flatMap((range) =>
-        splitRange(range, settings.maxQueryLengthMs).map(async (chunk) => {
+      const found = new Set(parts.filter((part) => part.cached).map((part) => part.dayStart));
+      const tasks = missingRanges(plan, found).flatMap((range) =>
+        splitRange(range, plan.maxQueryLengthMs).map(async (chunk) => {
           // Days are kept as soon as they are complete (page by page, then the whole chunk): a request that
           // ends in a 504 still leaves the days it read, so asking again continues where it stopped. When
           // days were kept only once their chunk was complete, a busy 30-day piece of 300 repositories

@@ -167,29 +167,53 @@ function deploymentUrl(repo: RepositoryRef, run: Json, environment: string): str
 const deploymentsPages = boundedMemo<string>(2000);
 
 /**
- * A closed issue carrying one of `incidentLabels` (lower case); undefined otherwise. Labels are checked
- * here, exactly, because the LogQL line filter only narrows.
+ * An issue event of an incident: an issue carrying one of `incidentLabels` (lower case), or one that just
+ * stopped being an incident (`withdrawn`); undefined otherwise. Labels are checked here, exactly, because
+ * the LogQL line filter only narrows. `timestampNs` (the entry's Loki time) orders the events of one issue.
  */
 export function parseIncident(
   labels: Labels,
   line: string,
   incidentLabels: ReadonlySet<string>,
+  timestampNs?: string,
 ): IncidentEvent | undefined {
-  const incident = readIssue(labels, line, incidentLabels);
+  const incident = readIssue(labels, line, incidentLabels, timestampNs);
   return incident === NOT_AN_INCIDENT ? undefined : incident;
 }
 
 const NOT_AN_INCIDENT = Symbol('not an incident');
 
 /**
- * An issue event as an incident, NOT_AN_INCIDENT for a well-formed issue without an incident label (the
- * one-pass query brings every closed issue: they are not events of ours, not lines to count as skipped),
- * undefined when the line is not an issue event at all.
+ * The issue actions the collector writes as `issue_<action>` (GitHub's `issues` webhook). The payload's
+ * `issue` is the issue after the action: `labeled`/`unlabeled` carry the new label set, `reopened` an open
+ * state with `closed_at: null`.
+ */
+export const ISSUE_ACTIONS = ['closed', 'deleted', 'labeled', 'opened', 'reopened', 'unlabeled'] as const;
+
+/** Actions after which an issue without an incident label is no longer an incident (it may have been one). */
+const WITHDRAWING_ACTIONS: ReadonlySet<string> = new Set(['unlabeled', 'deleted']);
+
+function issueAction(labels: Labels, payload: Json): string | undefined {
+  const action = text(payload?.action);
+  if (action !== undefined) return action.toLowerCase();
+  const eventName = text(labels.event_name);
+  return eventName?.startsWith('issue_') ? eventName.slice('issue_'.length).toLowerCase() : undefined;
+}
+
+/**
+ * An issue event as an incident, NOT_AN_INCIDENT for a well-formed issue event that says nothing about an
+ * incident (the one-pass query brings every issue event: they are not events of ours, not lines to count as
+ * skipped), undefined when the line is not an issue event at all.
+ *
+ * State, as GitHub shows the issue after the event: closed when `issue.state` is `closed` (or, without a
+ * state, when it has a `closed_at`), open otherwise, so a reopened issue is open again. A `deleted` issue,
+ * or an `unlabeled` one left without an incident label, is withdrawn.
  */
 function readIssue(
   labels: Labels,
   line: string,
   incidentLabels: ReadonlySet<string>,
+  timestampNs?: string,
 ): IncidentEvent | typeof NOT_AN_INCIDENT | undefined {
   const payload = parseLine(line);
   if (payload === undefined) return undefined;
@@ -198,13 +222,21 @@ function readIssue(
   const number = text(issue?.number);
   const createdAt = epochMs(issue?.created_at);
   if (!repo || number === undefined || createdAt === undefined) return undefined;
-  if (!hasIncidentLabel(issue.labels, incidentLabels)) return NOT_AN_INCIDENT;
+  const action = issueAction(labels, payload);
+  const labelled = hasIncidentLabel(issue.labels, incidentLabels);
+  const withdrawn = action === 'deleted' || (!labelled && WITHDRAWING_ACTIONS.has(action ?? ''));
+  if (!labelled && !withdrawn) return NOT_AN_INCIDENT;
   const url = isHttpsUrl(issue.html_url)
     ? issue.html_url
     : repo.htmlUrl === null
       ? undefined
       : `${repo.htmlUrl}/issues/${number}`;
   if (url === undefined) return undefined;
+  const state = text(issue.state)?.toLowerCase();
+  const closedAtText = epochMs(issue.closed_at) ?? epochMs(labels.closed_at) ?? null;
+  // A reopened issue is open whatever closing a label still remembers.
+  const closedAt = state === 'open' || action === 'reopened' ? null : closedAtText;
+  const seenAt = timestampNs === undefined ? undefined : nsToMs(timestampNs);
   return {
     repository: repo.repository,
     owner: repo.owner,
@@ -212,9 +244,17 @@ function readIssue(
     id: number,
     title: text(issue.title) ?? null,
     createdAt,
-    closedAt: epochMs(issue.closed_at) ?? epochMs(labels.closed_at) ?? null,
+    closedAt,
     url,
+    stateAt: seenAt ?? epochMs(issue.updated_at) ?? closedAt ?? createdAt,
+    ...(withdrawn ? { withdrawn: true } : {}),
   };
+}
+
+/** Loki's nanosecond text as epoch ms; undefined for anything else. */
+function nsToMs(timestampNs: string): EpochMs | undefined {
+  if (!/^\d{1,19}$/.test(timestampNs)) return undefined;
+  return Number(BigInt(timestampNs) / 1_000_000n);
 }
 
 function hasIncidentLabel(issueLabels: unknown, incidentLabels: ReadonlySet<string>): boolean {
@@ -258,18 +298,30 @@ function pullRequestUrl(pull: Json, repo: RepositoryRef, number: string | undefi
 // batches
 
 /**
- * One issue may be closed (and reopened) several times: keep its latest closing. On a tie the later
- * event wins (events arrive in time order): an incident report that only changed its title or link
- * replaces the earlier one.
+ * The state of an issue after all its events: the latest by `stateAt` wins (GitHub shows the issue as its last
+ * event left it: closed, reopened, relabelled); on a tie the later event in the list (events arrive in time
+ * order), so an incident report that only changed its title or link replaces the earlier one. The creation
+ * is the earliest any event names. Issues withdrawn by their latest event are left out.
  */
 export function dedupeIncidents(incidents: readonly IncidentEvent[]): IncidentEvent[] {
   const latest = new Map<string, IncidentEvent>();
   for (const incident of incidents) {
     const key = `${incident.owner ?? ''}/${incident.repository}#${incident.id}`;
     const kept = latest.get(key);
-    if (kept === undefined || (incident.closedAt ?? -1) >= (kept.closedAt ?? -1)) latest.set(key, incident);
+    if (kept === undefined) {
+      latest.set(key, incident);
+      continue;
+    }
+    const createdAt = Math.min(kept.createdAt, incident.createdAt);
+    const newer = stateTime(incident) >= stateTime(kept) ? incident : kept;
+    latest.set(key, newer.createdAt === createdAt ? newer : { ...newer, createdAt });
   }
-  return [...latest.values()];
+  return [...latest.values()].filter((incident) => incident.withdrawn !== true);
+}
+
+/** When an incident event's state was seen (IncidentEvent.stateAt, with its fallbacks). */
+export function stateTime(incident: IncidentEvent): EpochMs {
+  return incident.stateAt ?? incident.closedAt ?? incident.createdAt;
 }
 
 export interface EventCollector {
@@ -292,7 +344,7 @@ export type LokiEvent = DeploymentEvent | IncidentEvent | MergeEvent;
  */
 export function readEntry(
   kind: EventKind,
-  entry: Pick<LokiEntry, 'labels' | 'line'>,
+  entry: Pick<LokiEntry, 'labels' | 'line'> & Partial<Pick<LokiEntry, 'timestampNs'>>,
   incidentLabels: ReadonlySet<string>,
   counts: Pick<EventCollector, 'lines' | 'skippedLines'>,
 ): LokiEvent | undefined {
@@ -301,7 +353,7 @@ export function readEntry(
     kind === 'deployments'
       ? parseDeployment(entry.labels, entry.line)
       : kind === 'incidents'
-        ? readIssue(entry.labels, entry.line, incidentLabels)
+        ? readIssue(entry.labels, entry.line, incidentLabels, entry.timestampNs)
         : parseMerge(entry.labels, entry.line);
   if (event === NOT_AN_INCIDENT) return undefined;
   if (event === undefined) counts.skippedLines += 1;
@@ -311,7 +363,7 @@ export function readEntry(
 /** Turns one entry into an event of `kind` and adds it to `into`, or counts it as skipped. */
 export function collectEntry(
   kind: EventKind,
-  entry: Pick<LokiEntry, 'labels' | 'line'>,
+  entry: Pick<LokiEntry, 'labels' | 'line'> & Partial<Pick<LokiEntry, 'timestampNs'>>,
   incidentLabels: ReadonlySet<string>,
   into: EventCollector,
 ): void {

@@ -4,33 +4,34 @@ import { deadlineOf, getDataService } from '../data/wiring';
 import { authorMatcher, excludeAuthors } from '../dora/authors';
 import { levelTable } from '../dora/levels';
 import { computeMetric } from '../dora/metrics';
+import { compareAttention, repositorySummary, splitByRepository } from '../dora/per-repository';
 import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import { parseFilterQuery } from '../http/validation';
 import { rollupsHeaders } from '../loki/closed-days';
+import { type ReadAsk, recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
 import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
 
 /**
- * Loads the production deployments and merges from `from` to the period's end. Deployments of the
- * look-around before it are loaded too: a pull request already shipped by one of them must not count
- * as delivered by the period's first deployment, and a failure that began before the period may be
- * restored inside it. Events are read from the look-around's start, not a look-around before it: the
- * records of the period are then those `/data` gives for it, and a year's summary reads 760 days, not 790.
+ * Loads the production deployments and merges a route's plan asks for (`recordsPlan`): the period's, and
+ * those of the look-around before it. A pull request already shipped by a deployment of the look-around
+ * must not count as delivered by the period's first deployment, and a failure that began before the
+ * period may be restored inside it.
  */
 async function loadPeriod(
-  from: number,
-  period: TimeRange,
+  ask: ReadAsk,
   query: Pick<SummaryQuery, 'repositories' | 'team' | 'service' | 'no_cache'>,
   config: Config,
   context: ContextWithSecrets,
 ) {
+  const { records, readStart } = recordsPlan(ask, config.lookaroundMs);
   return getDataService(config, context.secrets).loadDeployments(
     {
-      start: from - config.lookaroundMs,
-      readStart: from - config.lookaroundMs,
-      end: period.end,
+      start: records.start,
+      end: records.end,
+      readStart,
       repositories: query.repositories,
       team: query.team,
       services: query.service === undefined ? undefined : [query.service],
@@ -49,16 +50,30 @@ function withoutExcludedAuthors(
   return excludeAuthors(loaded, authorMatcher(query.exclude_authors ?? config.excludeAuthors), 'all', range);
 }
 
+/**
+ * The query string with filters left empty counting as absent (Grafana sends `team=` for "All"), except
+ * `exclude_authors=`: given empty it excludes nobody, replacing EXCLUDE_AUTHORS (Grafana's empty box).
+ */
+function parseMetricsQuery<S extends typeof metricsQuerySchema | typeof summaryQuerySchema>(
+  schema: S,
+  event: APIGatewayProxyEventV2,
+) {
+  const query = parseFilterQuery(schema, event);
+  return event.queryStringParameters?.exclude_authors?.trim() === ''
+    ? { ...query, exclude_authors: [] }
+    : query;
+}
+
 /** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
 export async function getMetrics(
   event: APIGatewayProxyEventV2,
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(metricsQuerySchema, event);
+  const query = parseMetricsQuery(metricsQuerySchema, event);
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
-  const loaded = await loadPeriod(range.start, range, query, config, context);
+  const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
   const kept = withoutExcludedAuthors(loaded, query, config, range);
   const series = computeMetric(query.metric, {
     ...kept,
@@ -77,24 +92,40 @@ export async function getMetricsSummary(
   context: ContextWithSecrets,
 ): Promise<HttpResponse> {
   const config = getConfig();
-  const query = parseFilterQuery(summaryQuerySchema, event);
+  const query = parseMetricsQuery(summaryQuerySchema, event);
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 
   // One load covers both periods (and the look-around before the previous one).
-  const loaded = await loadPeriod(previous.start, current, query, config, context);
-  const { excludedChanges, ...kept } = withoutExcludedAuthors(loaded, query, config, current);
-  const summary = summarize({
-    current: { ...kept, range: current },
-    previous: { ...kept, range: previous },
-    levels: levelTable(config.doraLevels.preset, config.doraLevels.thresholds),
-  });
+  const loaded = await loadPeriod({ route: 'summary', period: current }, query, config, context);
+  const levels = levelTable(config.doraLevels.preset, config.doraLevels.thresholds);
+  const summaryOf = (events: Parameters<typeof excludeAuthors>[0]) => {
+    const { excludedChanges, ...kept } = withoutExcludedAuthors(events, query, config, current);
+    const summary = summarize({
+      current: { ...kept, range: current },
+      previous: { ...kept, range: previous },
+      levels,
+    });
+    return { summary, excludedChanges };
+  };
+  const { summary, excludedChanges } = summaryOf(loaded);
+  // Split in memory from the same load: a repository's records never depend on another's.
+  const repositories =
+    query.group_by === 'repository'
+      ? [...splitByRepository(loaded)]
+          .map(([repository, events]) => {
+            const part = summaryOf(events);
+            return repositorySummary(repository, events, part.summary, part.excludedChanges);
+          })
+          .sort(compareAttention)
+      : undefined;
   return jsonResponse(
     200,
     {
       ...summary,
       excluded_authors: query.exclude_authors ?? config.excludeAuthors,
       excluded_changes: excludedChanges,
+      ...(repositories === undefined ? {} : { repositories }),
     },
     { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );

@@ -80,7 +80,18 @@ const filterShape = {
   no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
 };
 
-export const summaryQuerySchema = z.object(filterShape);
+export const GROUPINGS = ['repository'] as const;
+
+export const summaryQuerySchema = z.object({
+  ...filterShape,
+  group_by: z
+    .enum(GROUPINGS, { error: `must be ${GROUPINGS.join(', ')}` })
+    .optional()
+    .meta({
+      description:
+        'repository: also answer `repositories`, every repository of the view side by side, what needs attention first (worst level, then more metrics at it, more failures still open, higher change fail rate, name), from the same Loki reads',
+    }),
+});
 
 export const metricsQuerySchema = z.object({
   ...filterShape,

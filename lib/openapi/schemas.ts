@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
-import { METRICS, type MetricName } from '../dora/metrics';
+import { METRICS } from '../dora/metrics';
+import { CATEGORIES, DORA_GUIDE_URL, RECOVERY_ALIAS, type SummaryMetricName } from '../dora/vocabulary';
 import { gitOpsHealthSchema } from '../status/health';
 import { webhookOutboxHealthSchema } from '../webhooks/health';
 
@@ -79,7 +80,38 @@ const metricSummarySchema = z.object({
   trend: z.enum(['up', 'down', 'flat']).nullable(),
   change_ratio: z.number().nullable(),
   improved: z.boolean().nullable(),
+  dora_name: z.string().meta({ description: "DORA's name of the metric", examples: ['Change fail rate'] }),
+  category: z.enum(['throughput', 'instability']).meta({ description: 'The DORA category of the metric' }),
+  definition: z
+    .string()
+    .meta({ description: 'What DORA measures and how this API measures it, in one sentence' }),
+  definition_url: z
+    .url()
+    .meta({ description: 'The DORA page the definition follows', examples: [DORA_GUIDE_URL] }),
 });
+
+const SUMMARY_METRICS: readonly SummaryMetricName[] = [...METRICS, RECOVERY_ALIAS];
+
+const repositoryMetricSchema = metricSummarySchema.omit({
+  dora_name: true,
+  category: true,
+  definition: true,
+  definition_url: true,
+});
+
+/** An object of metric summaries under the given names. */
+const metricSummaries = (names: readonly SummaryMetricName[]) =>
+  z.object(
+    Object.fromEntries(names.map((name) => [name, metricSummarySchema])) as Record<
+      SummaryMetricName,
+      typeof metricSummarySchema
+    >,
+  );
+
+const levelBoundsSchema = z.partialRecord(
+  z.enum(['elite', 'high', 'medium']),
+  z.object({ comparison: z.enum(['<', '<=', '>', '>=']), value: z.number() }),
+);
 
 export const metricsSummaryResponseSchema = z.object({
   period: periodSchema,
@@ -88,23 +120,56 @@ export const metricsSummaryResponseSchema = z.object({
   levels_report_year: z.number().int().nullable(),
   levels_overridden: z.array(z.enum(METRICS)),
   levels_thresholds: z
-    .partialRecord(
-      z.enum(METRICS),
-      z.partialRecord(
-        z.enum(['elite', 'high', 'medium']),
-        z.object({ comparison: z.enum(['<', '<=', '>', '>=']), value: z.number() }),
-      ),
-    )
+    .partialRecord(z.enum(SUMMARY_METRICS as [SummaryMetricName, ...SummaryMetricName[]]), levelBoundsSchema)
     .meta({
       description:
-        'Per metric, the bound a value must meet for elite, high and medium (the preset with DORA_LEVEL_THRESHOLDS merged over it); a value meeting none is low',
+        'Per metric, the bound a value must meet for elite, high and medium (the preset with DORA_LEVEL_THRESHOLDS merged over it); a value meeting none is low. Recovery time also under failed_deployment_recovery_time',
     }),
-  metrics: z.object(
-    Object.fromEntries(METRICS.map((name) => [name, metricSummarySchema])) as Record<
-      MetricName,
-      typeof metricSummarySchema
-    >,
-  ),
+  metrics: metricSummaries(SUMMARY_METRICS).meta({
+    description:
+      "The five metrics under the names of GET /metrics; failed_deployment_recovery_time is DORA's current name of time_to_restore_service (the same values)",
+  }),
+  throughput: metricSummaries(CATEGORIES.throughput).meta({
+    description:
+      "DORA's throughput metrics: change lead time, deployment frequency, failed deployment recovery time",
+  }),
+  instability: metricSummaries(CATEGORIES.instability).meta({
+    description: "DORA's instability metrics: change fail rate, deployment rework rate",
+  }),
+  repositories: z
+    .array(
+      z.object({
+        repository: z.string(),
+        team: z
+          .string()
+          .nullable()
+          .meta({ description: 'The team of its deployments; null when none names one' }),
+        attention: z.object({
+          worst_level: z
+            .enum(LEVELS)
+            .nullable()
+            .meta({ description: "The worst level of the repository's metrics" }),
+          at_worst_level: z.array(z.enum(METRICS)).meta({ description: 'The metrics at that level' }),
+          open_failures: z
+            .number()
+            .int()
+            .min(0)
+            .meta({ description: 'Failures of the period not recovered yet' }),
+        }),
+        excluded_changes: z.number().int().min(0),
+        metrics: z.object(
+          Object.fromEntries(SUMMARY_METRICS.map((name) => [name, repositoryMetricSchema])) as Record<
+            SummaryMetricName,
+            typeof repositoryMetricSchema
+          >,
+        ),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        'With group_by=repository: every repository of the view, what needs attention first (worst level, then more metrics at it, more failures still open, higher change fail rate, name); the metrics as in `metrics`, without the vocabulary',
+    }),
   excluded_authors: z.array(z.string()).meta({
     description:
       'The author login globs applied: exclude_authors when the request gave it, else EXCLUDE_AUTHORS; empty when nobody is left out',

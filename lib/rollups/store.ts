@@ -15,7 +15,8 @@ import type { ObjectStore } from '../store/object-store';
  * Where the bytes live (a directory, S3) is the ObjectStore's business: this is only the codec and the keys.
  */
 
-export const ROLLUP_FORMAT = 1;
+/** 2: incidents carry `stateAt` and `withdrawn` (issue events of every action, the latest state wins). */
+export const ROLLUP_FORMAT = 2;
 
 const epochMs = z.number().int();
 const nullableText = z.string().nullable();
@@ -42,6 +43,8 @@ const incident = z.strictObject({
   createdAt: epochMs,
   closedAt: epochMs.nullable(),
   url: z.string(),
+  stateAt: epochMs.optional(),
+  withdrawn: z.boolean().optional(),
 });
 const merge = z.strictObject({
   ...repository,

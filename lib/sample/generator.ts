@@ -20,6 +20,12 @@ export interface SampleOptions {
   serviceNamespace?: string;
   /** Mean production deployments a repository makes per day (each repository is busier or quieter). */
   deploymentsPerRepositoryPerDay?: number;
+  /**
+   * Incidents opened in the last this many days before `end` are never closed (nobody closed the issue
+   * yet); default 0: only those whose closing would come after `end` are still open. Every other entry is
+   * the same as without it.
+   */
+  openIncidentDays?: number;
 }
 
 export interface SampleCounts {
@@ -31,6 +37,8 @@ export interface SampleCounts {
   productionFailures: number;
   /** Closed issues labelled `incident`. */
   incidents: number;
+  /** Issues labelled `incident` opened before `end` and still open at `end` (only their `issue_opened` event). */
+  openIncidents: number;
   /** Merged pull requests, including those merged before the window. */
   merges: number;
   /** Merged before `end - days`, deployed by the first deployment of the window. */
@@ -128,6 +136,7 @@ interface ResolvedOptions {
   end: EpochMs;
   serviceNamespace: string;
   deploymentsPerRepositoryPerDay: number;
+  openIncidentDays: number;
 }
 
 function resolveOptions(options: SampleOptions = {}): ResolvedOptions {
@@ -141,6 +150,7 @@ function resolveOptions(options: SampleOptions = {}): ResolvedOptions {
     end: Math.floor((options.end ?? Date.now()) / 1000) * 1000,
     serviceNamespace: options.serviceNamespace ?? 'github',
     deploymentsPerRepositoryPerDay: options.deploymentsPerRepositoryPerDay ?? 1.5,
+    openIncidentDays: options.openIncidentDays ?? 0,
   };
   for (const key of ['teams', 'repositories', 'days', 'deploymentsPerRepositoryPerDay'] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`generateSample: ${key} must be positive`);
@@ -283,10 +293,19 @@ function generateRepository(
   const htmlText = json(htmlUrl).slice(1, -1);
 
   /** Loki receives an event a few seconds after it happened; nothing reaches Loki at or after `end`. */
-  const push = (eventMs: EpochMs, labels: Record<string, string>, line: string): boolean => {
+  const push = (eventMs: EpochMs, labels: Record<string, string>, line: string, keep = true): boolean => {
     const receivedMs = eventMs + random.int(1_000, 5_000);
     if (receivedMs >= end) return false;
     const nanos = String(random.int(0, 999_999)).padStart(6, '0');
+    return keep && store(receivedMs, nanos, labels, line);
+  };
+  /** Keeps an entry received at `receivedMs` (before `end`). */
+  const store = (
+    receivedMs: EpochMs,
+    nanos: string,
+    labels: Record<string, string>,
+    line: string,
+  ): boolean => {
     // Reading a character flattens the line built from many pieces into one string: a third less memory and
     // GC time when hundreds of thousands of entries are kept.
     line.charCodeAt(0);
@@ -371,15 +390,19 @@ function generateRepository(
     return { number, sha, mergedAt: closedAt };
   };
 
-  const closeIssue = (createdAt: EpochMs, closedAt: EpochMs, label: 'incident' | 'bug'): boolean => {
+  /**
+   * An issue opened at `createdAt` and closed at `closedAt`: GitHub sends `opened`, then `closed` (each
+   * written as `issue_<action>`). Nothing reaches Loki at or after `end`, so an issue closed later is seen
+   * open. Returns whether each event was stored. The opened event's delay comes from the issue number, not
+   * from `random`, so the rest of the sample is the same as without it.
+   */
+  const closeIssue = (
+    createdAt: EpochMs,
+    closedAt: EpochMs,
+    label: 'incident' | 'bug',
+  ): { opened: boolean; closed: boolean } => {
     issueCounter += 1;
     const number = issueCounter;
-    const labels = labelsWith({
-      closed_at: isoSeconds(closedAt),
-      created_at: isoSeconds(createdAt),
-      event_name: 'issue_closed',
-      vcs_repository_owner: org,
-    });
     const issueLabel = {
       color: label === 'incident' ? 'b60205' : 'd73a4a',
       default: label === 'bug',
@@ -390,11 +413,38 @@ function generateRepository(
     };
     const title =
       label === 'incident' ? `Elevated error rate on ${repository}` : 'Button misaligned on small screens';
-    const line =
-      `{"action":"closed","issue":{"closed_at":"${isoSeconds(closedAt)}","created_at":"${isoSeconds(createdAt)}",` +
+    const issueJson = (state: 'open' | 'closed') =>
+      `{"closed_at":${state === 'closed' ? `"${isoSeconds(closedAt)}"` : 'null'},"created_at":"${isoSeconds(createdAt)}",` +
       `"html_url":"${htmlText}/issues/${number}","labels":[${json(issueLabel)}],"number":${number},` +
-      `"repository_url":"${apiText}","state":"closed","title":${json(title)}},"repository":${repositoryJson}}`;
-    return push(closedAt, labels, line);
+      `"repository_url":"${apiText}","state":"${state}","title":${json(title)}}`;
+    const openedMs = createdAt + 1_000 + ((number * 7919) % 4_000);
+    const opened =
+      openedMs < end &&
+      store(
+        openedMs,
+        String((number * 104_729) % 1_000_000).padStart(6, '0'),
+        labelsWith({
+          created_at: isoSeconds(createdAt),
+          event_name: 'issue_opened',
+          vcs_repository_owner: org,
+        }),
+        `{"action":"opened","issue":${issueJson('open')},"repository":${repositoryJson}}`,
+      );
+    const labels = labelsWith({
+      closed_at: isoSeconds(closedAt),
+      created_at: isoSeconds(createdAt),
+      event_name: 'issue_closed',
+      vcs_repository_owner: org,
+    });
+    // Left open on request: the same random draws, nothing stored.
+    const stays = label === 'incident' && createdAt >= end - options.openIncidentDays * DAY;
+    const closed = push(
+      closedAt,
+      labels,
+      `{"action":"closed","issue":${issueJson('closed')},"repository":${repositoryJson}}`,
+      !stays,
+    );
+    return { opened, closed };
   };
 
   const mergePullRequests = (count: number, from: EpochMs, until: EpochMs): PullRequest[] => {
@@ -472,8 +522,13 @@ function generateRepository(
     if (plan.deploysToProdEu) deploy('prod-eu', sha, time + random.int(10, 30) * MINUTE, 'success');
     if (random.chance(0.04)) {
       const openedAt = time + random.int(5, 120) * MINUTE;
-      if (closeIssue(openedAt, openedAt + random.int(20, 18 * 60) * MINUTE, 'incident'))
-        counts.incidents += 1;
+      const { opened, closed } = closeIssue(
+        openedAt,
+        openedAt + random.int(20, 18 * 60) * MINUTE,
+        'incident',
+      );
+      if (closed) counts.incidents += 1;
+      else if (opened) counts.openIncidents += 1;
     }
     if (random.chance(0.02)) {
       const openedAt = time + random.int(1, 48) * HOUR;
@@ -493,6 +548,7 @@ function emptyCounts(): SampleCounts {
     productionDeployments: 0,
     productionFailures: 0,
     incidents: 0,
+    openIncidents: 0,
     merges: 0,
     mergesBeforeWindow: 0,
     directPushes: 0,

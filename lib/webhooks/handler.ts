@@ -95,7 +95,7 @@ function webhookWriter(config: Config, secrets: Secrets): LokiWriter {
 
 export const defaultDeps: WebhookDeps = {
   writer: webhookWriter,
-  outbox: (config) => getDeliveryOutbox(config),
+  outbox: getDeliveryOutbox,
   teams: getTeamDirectory,
   now: Date.now,
 };
@@ -200,10 +200,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-function answer(status: number, body: Record<string, unknown>): HttpResponse {
-  return jsonResponse(status, body);
-}
-
 export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
   return async (event: APIGatewayProxyEventV2, context: ContextWithSecrets): Promise<HttpResponse> => {
     const config = getConfig();
@@ -248,11 +244,15 @@ export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
     };
     if (mapped.kind === 'ping') {
       known.outcome = 'ping';
-      return answer(200, { status: 'ok', ...common, message: 'pong: the receiver verified this delivery' });
+      return jsonResponse(200, {
+        status: 'ok',
+        ...common,
+        message: 'pong: the receiver verified this delivery',
+      });
     }
     if (mapped.kind === 'ignored') {
       known.outcome = 'ignored';
-      return answer(202, { status: 'ignored', ...common, reason: mapped.reason });
+      return jsonResponse(202, { status: 'ignored', ...common, reason: mapped.reason });
     }
 
     const team = await teamOf(mapped.repository, config, context.secrets, deps);
@@ -261,11 +261,11 @@ export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
       const writer = deps.writer(config, context.secrets);
       if (await alreadyStored(writer, entries)) {
         known.outcome = 'duplicate';
-        return answer(200, { status: 'duplicate', ...common, entries: entries.length });
+        return jsonResponse(200, { status: 'duplicate', ...common, entries: entries.length });
       }
       await withTimeout(writer.push(entries), LOKI_PUSH_TIMEOUT_MS + 500);
       known.outcome = 'written';
-      return answer(200, { status: 'written', ...common, entries: entries.length });
+      return jsonResponse(200, { status: 'written', ...common, entries: entries.length });
     } catch (error) {
       logger.warn('Loki did not take the delivery: keeping it in the outbox', {
         error: error instanceof Error ? error.message : String(error),
@@ -287,7 +287,7 @@ export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
       });
     }
     known.outcome = 'queued';
-    return answer(202, { status: 'queued', ...common, entries: entries.length });
+    return jsonResponse(202, { status: 'queued', ...common, entries: entries.length });
   };
 }
 

@@ -4,7 +4,7 @@ import type { SampleOptions } from '../../lib/sample/generator';
  * The organisation the benchmark measures: 300 repositories over a year, about 100,000 production
  * deployments. Fixed seed and end, so every run (and every child process) generates the same lines.
  */
-export const BENCH_ORG: Required<Omit<SampleOptions, 'serviceNamespace'>> = {
+export const BENCH_ORG: Required<Omit<SampleOptions, 'serviceNamespace' | 'openIncidentDays'>> = {
   seed: 2026,
   org: 'acme',
   teams: 8,

@@ -5,7 +5,7 @@ import { BENCH_ORG } from './org';
 export interface RealBenchOrganisation {
   name: string;
   serviceNamespace: string;
-  options: Required<Omit<SampleOptions, 'serviceNamespace'>>;
+  options: Required<Omit<SampleOptions, 'serviceNamespace' | 'openIncidentDays'>>;
 }
 
 /** 12 repositories over a quarter: the size of organisation the first target is about. */

@@ -14,7 +14,7 @@ const sample = generateSample({ seed: 7, end: END, days: 60, repositories: 6, te
 
 function kindOf(entry: LokiEntry): 'deployments' | 'incidents' | 'merges' | undefined {
   if (entry.labels.deployment_status !== undefined) return 'deployments';
-  if (entry.labels.event_name === 'issue_closed') return 'incidents';
+  if (entry.labels.event_name?.startsWith('issue_')) return 'incidents';
   if (entry.labels.event_name === 'change_closed') return 'merges';
   return undefined;
 }

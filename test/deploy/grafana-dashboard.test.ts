@@ -47,7 +47,10 @@ const API = 'https://dora-api.example.com';
 const intervals = dashboard.templating.list.find((variable) => variable.name === 'interval')?.options ?? [];
 
 /** The URL Grafana requests, for one choice of each variable (`All` is the empty value). */
-function fill(url: string, choice: { team: string; repositories: string[]; interval: string }): URL {
+function fill(
+  url: string,
+  choice: { team: string; repositories: string[]; interval: string; excludeAuthors?: string },
+): URL {
   const values: Record<string, string> = {
     api: API,
     __from: String(Date.UTC(2026, 8, 1)),
@@ -55,6 +58,7 @@ function fill(url: string, choice: { team: string; repositories: string[]; inter
     'team:percentencode': encodeURIComponent(choice.team),
     'repository:csv': choice.repositories.join(','),
     interval: choice.interval,
+    'exclude_authors:percentencode': encodeURIComponent(choice.excludeAuthors ?? ''),
   };
   const text = url.replace(/\$\{([\w:]+)\}/g, (variable, name: string) => {
     const value = values[name];
@@ -89,7 +93,12 @@ function problems(url: URL): string[] {
 
 const choices = [
   { team: '', repositories: [], interval: 'weekly' },
-  { team: 'Platform Core', repositories: ['checkout-service', 'web'], interval: 'daily' },
+  {
+    team: 'Platform Core',
+    repositories: ['checkout-service', 'web'],
+    interval: 'daily',
+    excludeAuthors: '*[bot],renovate*',
+  },
   ...intervals.map((option) => ({ team: 'tag-o11y', repositories: ['api'], interval: option.value })),
 ];
 
@@ -120,6 +129,19 @@ describe('deploy/grafana/dora-dashboard.json', () => {
 
     expect(of('stat', 'all').sort()).toEqual([...METRICS].sort());
     expect(of('timeseries', 'weekly').sort()).toEqual([...METRICS].sort());
+  });
+
+  it('sends the exclude_authors box to every metric, as typed (empty: nobody excluded)', () => {
+    const box = dashboard.templating.list.find((variable) => variable.name === 'exclude_authors');
+    const metricUrls = panelUrls
+      .map(({ url }) =>
+        fill(url, { team: '', repositories: [], interval: 'weekly', excludeAuthors: '*[bot],renovate*' }),
+      )
+      .filter((url) => url.pathname === '/metrics');
+
+    expect(box).toMatchObject({ type: 'textbox', query: '' });
+    expect(metricUrls.length).toBeGreaterThanOrEqual(METRICS.length * 2);
+    for (const url of metricUrls) expect(url.searchParams.get('exclude_authors')).toBe('*[bot],renovate*');
   });
 
   it('has the GitOps table and team and repository variables', () => {

@@ -12,9 +12,6 @@ import {
   untaggedCommandFences,
 } from './shell-commands';
 
-/** The webhook secret of the server the examples run against, exported to their shell as the docs say. */
-const DOCS_WEBHOOK_SECRET = 'docs-examples-webhook-secret';
-
 /**
  * Every shell command of README.md and docs/*.md runs, as written, in bash against the API started as
  * `npm start` starts it (sample data, authentication off), and answers what its page says:
@@ -26,7 +23,8 @@ const DOCS_WEBHOOK_SECRET = 'docs-examples-webhook-secret';
  * NOT_RUN with the reason; any other command fails this test until it runs or is listed.
  *
  * DOCS_API_URL runs the commands against an API already running there (to iterate on the docs quickly);
- * it must be a fresh `npm start`, as the write examples create incidents once.
+ * it must be a fresh `npm start`, as the write examples create incidents once, with the
+ * GITHUB_WEBHOOK_SECRET of this shell.
  */
 
 /** Programs (their first words, or a pattern of the whole simple command) not run here, and why. */
@@ -75,6 +73,12 @@ function planOf(command: DocCommand): Plan {
 
 const STATUS_MARK = '@@docs-curl-status:';
 
+/**
+ * docs/webhooks.md signs its test delivery with GITHUB_WEBHOOK_SECRET from the shell, as set for
+ * `npm start` in .env: the server and the commands get the same one.
+ */
+const WEBHOOK_SECRET = 'docs-commands-webhook-secret-0123456789abcdef';
+
 /** curl, reporting each status on stderr, so commands keep their pipes and options as written. */
 const CURL_WRAPPER = `curl() { command curl -w '%{stderr}${STATUS_MARK}%{http_code}\\n' "$@"; }`;
 
@@ -108,7 +112,9 @@ function runInBash(setup: string[], command: string, baseUrl: string): Promise<O
           API: baseUrl,
           AUTH_JWT_SECRET: '',
           TOKEN: '',
-          GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET,
+          GITHUB_WEBHOOK_SECRET: process.env.DOCS_API_URL
+            ? (process.env.GITHUB_WEBHOOK_SECRET ?? '')
+            : WEBHOOK_SECRET,
         },
         timeout: 30_000,
         maxBuffer: 64 * 1024 * 1024,
@@ -145,7 +151,12 @@ describe('the shell examples of the docs', () => {
     const pagesWithCurl = new Set(plans.filter((p) => p.plan.kind === 'run').map((p) => p.command.page));
 
     expect([...pagesWithCurl].sort()).toEqual(
-      expect.arrayContaining(['README.md', 'docs/getting-started.md', 'docs/security.md']),
+      expect.arrayContaining([
+        'README.md',
+        'docs/getting-started.md',
+        'docs/security.md',
+        'docs/webhooks.md',
+      ]),
     );
   });
 });
@@ -158,7 +169,7 @@ describe('the commands of the docs, run against npm start', () => {
     const external = process.env.DOCS_API_URL?.trim();
     if (external) baseUrl = external.replace(/\/+$/, '');
     else {
-      server = await startLocalServer({ GITHUB_WEBHOOK_SECRET: DOCS_WEBHOOK_SECRET });
+      server = await startLocalServer({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET });
       baseUrl = server.baseUrl;
     }
   }, 150_000);

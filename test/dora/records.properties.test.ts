@@ -82,13 +82,14 @@ describe('buildDeployments: properties over generated histories', () => {
     );
   });
 
-  it('gives every failed deployment a failedAt and leaves no failure open behind a healthy deployment', () => {
+  it('gives every failed deployment a failedAt and leaves no failure open behind a healthy deployment unless its incident is open', () => {
     fc.assert(
       fc.property(eventsArbitrary, (events) => {
         for (const history of byRepository(buildAll(events))) {
           history.forEach((item, index) => {
             if (!item.success) expect(item.failedAt).toBe(item.createdAt);
-            if (item.failedAt !== null && item.fixedAt === null) {
+            // A deployment failed through an incident that is still open stays open (see records.test.ts).
+            if (item.failedAt !== null && item.fixedAt === null && item.issueUrl === null) {
               expect(history.slice(index + 1).some(isHealthy)).toBe(false);
             }
           });

@@ -313,20 +313,75 @@ describe('buildDeployments: incidents', () => {
     });
   });
 
-  it('lets the next healthy deployment fix a failure whose incident is still open', () => {
+  it('keeps a failure whose incident is still open unrestored, whatever deploys after it', () => {
     const first = deployment({ sha: 'a', createdAt: '2024-09-02T10:00:00Z' });
     const second = deployment({ sha: 'b', createdAt: '2024-09-02T16:00:00Z' });
     const open = incident({ createdAt: '2024-09-02T12:00:00Z', closedAt: null });
 
     const [a, b] = build({ deployments: [first, second], incidents: [open] });
 
-    expect(a).toMatchObject({
-      failedAt: open.createdAt,
-      issueUrl: open.url,
-      fixedAt: second.createdAt,
-      fixedUrl: second.url,
+    expect(a).toMatchObject({ failedAt: open.createdAt, issueUrl: open.url, fixedAt: null, fixedUrl: null });
+    expect(b).toMatchObject({ failedAt: null, fixesFailure: false });
+  });
+
+  it('restores a failure when its incident closes after later deployments', () => {
+    const first = deployment({ sha: 'a', createdAt: '2024-09-02T10:00:00Z' });
+    const second = deployment({ sha: 'b', createdAt: '2024-09-02T16:00:00Z' });
+    const opened = incident({
+      id: '7',
+      createdAt: '2024-09-02T12:00:00Z',
+      closedAt: null,
+      stateAt: at('2024-09-02T12:00:00Z'),
     });
-    expect(b).toMatchObject({ failedAt: null, fixesFailure: true });
+    const closed = incident({
+      id: '7',
+      createdAt: '2024-09-02T12:00:00Z',
+      closedAt: '2024-09-03T09:00:00Z',
+      stateAt: at('2024-09-03T09:00:01Z'),
+    });
+
+    const [a] = build({ deployments: [first, second], incidents: [opened, closed] });
+
+    expect(a).toMatchObject({ failedAt: opened.createdAt, fixedAt: closed.closedAt, fixedUrl: null });
+  });
+
+  it('reads a reopened incident as open again, the latest state winning in any order', () => {
+    const closed = incident({
+      id: '7',
+      createdAt: '2024-09-02T12:00:00Z',
+      closedAt: '2024-09-02T13:00:00Z',
+      stateAt: at('2024-09-02T13:00:00Z'),
+    });
+    const reopened = incident({
+      id: '7',
+      createdAt: '2024-09-02T12:00:00Z',
+      closedAt: null,
+      stateAt: at('2024-09-02T14:00:00Z'),
+    });
+    const deployments = [deployment({ createdAt: '2024-09-02T10:00:00Z' })];
+
+    const inOrder = only(build({ deployments, incidents: [closed, reopened] }));
+    const reversed = only(build({ deployments, incidents: [reopened, closed] }));
+
+    expect(inOrder).toMatchObject({ failedAt: closed.createdAt, fixedAt: null });
+    expect(reversed).toEqual(inOrder);
+  });
+
+  it('forgets an issue whose latest event removed its incident label, and counts it again once relabelled', () => {
+    const labelled = incident({
+      createdAt: '2024-09-02T12:00:00Z',
+      closedAt: null,
+      stateAt: at('2024-09-02T12:00:00Z'),
+    });
+    const unlabelled = { ...labelled, stateAt: at('2024-09-02T12:30:00Z'), withdrawn: true };
+    const relabelled = { ...labelled, stateAt: at('2024-09-02T13:00:00Z') };
+    const deployments = [deployment({ createdAt: '2024-09-02T10:00:00Z' })];
+
+    const withdrawn = only(build({ deployments, incidents: [labelled, unlabelled] }));
+    const again = only(build({ deployments, incidents: [labelled, unlabelled, relabelled] }));
+
+    expect(withdrawn).toMatchObject({ failedAt: null, issueUrl: null });
+    expect(again).toMatchObject({ failedAt: labelled.createdAt, fixedAt: null });
   });
 
   it('treats a deployment as unresolved while any of its incidents is open', () => {
@@ -548,9 +603,8 @@ describe('toRecord', () => {
   });
 
   it('fills every field of a failed, fixed, merged deployment', () => {
-    const failed = deployment({ sha: 'bad', createdAt: '2024-09-02T10:00:00Z' });
+    const failed = deployment({ sha: 'bad', state: 'failure', createdAt: '2024-09-02T10:00:00Z' });
     const fix = deployment({ sha: 'good', createdAt: '2024-09-02T16:00:00.250Z' });
-    const outage = incident({ createdAt: '2024-09-02T12:00:00Z', closedAt: null });
     const change = merge({
       sha: 'bad',
       title: 'Faster checkout',
@@ -558,7 +612,7 @@ describe('toRecord', () => {
       mergedAt: '2024-09-01T09:30:00Z',
     });
 
-    const [record] = toRecords(build({ deployments: [failed, fix], incidents: [outage], merges: [change] }));
+    const [record] = toRecords(build({ deployments: [failed, fix], merges: [change] }));
 
     expect(record).toEqual({
       repository: 'checkout',
@@ -566,16 +620,36 @@ describe('toRecord', () => {
       title: 'Faster checkout',
       user: 'alice',
       sha: 'bad',
-      status: true,
-      failed_at: '2024-09-02T12:00:00Z',
+      status: false,
+      failed_at: '2024-09-02T10:00:00Z',
       merged_at: '2024-09-01T09:30:00Z',
       created_at: '2024-09-02T10:00:00Z',
       fixed_at: '2024-09-02T16:00:00.250Z',
       fixed_url: fix.url,
       deploy_url: failed.url,
-      issue_url: outage.url,
+      issue_url: null,
       change_url: 'https://github.com/acme/checkout/commit/bad',
       total_cycle_time: null,
+    });
+  });
+
+  it('fills the incident fields of a deployment failed through an incident, fixed_at null while it is open', () => {
+    const deployed = deployment({ sha: 'bad', createdAt: '2024-09-02T10:00:00Z' });
+    const outage = incident({ createdAt: '2024-09-02T12:00:00Z', closedAt: null });
+
+    const [record] = toRecords(
+      build({
+        deployments: [deployed, deployment({ sha: 'next', createdAt: '2024-09-02T16:00:00Z' })],
+        incidents: [outage],
+      }),
+    );
+
+    expect(record).toMatchObject({
+      status: true,
+      failed_at: '2024-09-02T12:00:00Z',
+      fixed_at: null,
+      fixed_url: null,
+      issue_url: outage.url,
     });
   });
 

@@ -675,7 +675,12 @@ describe('splitRange', () => {
   });
 
   it('refuses a query length that would never advance', () => {
-    expect(() => splitRange({ start: 0, end: DAY_MS }, 0)).toThrow(RangeError);
+    expect(() => splitRange({ start: 0, end: DAY_MS }, 0.5)).toThrow(RangeError);
+    expect(() => splitRange({ start: 0, end: DAY_MS }, Number.NaN)).toThrow(RangeError);
+  });
+
+  it('keeps a range whole when the query length is 0 (no limit, as Loki reads max_query_length: 0)', () => {
+    expect(splitRange({ start: 0, end: 400 * DAY_MS }, 0)).toEqual([{ start: 0, end: 400 * DAY_MS }]);
   });
 
   it('gives nothing for an empty range', () => {

@@ -106,7 +106,7 @@ describe('buildQuery', () => {
       `{service_namespace="github"} | deployment_status=~"error|failure|success"${KEEP}`,
     );
     expect(buildQuery('incidents', {}, options)).toBe(
-      `{service_namespace="github"} |~ "(?i)(?:incident)" | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))${KEEP}`,
+      `{service_namespace="github"} |~ "(?i)(?:incident|\\"action\\":\\"unlabeled\\"|\\"action\\":\\"deleted\\")" | event_name=~"issue_closed|issue_deleted|issue_labeled|issue_opened|issue_reopened|issue_unlabeled"${KEEP}`,
     );
     expect(buildQuery('merges', {}, options)).toBe(
       `{service_namespace="github"} | event_name="change_closed", merged_at!=""${KEEP}`,
@@ -208,17 +208,20 @@ describe('buildQuery', () => {
   it('keeps the incident line filter away from labels the JSON line might escape', () => {
     const query = buildQuery('incidents', {}, { serviceNamespace: 'github', incidentLabels: ['sev<1>'] });
     expect(query).toBe(
-      `{service_namespace="github"} | (event_name="issue_closed" or (event_name="issue_opened" and source="dora-api"))${KEEP}`,
+      `{service_namespace="github"} | event_name=~"issue_closed|issue_deleted|issue_labeled|issue_opened|issue_reopened|issue_unlabeled"${KEEP}`,
     );
   });
 
-  it('finds closed incidents and open ones reported through the API, not other opened issues', () => {
+  it('finds every issue event that opens, closes, reopens or relabels an issue, from the collector and the API', () => {
     const query = buildQuery('incidents', { repositories: ['api'] }, options);
     const issue = { service_namespace: 'github', vcs_repository_name: 'api' };
 
-    expect(keeps(query, { ...issue, event_name: 'issue_closed', source: 'webhookevent' })).toBe(true);
+    for (const action of ['opened', 'closed', 'reopened', 'labeled', 'unlabeled', 'deleted']) {
+      expect(keeps(query, { ...issue, event_name: `issue_${action}`, source: 'webhookevent' })).toBe(true);
+    }
     expect(keeps(query, { ...issue, event_name: 'issue_opened', source: 'dora-api' })).toBe(true);
-    expect(keeps(query, { ...issue, event_name: 'issue_opened', source: 'webhookevent' })).toBe(false);
+    expect(keeps(query, { ...issue, event_name: 'issue_assigned', source: 'webhookevent' })).toBe(false);
+    expect(keeps(query, { ...issue, event_name: 'issue_comment', source: 'webhookevent' })).toBe(false);
     expect(
       keeps(query, { ...issue, event_name: 'issue_opened', source: 'dora-api', vcs_repository_name: 'web' }),
     ).toBe(false);
@@ -366,7 +369,7 @@ describe('buildEventsQuery', () => {
       all.some((kind) => keeps(buildQuery(kind, { repositories: ['api'] }, production), labels)),
     );
     expect(events.map((labels) => keeps(query, labels))).toEqual(separately);
-    expect(separately).toEqual([true, false, false, true, false, true, true, false, false]);
+    expect(separately).toEqual([true, false, false, true, true, true, true, false, false]);
   });
 
   it("is the single kind's own query when only one kind is asked for", () => {
@@ -379,7 +382,10 @@ describe('kindsOf', () => {
     expect(kindsOf({ deployment_status: 'failure' })).toEqual(['deployments']);
     expect(kindsOf({ event_name: 'issue_closed' })).toEqual(['incidents']);
     expect(kindsOf({ event_name: 'issue_opened', source: 'dora-api' })).toEqual(['incidents']);
-    expect(kindsOf({ event_name: 'issue_opened', source: 'webhookevent' })).toEqual([]);
+    expect(kindsOf({ event_name: 'issue_opened', source: 'webhookevent' })).toEqual(['incidents']);
+    expect(kindsOf({ event_name: 'issue_reopened' })).toEqual(['incidents']);
+    expect(kindsOf({ event_name: 'issue_unlabeled' })).toEqual(['incidents']);
+    expect(kindsOf({ event_name: 'issue_assigned' })).toEqual([]);
     expect(kindsOf({ event_name: 'change_closed' })).toEqual(['merges']);
   });
 });

@@ -56,6 +56,8 @@ describeWithFixtures('parsing the real Loki fixtures', () => {
         createdAt: Date.parse('2024-08-28T21:56:49Z'),
         closedAt: Date.parse('2024-08-29T16:39:53Z'),
         url: 'https://github.com/liatrio/dora-deploy-demo/issues/379',
+        // The Loki time of the latest closing event.
+        stateAt: Date.parse('2024-08-29T16:39:54.620Z'),
       },
     ]);
   });
@@ -140,6 +142,70 @@ describe('parseIncident', () => {
     if (!first || !last) throw new Error('both lines are incidents');
     expect(dedupeIncidents([last, first])).toEqual([last]);
     expect(dedupeIncidents([first, last])).toEqual([last]);
+  });
+
+  /** An `issues` webhook event as the collector writes it: the issue as the action left it. */
+  const issueEvent = (action: string, state: 'open' | 'closed', labels: string[], closedAt: string | null) =>
+    JSON.stringify({
+      action,
+      issue: {
+        number: 9,
+        created_at: '2024-08-28T21:00:00Z',
+        closed_at: closedAt,
+        labels: labels.map((name) => ({ name })),
+        state,
+      },
+      repository: { name: 'api', html_url: 'https://github.com/acme/api' },
+    });
+  const ns = (iso: string) => `${Date.parse(iso)}000000`;
+  const read = (line: string, at: string) => parseIncident(repoLabels, line, incidentLabels, ns(at));
+
+  it('reads an opened incident issue as an open incident seen at its Loki time', () => {
+    const event = read(issueEvent('opened', 'open', ['incident'], null), '2024-08-28T21:00:01Z');
+
+    expect(event).toMatchObject({
+      id: '9',
+      createdAt: Date.parse('2024-08-28T21:00:00Z'),
+      closedAt: null,
+      stateAt: Date.parse('2024-08-28T21:00:01Z'),
+    });
+    expect(event?.withdrawn).toBeUndefined();
+  });
+
+  it('reads a reopened issue as open again, whatever closing its labels remember', () => {
+    const line = issueEvent('reopened', 'open', ['incident'], null);
+
+    const event = parseIncident({ ...repoLabels, closed_at: '2024-08-29T10:00:00Z' }, line, incidentLabels);
+
+    expect(event?.closedAt).toBeNull();
+  });
+
+  it('reads an unlabeled issue left without an incident label as withdrawn, other issue events as nothing', () => {
+    const unlabelled = read(issueEvent('unlabeled', 'open', ['bug'], null), '2024-08-28T22:00:00Z');
+    const bugOpened = read(issueEvent('opened', 'open', ['bug'], null), '2024-08-28T22:00:00Z');
+    const stillIncident = read(issueEvent('unlabeled', 'open', ['incident'], null), '2024-08-28T22:00:00Z');
+
+    expect(unlabelled).toMatchObject({ id: '9', withdrawn: true });
+    expect(bugOpened).toBeUndefined();
+    expect(stillIncident?.withdrawn).toBeUndefined();
+  });
+
+  it('keeps the latest state of an issue by Loki time: opened, closed, reopened is open; relabelled counts again', () => {
+    const opened = read(issueEvent('opened', 'open', ['incident'], null), '2024-08-28T21:00:01Z');
+    const closed = read(
+      issueEvent('closed', 'closed', ['incident'], '2024-08-29T09:00:00Z'),
+      '2024-08-29T09:00:01Z',
+    );
+    const reopened = read(issueEvent('reopened', 'open', ['incident'], null), '2024-08-29T11:00:00Z');
+    const unlabelled = read(issueEvent('unlabeled', 'open', [], null), '2024-08-29T12:00:00Z');
+    const relabelled = read(issueEvent('labeled', 'open', ['incident'], null), '2024-08-29T13:00:00Z');
+    if (!opened || !closed || !reopened || !unlabelled || !relabelled)
+      throw new Error('all are issue events');
+
+    expect(dedupeIncidents([opened, closed])).toEqual([closed]);
+    expect(dedupeIncidents([reopened, opened, closed])).toEqual([reopened]);
+    expect(dedupeIncidents([opened, closed, reopened, unlabelled])).toEqual([]);
+    expect(dedupeIncidents([opened, unlabelled, relabelled])).toEqual([relabelled]);
   });
 });
 

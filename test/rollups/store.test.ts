@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { DayEvents } from '../../lib/loki/day-cache';
-import { dayKey, RollupStore } from '../../lib/rollups/store';
+import { dayKey, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
 import { type S3Server, startS3Server } from '../helpers/s3';
 
@@ -112,7 +112,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   });
 
   it('reads an object of another format as absent', async () => {
-    const other = { format: 2, selection, dayStart, events };
+    const other = { format: ROLLUP_FORMAT + 1, selection, dayStart, events };
     await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(other)));
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
@@ -149,5 +149,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
 });
 
 it('puts the format version, the month and the day in the key', () => {
-  expect(dayKey(selection, dayStart)).toMatch(/^v1\/[0-9a-f]{16}\/2026-01\/2026-01-15\.json\.gz$/);
+  expect(dayKey(selection, dayStart)).toMatch(
+    new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01/2026-01-15\\.json\\.gz$`),
+  );
 });

@@ -68,6 +68,39 @@ describe('generateSample', () => {
     });
   });
 
+  describe('incident issues as GitHub sends them', () => {
+    it('writes an issue_opened event before the closing of every issue, both with the issue as it then was', () => {
+      const opened = ofKind(sample.entries, 'issue_opened');
+      const openedNumbers = new Set(opened.map((entry) => JSON.parse(entry.line).issue.number));
+
+      expect(opened.length).toBeGreaterThanOrEqual(issueEntries.length);
+      for (const entry of issueEntries)
+        expect(openedNumbers.has(JSON.parse(entry.line).issue.number)).toBe(true);
+      for (const entry of opened) {
+        expect(JSON.parse(entry.line)).toMatchObject({
+          action: 'opened',
+          issue: { state: 'open', closed_at: null },
+        });
+      }
+    });
+
+    it('leaves the incidents of the last openIncidentDays open and changes nothing else', () => {
+      const options = { seed: 11, end: Date.UTC(2026, 10, 27), days: 60, repositories: 5, teams: 2 };
+      const plain = generateSample(options);
+
+      const withOpen = generateSample({ ...options, openIncidentDays: 7 });
+
+      const missing = plain.entries.filter(
+        (entry) => !withOpen.entries.some((other) => other.timestampNs === entry.timestampNs),
+      );
+      expect(withOpen.counts.openIncidents).toBeGreaterThan(0);
+      expect(missing.map((entry) => entry.labels.event_name)).toEqual(
+        Array(withOpen.counts.openIncidents - plain.counts.openIncidents).fill('issue_closed'),
+      );
+      expect(withOpen.entries.length + missing.length).toBe(plain.entries.length);
+    });
+  });
+
   describe('shape the API parses', () => {
     it('writes every deployment status event so that the Loki parser keeps it', () => {
       expect(deploymentEntries.length).toBeGreaterThan(0);

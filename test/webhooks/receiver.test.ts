@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { GitHubServer } from '../../dev/github-server';
@@ -18,7 +20,7 @@ import {
   deliveryOutcome,
   WEBHOOK_MAX_BODY_BYTES,
 } from '../../lib/webhooks/handler';
-import { type DeliveryOutbox, NoOutbox, type PendingDelivery } from '../../lib/webhooks/outbox';
+import type { DeliveryOutbox, PendingDelivery } from '../../lib/webhooks/outbox';
 import { setEnv, useStandIns } from '../helpers/environment';
 import { FIXTURES_DIR } from '../helpers/fixtures';
 import { httpEvent, invoke, lambdaContext } from '../helpers/lambda';
@@ -48,18 +50,27 @@ let restore: () => Promise<void>;
 let receive: typeof WebhookFunction;
 let data: typeof DataHandler;
 let sequence = 0;
+const outboxDir = mkdtempSync(path.join(tmpdir(), 'webhook-outbox-'));
 
 beforeAll(async () => {
   ({ loki, github, restore } = await useStandIns({
     entries: [],
     org: ORG,
     teams: [TEAM],
-    env: { GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET, AUTH_JWT_SECRET: '', GITHUB_MAX_RETRIES: '0' },
+    env: {
+      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      AUTH_JWT_SECRET: '',
+      GITHUB_MAX_RETRIES: '0',
+      WEBHOOK_OUTBOX_URL: pathToFileURL(outboxDir).href,
+    },
   }));
   ({ handler: receive } = await import('../../functions/webhooks-github'));
   ({ handler: data } = await import('../../functions/data'));
 });
-afterAll(async () => restore());
+afterAll(async () => {
+  await restore();
+  rmSync(outboxDir, { recursive: true, force: true });
+});
 
 function deliver(
   event: string,
@@ -244,8 +255,27 @@ describe('POST /webhooks/github in process', () => {
     expect(outbox.kept[0]?.entries[0]?.timestampNs).toBe(`${BigInt(at) * 1_000_000n + 1n}`);
   });
 
+  it('keeps a delivery in the WEBHOOK_OUTBOX_URL store when Loki refuses it', async () => {
+    loki.failNext(500);
+
+    const response = await deliver(
+      'pull_request',
+      mergedPullRequest(where, { sha: '5'.repeat(40), mergedAt: wholeSecondsNow() }),
+      { delivery: 'kept-in-store' },
+    );
+
+    expect(response.statusCode).toBe(202);
+    expect(readdirSync(path.join(outboxDir, 'pending'))).toEqual([
+      expect.stringMatching(/_kept-in-store\.json$/),
+    ]);
+  });
+
   it('answers 503 when neither Loki nor the outbox takes a delivery, so it can be redelivered', async () => {
     loki.failNext(500);
+    const broken: DeliveryOutbox = {
+      keep: () => Promise.reject(new Error('store down')),
+      pending: () => Promise.resolve(0),
+    };
 
     const response = await deliver(
       'deployment_status',
@@ -255,8 +285,7 @@ describe('POST /webhooks/github in process', () => {
         environment: 'production',
         createdAt: wholeSecondsNow(),
       }),
-      // An outbox whose store refuses too.
-      { handler: receiverWith(new NoOutbox()) },
+      { handler: receiverWith(broken) },
     );
 
     expect(response.statusCode).toBe(503);
