@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { problemSchema } from '../openapi/schemas';
+import { problemSchema } from '../http/errors';
 
 /** What POST /webhooks/github answers; GitHub shows it under the webhook's Recent Deliveries. */
 export const webhookResponseSchema = z

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { attentionText } from '../../web/src/attention';
 import {
   BOT_AUTHORS,
   dataRequest,
@@ -10,7 +11,14 @@ import {
   readFilters,
   writeFilters,
 } from '../../web/src/filters';
-import { chartValueText, LEVEL_TITLES, reading, SO_FAR, trendText } from '../../web/src/format';
+import {
+  chartValueText,
+  LEVEL_TITLES,
+  METRIC_TITLES,
+  reading,
+  SO_FAR,
+  trendText,
+} from '../../web/src/format';
 import { type DeploymentRecord, METRIC_NAMES, type MetricPoint, type Summary } from '../../web/src/types';
 import { gate } from '../helpers/control';
 import { dashboardLoaded, launchChromium, type Watched, watchedPage } from './chromium';
@@ -271,7 +279,7 @@ describe('the dashboard in Chromium', () => {
       })),
     );
     expect(points.at(-1)?.date).toBe(mondayThisWeek);
-    expect(legend).toContain(`Change failure rate ${SO_FAR}`);
+    expect(legend).toContain(`${METRIC_TITLES.change_failure_rate} ${SO_FAR}`);
     expect(endedMarks).toEqual([]);
     expect(endedCells).toEqual(['2026-01-05', '2026-01-12', '2026-01-19']);
   });
@@ -549,6 +557,41 @@ describe('the dashboard in Chromium', () => {
     expect(count).toMatch(/by left-out authors not shown/);
     expect(await toggle.isChecked()).toBe(false);
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('groups the cards as DORA does and lists each repository side by side, what needs attention first', async () => {
+    const { page } = await openDashboard();
+    const summary = await apiJson<Summary>(server, 'metrics/summary', {
+      query: { ...metricsQuery(readFilters('', today())), group_by: 'repository' },
+    });
+
+    const groups = await page.locator('#glance [data-category]').evaluateAll((sections) =>
+      sections.map((section) => ({
+        category: section.getAttribute('data-category'),
+        metrics: [...section.querySelectorAll('[data-metric]')].map((card) =>
+          card.getAttribute('data-metric'),
+        ),
+      })),
+    );
+    const rows = await page
+      .locator('[data-testid="by-repository"] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    const expected = summary.repositories ?? [];
+
+    expect(groups).toEqual([
+      {
+        category: 'throughput',
+        metrics: ['lead_time_for_changes', 'deployment_frequency', 'time_to_restore_service'],
+      },
+      { category: 'instability', metrics: ['change_failure_rate', 'rework_rate'] },
+    ]);
+    expect(expected.length).toBeGreaterThan(1);
+    expect(rows).toHaveLength(Math.min(12, expected.length));
+    expect(rows.map((row) => row[0])).toEqual(
+      expected.slice(0, 12).map((repository) => repository.repository),
+    );
+    expect(rows[0]?.[2]).toBe(attentionText(expected[0] as NonNullable<Summary['repositories']>[number]));
     await page.close();
   });
 

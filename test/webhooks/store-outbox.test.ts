@@ -215,7 +215,8 @@ describe.each([
     await outbox.keep(delivery('fine', T0 + 1_000));
     const refusal =
       'entry for stream \'{service_name="orders"}\' has timestamp too old: 2026-11-01T00:00:00Z, oldest acceptable timestamp is: 2026-11-29T12:00:00Z';
-    loki.failNext(400, 1, refusal);
+    // The look-up before the push, then the push itself.
+    loki.failNext(400, 2, refusal);
     const lines: string[] = [];
     const spies = [process.stdout, process.stderr].map((stream) =>
       jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -2,18 +2,16 @@
  * Numbers as people read them: deployments per day, week or month; minutes, hours or days; percent.
  * Pure, so the browser suite formats the API's numbers with the same rules and compares text.
  */
+import { VOCABULARY } from '../../lib/dora/vocabulary';
 import type { Level, MetricName, MetricSummary } from './types';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
-export const METRIC_TITLES: Record<MetricName, string> = {
-  deployment_frequency: 'Deployment frequency',
-  lead_time_for_changes: 'Lead time for changes',
-  change_failure_rate: 'Change failure rate',
-  time_to_restore_service: 'Time to restore service',
-  rework_rate: 'Rework rate',
-};
+/** DORA's current names (lib/dora/vocabulary.ts), the same words as the summary's `dora_name`. */
+export const METRIC_TITLES: Record<MetricName, string> = Object.fromEntries(
+  Object.entries(VOCABULARY).map(([metric, vocabulary]) => [metric, vocabulary.dora_name]),
+) as Record<MetricName, string>;
 
 export const METRIC_HELP: Record<MetricName, string> = {
   deployment_frequency: 'Successful production deployments',

@@ -23,6 +23,7 @@ import {
 import { METRIC_TITLES } from './format';
 import { GitOpsTable } from './gitops';
 import { asApiError, LOADING, type Part, PartStatus, Section } from './parts';
+import { RepositoryTable } from './repositories';
 import { continueAfterLokiDeadline } from './retry';
 import { SummaryCards } from './summary';
 import {
@@ -453,7 +454,12 @@ function App() {
     onUnauthorized,
   );
   const summary = usePart(
-    (signal) => callApi<Summary>('GET', 'metrics/summary', { query: metricsQuery(filters), signal }),
+    (signal) =>
+      callApi<Summary>('GET', 'metrics/summary', {
+        // The per-repository split comes from the same load as the totals (no other Loki read).
+        query: { ...metricsQuery(filters), group_by: 'repository' },
+        signal,
+      }),
     'metrics/summary',
     [key, tokenVersion],
     onUnauthorized,
@@ -554,6 +560,14 @@ function App() {
               />
             ))}
           </div>
+        </Section>
+        <Section
+          id="by-repository"
+          title="By repository, what needs attention first"
+          part={summary}
+          what="the repositories"
+        >
+          {summary.state === 'ok' && <RepositoryTable repositories={summary.value.repositories ?? []} />}
         </Section>
         <Section id="deployments" title="Deployments" part={records} what="the deployments">
           {records.state === 'ok' && (

@@ -1,4 +1,5 @@
 import { useEffect } from 'preact/hooks';
+import { CATEGORIES, type MetricCategory, RECOVERY_ALIAS, VOCABULARY } from '../../lib/dora/vocabulary';
 import { LEVEL_TITLES, METRIC_HELP, METRIC_TITLES, reading, trendText } from './format';
 import { METRIC_NAMES, type MetricName, type Summary } from './types';
 
@@ -18,6 +19,20 @@ function basis(metric: MetricName, summary: Summary): string {
   }
 }
 
+/** DORA's two groups, in DORA's order, under the API's metric names (recovery time is throughput). */
+const GROUPS: Array<{ category: MetricCategory; title: string; what: string }> = [
+  { category: 'throughput', title: 'Throughput', what: 'how fast changes reach production and recover' },
+  { category: 'instability', title: 'Instability', what: 'how often deployments go wrong' },
+];
+
+function metricsOf(category: MetricCategory): MetricName[] {
+  return METRIC_NAMES.filter((metric) => VOCABULARY[metric].category === category).sort(
+    (a, b) =>
+      CATEGORIES[category].indexOf(a === 'time_to_restore_service' ? RECOVERY_ALIAS : a) -
+      CATEGORIES[category].indexOf(b === 'time_to_restore_service' ? RECOVERY_ALIAS : b),
+  );
+}
+
 export function SummaryCards(props: { summary: Summary; days: number }) {
   const { summary, days } = props;
   useEffect(() => {
@@ -25,14 +40,41 @@ export function SummaryCards(props: { summary: Summary; days: number }) {
     if (performance.getEntriesByName('dora:summary').length === 0) performance.mark('dora:summary');
   }, [summary]);
   return (
+    <div class="groups">
+      {GROUPS.map((group) => (
+        <section class="group" key={group.category} data-category={group.category} aria-label={group.title}>
+          <h3 class="group-title">
+            {group.title} <span class="muted">({group.what})</span>
+          </h3>
+          <MetricCards metrics={metricsOf(group.category)} summary={summary} days={days} />
+        </section>
+      ))}
+    </div>
+  );
+}
+
+function MetricCards(props: { metrics: MetricName[]; summary: Summary; days: number }) {
+  const { summary, days } = props;
+  return (
     <ul class="cards">
-      {METRIC_NAMES.map((metric) => {
+      {props.metrics.map((metric) => {
         const m = summary.metrics[metric];
         const { figure, unit } = reading(metric, m.value);
         const trendClass = m.improved === null ? 'trend' : m.improved ? 'trend better' : 'trend worse';
         return (
           <li class="card" key={metric} data-metric={metric}>
-            <h3>{METRIC_TITLES[metric]}</h3>
+            <h4 title={VOCABULARY[metric].definition}>
+              {METRIC_TITLES[metric]}{' '}
+              <a
+                class="definition"
+                href={VOCABULARY[metric].definition_url}
+                rel="noreferrer noopener"
+                target="_blank"
+                aria-label={`DORA's definition of ${METRIC_TITLES[metric].toLowerCase()}`}
+              >
+                ⓘ
+              </a>
+            </h4>
             <p class="figure">
               <span class="value" data-testid="value">
                 {figure}

@@ -8,10 +8,16 @@ export type { Bound, Level, MetricBounds, RankedLevel } from '../../lib/dora/bou
 export { METRICS as METRIC_NAMES, type MetricName, type MetricPoint } from '../../lib/dora/metrics';
 export type { MetricSummary, PeriodSummary } from '../../lib/dora/summary';
 
+import type { RepositorySummary } from '../../lib/dora/per-repository';
 import type { Summary as PeriodsSummary } from '../../lib/dora/summary';
 
 /** GET /metrics/summary: the summary of the two periods and which authors' changes it left out. */
-export type Summary = PeriodsSummary & { excluded_authors: string[]; excluded_changes: number };
+export type Summary = PeriodsSummary & {
+  excluded_authors: string[];
+  excluded_changes: number;
+  /** With group_by=repository: each repository of the view, what needs attention first. */
+  repositories?: RepositorySummary[];
+};
 export type { DeploymentRecord } from '../../lib/dora/types';
 export type { GitOpsStatus } from '../../lib/status/schema';
 
