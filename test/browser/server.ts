@@ -120,6 +120,10 @@ export async function startDashboardServer(
         GITHUB_ORG: ORG,
         GITHUB_API_URL: github.url,
         AUTH_JWT_SECRET: secret,
+        // No store of closed days: the page's Loki-deadline tests need the read path that reaches the deadline
+        // (with a store it answers the 503 of a fill instead, covered by test/rollups and test/web/retry), and
+        // a run must not leave days in the checkout's .data/rollups for the next one.
+        ROLLUPS_URL: 'off',
         ...(options.lambdaPort === undefined ? {} : { OFFLINE_LAMBDA_PORT: String(options.lambdaPort) }),
       },
       options.port === undefined ? {} : { port: options.port },

@@ -19,7 +19,7 @@ export function RepositoryTable(props: { repositories: RepositorySummary[] }) {
   const shown = all ? repositories : repositories.slice(0, FIRST_ROWS);
   return (
     <div class="table-scroll">
-      <table class="records by-repository" data-testid="by-repository">
+      <table class="by-repository" data-testid="by-repository">
         <thead>
           <tr>
             <th scope="col">Repository</th>
