@@ -3,6 +3,7 @@ import { INTERVALS } from '../dora/buckets';
 import { METRICS } from '../dora/metrics';
 import { repositoryName } from '../dora/names';
 import type { TimeRange } from '../dora/types';
+import { RECOVERY_ALIAS } from '../dora/vocabulary';
 import { BadRequestError } from '../errors';
 import {
   isoDate,
@@ -96,8 +97,15 @@ export const summaryQuerySchema = z.object({
 export const metricsQuerySchema = z.object({
   ...filterShape,
   metric: z
-    .enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` })
-    .meta({ description: 'The DORA metric' }),
+    .enum([...METRICS, RECOVERY_ALIAS], {
+      error: `must be one of ${[...METRICS, RECOVERY_ALIAS].join(', ')}`,
+    })
+    .transform((metric): (typeof METRICS)[number] =>
+      metric === RECOVERY_ALIAS ? 'time_to_restore_service' : metric,
+    )
+    .meta({
+      description: `The DORA metric; \`${RECOVERY_ALIAS}\` (DORA's current name) is \`time_to_restore_service\``,
+    }),
   interval: z
     .enum(INTERVALS, { error: `must be one of ${INTERVALS.join(', ')}` })
     .default('daily')

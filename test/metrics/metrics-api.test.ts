@@ -154,6 +154,15 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     expect(byEpoch.json).toEqual(byDates.json);
   });
 
+  it("answers failed_deployment_recovery_time, DORA's current name, as time_to_restore_service", async () => {
+    const byOldName = await getMetrics({ metric: 'time_to_restore_service', ...PERIOD });
+
+    const byDoraName = await getMetrics({ metric: 'failed_deployment_recovery_time', ...PERIOD });
+
+    expect(byDoraName.statusCode).toBe(200);
+    expect(byDoraName.json).toEqual(byOldName.json);
+  });
+
   it('restricts the metric to the repositories asked for', async () => {
     const chosen = repositoryNames.slice(0, 2);
     const expected = computeMetric('change_failure_rate', {
