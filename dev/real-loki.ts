@@ -176,15 +176,7 @@ export async function startRealLoki(
     try {
       const url = await runStartScript(args);
       const pid = Number(readFileSync(path.join(dir, 'pid'), 'utf8').trim());
-      return {
-        url,
-        pid,
-        dir,
-        stop: async () => {
-          await stopProcess(pid);
-          if (ownDir && !options.keepDir) rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return runningLoki(url, pid, dir, ownDir && !options.keepDir);
     } catch (error) {
       lastError = error;
       const pidFile = path.join(dir, 'pid');
@@ -223,15 +215,7 @@ async function startLokiBinary(bin: string, options: StartOptions): Promise<Real
     try {
       if (pid === undefined) throw new Error(`could not start ${bin}`);
       await waitUntilReady(url, 120_000, () => isRunning(pid));
-      return {
-        url,
-        pid,
-        dir,
-        stop: async () => {
-          await stopProcess(pid);
-          if (ownDir && !options.keepDir) rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return runningLoki(url, pid, dir, ownDir && !options.keepDir);
     } catch (error) {
       lastError = new Error(
         `${(error as Error).message}; Loki's log: ${readFileSync(path.join(dir, 'loki.log'), 'utf8').slice(-1000)}`,
@@ -240,6 +224,19 @@ async function startLokiBinary(bin: string, options: StartOptions): Promise<Real
     }
   }
   throw lastError;
+}
+
+/** A started Loki; stopping it also removes its folder when the folder was made for it. */
+function runningLoki(url: string, pid: number, dir: string, removeDir: boolean): RealLoki {
+  return {
+    url,
+    pid,
+    dir,
+    stop: async () => {
+      await stopProcess(pid);
+      if (removeDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 function findRealLokiReason(): string {
