@@ -1,10 +1,5 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpResponse } from '../lib/http/response';
-import { httpStack } from '../lib/http/stack';
+import { routeHandler } from '../lib/http/route';
 import { getMetricsSummary } from '../lib/metrics/handler';
-import type { ContextWithSecrets } from '../lib/secrets';
+import { route } from '../lib/openapi/routes';
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, ContextWithSecrets>()
-  .use(httpStack({ secrets: true }))
-  .handler(getMetricsSummary);
+export const handler = routeHandler(route('getMetricsSummary'), getMetricsSummary);

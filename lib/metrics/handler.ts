@@ -1,5 +1,4 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type Config, getConfig } from '../config';
+import type { Config } from '../config';
 import { deadlineOf, getDataService } from '../data/wiring';
 import { authorMatcher, excludeAuthors } from '../dora/authors';
 import { levelTable } from '../dora/levels';
@@ -8,11 +7,11 @@ import { compareAttention, repositorySummary, splitByRepository } from '../dora/
 import { previousPeriod, summarize } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseFilterQuery } from '../http/validation';
+import type { RouteRequest } from '../http/route';
 import { rollupsHeaders } from '../loki/closed-days';
 import { type ReadAsk, recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
-import { metricsQuerySchema, resolvePeriod, type SummaryQuery, summaryQuerySchema } from './query';
+import { type MetricsQuery, resolvePeriod, type SummaryQuery } from './query';
 
 /**
  * Loads the production deployments and merges a route's plan asks for (`recordsPlan`): the period's, and
@@ -50,27 +49,12 @@ function withoutExcludedAuthors(
   return excludeAuthors(loaded, authorMatcher(query.exclude_authors ?? config.excludeAuthors), 'all', range);
 }
 
-/**
- * The query string with filters left empty counting as absent (Grafana sends `team=` for "All"), except
- * `exclude_authors=`: given empty it excludes nobody, replacing EXCLUDE_AUTHORS (Grafana's empty box).
- */
-function parseMetricsQuery<S extends typeof metricsQuerySchema | typeof summaryQuerySchema>(
-  schema: S,
-  event: APIGatewayProxyEventV2,
-) {
-  const query = parseFilterQuery(schema, event);
-  return event.queryStringParameters?.exclude_authors?.trim() === ''
-    ? { ...query, exclude_authors: [] }
-    : query;
-}
-
 /** `GET /metrics`: one DORA metric as a flat array, one element per bucket of the period. */
-export async function getMetrics(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const query = parseMetricsQuery(metricsQuerySchema, event);
+export async function getMetrics({
+  context,
+  config,
+  query,
+}: RouteRequest<MetricsQuery>): Promise<HttpResponse> {
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
   const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
@@ -87,12 +71,11 @@ export async function getMetrics(
 }
 
 /** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
-export async function getMetricsSummary(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const query = parseMetricsQuery(summaryQuerySchema, event);
+export async function getMetricsSummary({
+  context,
+  config,
+  query,
+}: RouteRequest<SummaryQuery>): Promise<HttpResponse> {
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 

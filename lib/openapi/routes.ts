@@ -6,7 +6,7 @@ import {
   incidentEventResponseSchema,
 } from '../events/responses';
 import { deploymentEventSchema, incidentEventSchema } from '../events/schemas';
-import type { ErrorFormat } from '../http/errors';
+import type { RouteSpec } from '../http/route';
 import { noCacheQuery } from '../http/validation';
 import { metricsQuerySchema, summaryQuerySchema } from '../metrics/query';
 import { servicesQuerySchema, servicesResponseSchema } from '../services/handler';
@@ -28,43 +28,33 @@ import {
 } from './schemas';
 
 /**
- * Every route of the API, described once from the same zod schemas the handlers parse with; the
- * OpenAPI document (lib/openapi/document.ts) is generated from this list. A new route adds an
- * entry here, with the schemas its handler uses.
+ * Every route of the API, described once from the same zod schemas the handlers are given their input by:
+ * the OpenAPI document (lib/openapi/document.ts) is generated from this list, and each function opens its
+ * route from its entry (`routeHandler(route('getMetrics'), getMetrics)`, lib/http/route.ts): the stack
+ * options, and the query and body parsed with these schemas. A new route adds an entry here.
  */
-export interface RouteDescription {
-  method: 'get' | 'post';
-  path: string;
-  operationId: string;
+export interface RouteDescription extends RouteSpec {
   summary: string;
   description?: string;
-  /** Whether a bearer token is required when authentication is on. */
-  auth: boolean;
   /** Without `auth`: some requests (named in the description) need a token, so it is optional and 401 documented. */
   optionalAuth?: boolean;
-  query?: z.ZodObject<z.ZodRawShape>;
-  body?: z.ZodType;
   response: z.ZodType;
   /** What the success answer is, when not JSON: an HTML page, or nothing (a redirect). */
   responseMediaType?: 'text/html' | 'none';
   responseDescription: string;
   /** Response headers worth naming (name -> description). */
   responseHeaders?: Record<string, string>;
-  /** Whether the route calls Loki or GitHub (and so may answer 502/503/504). */
-  upstream: boolean;
   /** Status of the success answer described by `response` (default 200). */
   successStatus?: number;
   /** Answers besides the success and the shared errors; `problem` ones are problem+json with that schema. */
   otherResponses?: Record<number, { description: string; schema: z.ZodType; problem?: boolean }>;
-  /** How the route writes errors (lib/http/errors.ts ErrorFormat; default problem+json). */
-  errorFormat?: ErrorFormat;
 }
 
 /** The X-Rollups header of the routes that read events (lib/loki/closed-days.ts). */
 const rollupsHeader =
   'Where the days of the answer came from: `memory=N store=N loki=N open=N` (closed days from memory, from the store of closed days, read from Loki, and days not closed yet; `store=off` without ROLLUPS_URL), then `stored=N` when days were written to the store and `fallback` when the store failed and Loki answered instead';
 
-export const routes: RouteDescription[] = [
+const table = [
   {
     method: 'get',
     path: '/health',
@@ -147,6 +137,9 @@ export const routes: RouteDescription[] = [
       'A flat array for Grafana (Infinity) and scripts. The period is `start_date`/`end_date` (inclusive days) or `from`/`to` (epoch ms, as Grafana sends with `$__from`/`$__to`); empty values count as absent.',
     auth: true,
     query: metricsQuerySchema,
+    // Empty filters count as absent (Grafana's `team=`); `exclude_authors=` excludes nobody.
+    queryReading: 'filters',
+    emptyMeaningful: ['exclude_authors'],
     response: metricsResponseSchema,
     responseDescription: 'The series of the metric',
     responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
@@ -159,6 +152,9 @@ export const routes: RouteDescription[] = [
     summary: 'The five DORA metrics of a period with levels and trend',
     auth: true,
     query: summaryQuerySchema,
+    // Empty filters count as absent (Grafana's `team=`); `exclude_authors=` excludes nobody.
+    queryReading: 'filters',
+    emptyMeaningful: ['exclude_authors'],
     response: metricsSummaryResponseSchema,
     responseDescription: 'The summary of the period against the previous one',
     responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
@@ -289,4 +285,16 @@ export const routes: RouteDescription[] = [
     responseHeaders: { Location: '`./`' },
     upstream: false,
   },
-];
+] as const satisfies readonly RouteDescription[];
+
+export const routes: readonly RouteDescription[] = table;
+
+type Entry = (typeof table)[number];
+export type OperationId = Entry['operationId'];
+
+/** The table's entry of a route, with its schemas' own types (what its handler is given follows from them). */
+export function route<Id extends OperationId>(operationId: Id): Extract<Entry, { operationId: Id }> {
+  const found = table.find((entry) => entry.operationId === operationId);
+  if (found === undefined) throw new Error(`No route ${operationId} in the route table`);
+  return found as Extract<Entry, { operationId: Id }>;
+}
