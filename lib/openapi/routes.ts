@@ -9,7 +9,7 @@ import { deploymentEventSchema, incidentEventSchema } from '../events/schemas';
 import type { RouteSpec } from '../http/route';
 import { noCacheQuery } from '../http/validation';
 import { metricsQuerySchema, summaryQuerySchema } from '../metrics/query';
-import { servicesQuerySchema, servicesResponseSchema } from '../services/handler';
+import { servicesQuerySchema, servicesResponseSchema } from '../services/query';
 import { healthQuerySchema } from '../status/health';
 import {
   statusAcceptedSchema,
@@ -123,6 +123,7 @@ const table = [
       "The `service_name` label values (OpenTelemetry `service.name`; the collector sets it to the repository) of the SERVICE_NAME namespace with events within MAX_RANGE_DAYS, from Loki's label index. What the Backstage DORA plugin 1.1+ reads through `dora.serviceListEndpoint: services`; a name is then posted to /data as `service`. Cached like the team list (TEAMS_CACHE_TTL_SECONDS).",
     auth: true,
     query: servicesQuerySchema,
+    queryReading: 'filters',
     response: servicesResponseSchema,
     responseDescription: 'The services, sorted',
     responseHeaders: { 'X-Cache': '`hit`, `miss` or `stale` (Loki failed; the last list is served)' },

@@ -1,24 +1,9 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
-import { getConfig } from '../config';
 import { BadRequestError } from '../errors';
 import { findTeam, requireTeamDirectory } from '../github/directory';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseFilterQuery, queryBoolean, teamFilter } from '../http/validation';
-import type { ContextWithSecrets } from '../secrets';
+import type { RouteRequest } from '../http/route';
 import { getServiceCatalog } from './catalog';
-
-export const servicesQuerySchema = z.object({
-  team: teamFilter.optional().meta({
-    description:
-      "Only the services of this GitHub team (name or slug): the team's repositories, as the collector names services after them. Needs GitHub (GITHUB_ORG, GITHUB_TOKEN): without it a 400 naming the missing setting",
-  }),
-  no_cache: queryBoolean.optional().meta({ description: 'Ask Loki now instead of the cache' }),
-});
-
-export const servicesResponseSchema = z.object({
-  services: z.array(z.string()).meta({ description: 'Values of the `service_name` label, sorted' }),
-});
+import type { ServicesQuery } from './query';
 
 /** A 400, not the 500 of GET /teams: the list works without GitHub, only this filter does not. */
 function unavailableTeamFilter(missing: string): BadRequestError {
@@ -32,12 +17,11 @@ function unavailableTeamFilter(missing: string): BadRequestError {
  * `GET /services`: the services (`service_name` label) of the configured namespace, as the Backstage DORA plugin
  * from 1.1.0 on reads them (`dora.serviceListEndpoint: services`, `{"services": [...]}`).
  */
-export async function getServices(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const query = parseFilterQuery(servicesQuerySchema, event);
+export async function getServices({
+  context,
+  config,
+  query,
+}: RouteRequest<ServicesQuery>): Promise<HttpResponse> {
   const { team } = query;
   // Loki's label-values API takes label matchers only, and team_name is not an index label: GitHub's ownership
   // decides. Without GitHub, team_name could only be read from every line of the namespace over MAX_RANGE_DAYS

@@ -2,12 +2,13 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getConfig } from '../config';
 import { PayloadTooLargeError } from '../errors';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseBody, parseQuery } from '../http/validation';
+import type { RouteRequest } from '../http/route';
+import { parseBody } from '../http/validation';
 import { logger } from '../logger';
 import { getLokiWriter } from '../loki/push';
 import type { ContextWithSecrets } from '../secrets';
 import { noteStatus } from './registry';
-import { statusQuerySchema, statusReportSchema } from './schema';
+import { type StatusQuery, statusReportSchema } from './schema';
 import { latestStatuses, MAX_STATUS_LINE_BYTES, statusEntry } from './store';
 
 /**
@@ -40,12 +41,11 @@ export async function postStatus(
 }
 
 /** `GET /status.json`: the latest status of every repo:server pair, a flat array for Grafana Infinity. */
-export async function getStatusJson(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const filter = parseQuery(statusQuerySchema, event);
+export async function getStatusJson({
+  context,
+  config,
+  query: filter,
+}: RouteRequest<StatusQuery>): Promise<HttpResponse> {
   const now = Date.now();
   const result = await latestStatuses(getLokiWriter(config, context.secrets), config, filter, now);
   for (const status of result.statuses) noteStatus(status.repo, status.server, Date.parse(status.updated_at));

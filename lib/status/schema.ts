@@ -79,3 +79,5 @@ export const statusQuerySchema = z.object({
   repo: boundedText(512).optional().meta({ description: 'Only this repository' }),
   server: boundedText(512).optional().meta({ description: 'Only this server' }),
 });
+
+export type StatusQuery = z.output<typeof statusQuerySchema>;

@@ -1,10 +1,8 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getConfig } from '../config';
 import { requireTeamDirectory } from '../github/directory';
 import type { TeamList } from '../github/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import type { ContextWithSecrets } from '../secrets';
-import { parseTeamsQuery, type TeamsShape } from './query';
+import type { RouteRequest } from '../http/route';
+import { type TeamsQuery, type TeamsShape, teamsShape } from './query';
 
 /** The wire form of GET /teams in either shape. */
 export function teamsBody(list: Pick<TeamList, 'teams'>, shape: TeamsShape) {
@@ -29,12 +27,8 @@ export function cacheHeaders(list: TeamList): Record<string, string> {
 }
 
 /** `GET /teams`: the GITHUB_ORG organisation's teams and their repositories, sorted by name. */
-export async function getTeams(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const query = parseTeamsQuery(event);
-  const directory = requireTeamDirectory(getConfig(), context.secrets);
-  const list = await directory.getTeams({ refresh: query.refresh });
-  return jsonResponse(200, teamsBody(list, query.shape), cacheHeaders(list));
+export async function getTeams({ context, config, query }: RouteRequest<TeamsQuery>): Promise<HttpResponse> {
+  const directory = requireTeamDirectory(config, context.secrets);
+  const list = await directory.getTeams({ refresh: query.no_cache ?? false });
+  return jsonResponse(200, teamsBody(list, teamsShape(query)), cacheHeaders(list));
 }

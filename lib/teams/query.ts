@@ -1,6 +1,5 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { parseQuery, queryBoolean } from '../http/validation';
+import { queryBoolean } from '../http/validation';
 
 /** `name`: names only, as liatrio-dora-api v1.3.2 and the Backstage plugin read them. */
 export type TeamsShape = 'full' | 'name';
@@ -25,16 +24,9 @@ export const teamsQuerySchema = z.object({
   no_cache: queryBoolean.optional().meta({ description: 'Fetch the teams from GitHub instead of the cache' }),
 });
 
-export interface TeamsQuery {
-  shape: TeamsShape;
-  refresh: boolean;
-}
+export type TeamsQuery = z.output<typeof teamsQuerySchema>;
 
-/** `?fields=name` and `?no_cache=true`; any other parameter is a 400 naming it. */
-export function parseTeamsQuery(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): TeamsQuery {
-  const query = parseQuery(teamsQuerySchema, event);
-  return {
-    shape: query.fields === undefined ? 'full' : (FIELD_SETS[query.fields] ?? 'full'),
-    refresh: query.no_cache ?? false,
-  };
+/** The shape `?fields=` asks for (the full one without it). */
+export function teamsShape(query: Pick<TeamsQuery, 'fields'>): TeamsShape {
+  return query.fields === undefined ? 'full' : (FIELD_SETS[query.fields] ?? 'full');
 }
