@@ -1,10 +1,5 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { postDeploymentEvent } from '../lib/events/handlers';
-import type { HttpResponse } from '../lib/http/response';
-import { httpStack } from '../lib/http/stack';
-import type { ContextWithSecrets } from '../lib/secrets';
+import { routeHandler } from '../lib/http/route';
+import { route } from '../lib/openapi/routes';
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, ContextWithSecrets>()
-  .use(httpStack({ secrets: true, jsonBody: true, auth: true }))
-  .handler(postDeploymentEvent);
+export const handler = routeHandler(route('postDeploymentEvent'), postDeploymentEvent);

@@ -1,10 +1,5 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpResponse } from '../lib/http/response';
-import { httpStack } from '../lib/http/stack';
-import type { ContextWithSecrets } from '../lib/secrets';
+import { routeHandler } from '../lib/http/route';
+import { route } from '../lib/openapi/routes';
 import { postStatus } from '../lib/status/handlers';
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResponse, Error, ContextWithSecrets>()
-  .use(httpStack({ secrets: true, jsonBody: true, auth: true, errorFormat: 'status-message' }))
-  .handler(postStatus);
+export const handler = routeHandler(route('postGitOpsStatus'), postStatus);

@@ -1,24 +1,23 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getConfig } from '../config';
 import { toRecord } from '../dora/records';
 import type { ProductionDeployment } from '../dora/types';
 import { BadRequestError } from '../errors';
 import type { HttpResponse } from '../http/response';
 import { jsonListResponse } from '../http/response-size';
-import { noCacheRequested, parseBody, periodTooLong } from '../http/validation';
+import type { RouteRequest } from '../http/route';
+import { type NoCacheQuery, periodTooLong } from '../http/validation';
 import { rollupsHeaders } from '../loki/closed-days';
 import { recordsPlan } from '../plan/read-plan';
-import type { ContextWithSecrets } from '../secrets';
-import { dataFilters, dataRequestSchema } from './request';
+import { type DataRequestBody, dataFilters } from './request';
 import { deadlineOf, getDataService } from './wiring';
 
 /** `POST /data`: the production deployment records of a period, as the DORA dashboards read them. */
-export async function postData(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const body = parseBody(dataRequestSchema, event);
+export async function postData({
+  event,
+  context,
+  config,
+  query,
+  body,
+}: RouteRequest<NoCacheQuery, DataRequestBody>): Promise<HttpResponse> {
   const start = Date.parse(body.start);
   const end = Date.parse(body.end);
   const tooLong = periodTooLong({ start, end }, config.maxRangeMs);
@@ -32,7 +31,7 @@ export async function postData(
   const { records, readStart } = recordsPlan({ route: 'data', window: { start, end } }, config.lookaroundMs);
   const loaded = await getDataService(config, context.secrets).loadDeployments(
     { ...records, readStart, ...filters },
-    { noCache: noCacheRequested(event), deadline: deadlineOf(context) },
+    { noCache: query.no_cache ?? false, deadline: deadlineOf(context) },
   );
   // Records of a team filter carry the team as the request spells it (a slug, a name): react-dora-charts keeps
   // only `record.team === props.team` of what it receives.

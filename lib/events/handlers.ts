@@ -1,25 +1,17 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type Config, getConfig } from '../config';
+import type { Config } from '../config';
 import { formatOptionalTime, formatTime } from '../dora/time';
 import type { DeploymentEvent, EpochMs, IncidentEvent, MergeEvent } from '../dora/types';
 import { BadRequestError, HttpError } from '../errors';
 import { errorToResponse } from '../http/errors';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseBody } from '../http/validation';
+import type { RouteRequest } from '../http/route';
 import { logger } from '../logger';
 import { incidentLabelSet, parseDeployment, parseIncident, parseMerge } from '../loki/parse';
 import { getLokiWriter } from '../loki/push';
 import type { LokiEntry } from '../loki/types';
-import type { ContextWithSecrets } from '../secrets';
 import { deploymentEntry, incidentEntry, mergeEntry, type WriteContext } from './entries';
 import { findIncident } from './incidents';
-import {
-  type DeploymentEventRequest,
-  deploymentEventSchema,
-  type IncidentEventRequest,
-  type IncidentView,
-  incidentEventSchema,
-} from './schemas';
+import type { DeploymentEventRequest, IncidentEventRequest, IncidentView } from './schemas';
 
 /** Clocks of reporters drift: a time this far ahead of ours is still accepted (and stored as now). */
 export const FUTURE_TOLERANCE_MS = 5 * 60_000;
@@ -86,12 +78,11 @@ function mergeView(event: MergeEvent) {
 }
 
 /** `POST /events/deployments`: one deployment event, and a merged-change event for its pull request. */
-export async function postDeploymentEvent(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const body: DeploymentEventRequest = parseBody(deploymentEventSchema, event);
+export async function postDeploymentEvent({
+  context,
+  config,
+  body,
+}: RouteRequest<undefined, DeploymentEventRequest>): Promise<HttpResponse> {
   const now = Date.now();
   const createdAt = timeOf(body.created_at, 'created_at', now) ?? now;
   const mergedAt = timeOf(body.pull_request?.merged_at, 'pull_request.merged_at', now);
@@ -197,12 +188,11 @@ function sameIncident(a: IncidentEvent, b: IncidentEvent): boolean {
  * `POST /events/incidents`: opens, updates or resolves an incident of a repository. 201 for a new
  * incident, 200 when the report changed it, 409 (with the incident) when it changed nothing.
  */
-export async function postIncidentEvent(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const body = parseBody(incidentEventSchema, event);
+export async function postIncidentEvent({
+  context,
+  config,
+  body,
+}: RouteRequest<undefined, IncidentEventRequest>): Promise<HttpResponse> {
   const now = Date.now();
   const reportedCreatedAt = timeOf(body.created_at, 'created_at', now);
   const resolvedAt = timeOf(body.resolved_at, 'resolved_at', now);

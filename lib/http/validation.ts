@@ -215,10 +215,7 @@ export const noCacheQuery = z.object({
   no_cache: queryBoolean.optional().meta({ description: 'Bypass the in-memory caches' }),
 });
 
-/** `?no_cache=true` (also `1`) bypasses the in-memory caches; other query parameters are refused. */
-export function noCacheRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
-  return parseQuery(noCacheQuery, event).no_cache ?? false;
-}
+export type NoCacheQuery = z.output<typeof noCacheQuery>;
 
 /** Why a period is longer than MAX_RANGE_DAYS allows, or undefined when it fits (one rule for every route). */
 export function periodTooLong(range: { start: number; end: number }, maxRangeMs: number): string | undefined {

@@ -1,26 +1,21 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getConfig } from '../config';
 import { PayloadTooLargeError } from '../errors';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import type { RouteRequest } from '../http/route';
-import { parseBody } from '../http/validation';
 import { logger } from '../logger';
 import { getLokiWriter } from '../loki/push';
-import type { ContextWithSecrets } from '../secrets';
 import { noteStatus } from './registry';
-import { type StatusQuery, statusReportSchema } from './schema';
+import type { StatusQuery, StatusReport } from './schema';
 import { latestStatuses, MAX_STATUS_LINE_BYTES, statusEntry } from './store';
 
 /**
  * `POST /api/status`: an agent reports the sync status of one repo:server pair. Answers exactly what
  * existing agents expect; errors are `{"status":"error","message":"..."}` (the stack's errorFormat).
  */
-export async function postStatus(
-  event: APIGatewayProxyEventV2,
-  context: ContextWithSecrets,
-): Promise<HttpResponse> {
-  const config = getConfig();
-  const report = parseBody(statusReportSchema, event);
+export async function postStatus({
+  context,
+  config,
+  body: report,
+}: RouteRequest<undefined, StatusReport>): Promise<HttpResponse> {
   const receivedAt = Date.now();
   const entry = statusEntry(report, config.serviceNamespace, receivedAt);
   const lineBytes = Buffer.byteLength(entry.line, 'utf8');
