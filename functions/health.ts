@@ -1,9 +1,5 @@
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { getHealth } from '../lib/health';
-import type { HttpResponse } from '../lib/http/response';
-import { httpStack } from '../lib/http/stack';
+import { routeHandler } from '../lib/http/route';
+import { route } from '../lib/openapi/routes';
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResponse>()
-  .use(httpStack({ auth: false }))
-  .handler(getHealth);
+export const handler = routeHandler(route('getHealth'), getHealth);

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import page from 'dora-dashboard-page';
 import type { HttpResponse } from '../http/response';
 import { acceptsGzip } from '../http/response-size';
+import type { RouteRequest } from '../http/route';
 
 /**
  * `GET /`: the dashboard page, public like /health (it holds no data; the routes it calls keep their
@@ -31,7 +31,7 @@ function redirectToPage(): HttpResponse {
 }
 
 /** The dashboard function's two routes: `GET /` (the page) and `GET /dashboard` (a redirect to it). */
-export async function getDashboard(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
+export async function getDashboard({ event }: Pick<RouteRequest, 'event'>): Promise<HttpResponse> {
   if ((event.rawPath ?? '').replace(/\/+$/, '').endsWith('/dashboard')) return redirectToPage();
   const ifNoneMatch = event.headers?.['if-none-match'];
   if (ifNoneMatch?.split(',').some((tag) => tag.trim() === page.etag)) {

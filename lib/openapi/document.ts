@@ -81,6 +81,7 @@ function queryParameters(route: RouteDescription): JsonSchema[] {
 }
 
 function operation(route: RouteDescription): JsonSchema {
+  const parameters = queryParameters(route);
   const responseHeaders = Object.fromEntries(
     Object.entries(route.responseHeaders ?? {}).map(([name, description]) => [
       name,
@@ -93,7 +94,7 @@ function operation(route: RouteDescription): JsonSchema {
     ...(route.description ? { description: route.description } : {}),
     // `{}` beside the scheme: OpenAPI's way to say the token may be left out.
     security: route.auth ? [{ bearerAuth: [] }] : route.optionalAuth ? [{}, { bearerAuth: [] }] : [],
-    ...(route.query ? { parameters: queryParameters(route) } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
       ? {
           requestBody: {

@@ -1,8 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { getConfig } from '../config';
 import { type HttpResponse, jsonResponse } from '../http/response';
-import { parseQuery } from '../http/validation';
+import type { RouteRequest } from '../http/route';
 import { buildOpenApiDocument } from './document';
 
 let cachedDocument: Record<string, unknown> | undefined;
@@ -15,8 +14,7 @@ function serverUrl(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** `GET /openapi.json`: the OpenAPI 3.1 document of every route (no authentication). */
-export async function getOpenApi(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
-  parseQuery(z.object({}), event);
+export async function getOpenApi({ event }: Pick<RouteRequest, 'event'>): Promise<HttpResponse> {
   cachedDocument ??= buildOpenApiDocument({ version: getConfig().version });
   const url = serverUrl(event);
   const document = url ? { ...cachedDocument, servers: [{ url }] } : cachedDocument;

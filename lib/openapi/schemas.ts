@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS } from '../dora/metrics';
 import { CATEGORIES, DORA_GUIDE_URL, RECOVERY_ALIAS, type SummaryMetricName } from '../dora/vocabulary';
-import { gitOpsHealthSchema } from '../status/health';
+import { gitOpsHealthSchema } from '../status/schema';
 import { webhookOutboxHealthSchema } from '../webhooks/health';
 
 const isoDay = z.iso.date();

@@ -1,39 +1,13 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import * as z from 'zod';
 import type { Config } from '../config';
 import { HttpError } from '../errors';
 import { authMiddleware } from '../http/auth';
-import { queryBoolean } from '../http/validation';
 import { getLokiWriter } from '../loki/push';
 import { type ContextWithSecrets, secretsMiddlewares } from '../secrets';
 import { trackedPairCount } from './registry';
+import type { GitOpsHealth } from './schema';
 import { latestStatuses } from './store';
-
-export const gitOpsHealthSchema = z.object({
-  tracked_pairs: z.number().int().nullable().meta({
-    description: 'repo:server pairs with a status newer than STATUS_TTL_HOURS; null when Loki failed',
-  }),
-  source: z.enum(['container', 'loki']).meta({
-    description: '`container`: pairs this function instance saw (no upstream call); `loki`: counted in Loki',
-  }),
-  error: z.string().optional().meta({ description: 'Why Loki could not be asked (deep check only)' }),
-});
-
-export type GitOpsHealth = z.output<typeof gitOpsHealthSchema>;
-
-/** Health ignores other parameters (monitors add cache-busters); `deep` alone changes the answer. */
-export const healthQuerySchema = z.object({
-  deep: queryBoolean.optional().meta({
-    description:
-      'Also count the GitOps pairs in Loki (needs a bearer token with AUTH_MODE=jwt; refused with 401 with AUTH_MODE=gateway, where API Gateway checks no token on /health)',
-  }),
-});
-
-export function deepRequested(event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>): boolean {
-  const parsed = healthQuerySchema.safeParse({ deep: event.queryStringParameters?.deep });
-  return parsed.success && parsed.data.deep === true;
-}
 
 /**
  * The secrets and the caller check of an authenticated route, run only when the deep check needs them, so
@@ -69,8 +43,9 @@ export async function gitOpsHealth(
   event: APIGatewayProxyEventV2,
   context: Context,
   now: number,
+  deep: boolean,
 ): Promise<GitOpsHealth> {
-  if (!deepRequested(event)) {
+  if (!deep) {
     return { tracked_pairs: trackedPairCount(now, config.writes.statusTtlMs), source: 'container' };
   }
   const secrets = await authenticate(config, event, context);

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { boundedText } from '../events/schemas';
+import { queryBoolean } from '../http/validation';
 
 /**
  * The GitOps sync-status contract existing agents speak (POST /api/status, GET /status.json); field
@@ -81,3 +82,25 @@ export const statusQuerySchema = z.object({
 });
 
 export type StatusQuery = z.output<typeof statusQuerySchema>;
+
+export const gitOpsHealthSchema = z.object({
+  tracked_pairs: z.number().int().nullable().meta({
+    description: 'repo:server pairs with a status newer than STATUS_TTL_HOURS; null when Loki failed',
+  }),
+  source: z.enum(['container', 'loki']).meta({
+    description: '`container`: pairs this function instance saw (no upstream call); `loki`: counted in Loki',
+  }),
+  error: z.string().optional().meta({ description: 'Why Loki could not be asked (deep check only)' }),
+});
+
+export type GitOpsHealth = z.output<typeof gitOpsHealthSchema>;
+
+/** Health ignores other parameters (monitors add cache-busters); `deep` alone changes the answer. */
+export const healthQuerySchema = z.object({
+  deep: queryBoolean.optional().meta({
+    description:
+      'Also count the GitOps pairs in Loki (needs a bearer token with AUTH_MODE=jwt; refused with 401 with AUTH_MODE=gateway, where API Gateway checks no token on /health)',
+  }),
+});
+
+export type HealthQuery = z.output<typeof healthQuerySchema>;
