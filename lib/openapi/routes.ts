@@ -18,7 +18,12 @@ import {
   statusReportSchema,
 } from '../status/schema';
 import { teamsQuerySchema } from '../teams/query';
-import { webhookPayloadSchema, webhookProblemSchema, webhookResponseSchema } from '../webhooks/schemas';
+import {
+  WEBHOOK_MAX_BODY_BYTES,
+  webhookPayloadSchema,
+  webhookProblemSchema,
+  webhookResponseSchema,
+} from '../webhooks/schemas';
 import {
   healthResponseSchema,
   metricsResponseSchema,
@@ -241,6 +246,9 @@ const table = [
       'must verify. Bodies up to 1 MiB. See docs/webhooks.md.',
     auth: false,
     body: webhookPayloadSchema,
+    // The signature is over the bytes that arrived: the handler verifies them before it parses anything.
+    rawBody: true,
+    maxBodyBytes: WEBHOOK_MAX_BODY_BYTES,
     response: webhookResponseSchema,
     responseDescription: 'A ping, or a delivery written to Loki (or found there already: a redelivery)',
     otherResponses: {

@@ -1,10 +1,11 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { type Config, getConfig } from '../config';
+import type { Config } from '../config';
 import { BadRequestError, HttpError } from '../errors';
 import { getTeamDirectory } from '../github/directory';
 import type { TeamDirectory } from '../github/types';
 import { type HttpResponse, jsonResponse } from '../http/response';
+import type { RouteRequest } from '../http/route';
 import { logger } from '../logger';
 import { connectionKey, lokiSettingsFrom } from '../loki/client';
 import { logqlString } from '../loki/logql';
@@ -12,7 +13,7 @@ import { createLokiWriter, INDEX_LABELS, type LokiWriter } from '../loki/push';
 import type { LokiEntry } from '../loki/types';
 import { boundedMemo } from '../memo';
 import { recordWebhookDelivery } from '../observability/metrics';
-import type { ContextWithSecrets, Secrets } from '../secrets';
+import type { Secrets } from '../secrets';
 import { type Mapped, mapDelivery, type RepositoryRef } from './map';
 import type { DeliveryOutbox } from './outbox';
 import { getDeliveryOutbox } from './store-outbox';
@@ -23,15 +24,6 @@ import { rawBody, verifySignature, WebhookNotConfiguredError, WebhookSignatureEr
  * pushed. GitHub waits 10 s for a 2xx and never retries by itself, so Loki gets a short budget and a
  * delivery it does not take in time goes to the outbox (202): verified deliveries are never lost.
  */
-
-/**
- * The largest body taken: GitHub's payloads of the recorded events stay far below (titles and bodies of
- * issues and pull requests are capped at 65,536 characters), and it is well under what a Lambda event may
- * carry (6 MB, API Gateway's own limit is 10 MB), so an oversized delivery gets a clear 413 from the
- * function rather than an opaque gateway error. Independent of MAX_BODY_BYTES (256 kB by default), which
- * a large pull request description could exceed.
- */
-export const WEBHOOK_MAX_BODY_BYTES = 1_048_576;
 
 /**
  * Loki's share of GitHub's 10 s: one attempt each for the look-up and the push (no retries: the outbox
@@ -201,8 +193,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export function createWebhookHandler(deps: WebhookDeps = defaultDeps) {
-  return async (event: APIGatewayProxyEventV2, context: ContextWithSecrets): Promise<HttpResponse> => {
-    const config = getConfig();
+  return async ({ event, context, config }: RouteRequest): Promise<HttpResponse> => {
     const known = factsOf(context);
     const secret = context.secrets.githubWebhookSecret;
     if (secret === undefined) {

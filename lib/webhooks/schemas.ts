@@ -1,6 +1,15 @@
 import * as z from 'zod';
 import { problemSchema } from '../http/errors';
 
+/**
+ * The largest body taken: GitHub's payloads of the recorded events stay far below (titles and bodies of
+ * issues and pull requests are capped at 65,536 characters), and it is well under what a Lambda event may
+ * carry (6 MB, API Gateway's own limit is 10 MB), so an oversized delivery gets a clear 413 from the
+ * function rather than an opaque gateway error. Independent of MAX_BODY_BYTES (256 kB by default), which
+ * a large pull request description could exceed.
+ */
+export const WEBHOOK_MAX_BODY_BYTES = 1_048_576;
+
 /** What POST /webhooks/github answers; GitHub shows it under the webhook's Recent Deliveries. */
 export const webhookResponseSchema = z
   .object({

@@ -2,7 +2,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { GitHubServer } from '../../dev/github-server';
 import type { LokiServer } from '../../dev/loki-server';
@@ -10,16 +9,12 @@ import type { handler as DataHandler } from '../../functions/data';
 import type { handler as WebhookFunction } from '../../functions/webhooks-github';
 import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
 import type { HttpResponse } from '../../lib/http/response';
-import { httpStack } from '../../lib/http/stack';
+import { routeHandler } from '../../lib/http/route';
 import type { LokiEntry } from '../../lib/loki/types';
 import { resetMetricsForTests } from '../../lib/observability/metrics';
+import { route } from '../../lib/openapi/routes';
 import type { ContextWithSecrets } from '../../lib/secrets';
-import {
-  createWebhookHandler,
-  defaultDeps,
-  deliveryOutcome,
-  WEBHOOK_MAX_BODY_BYTES,
-} from '../../lib/webhooks/handler';
+import { createWebhookHandler, defaultDeps, deliveryOutcome } from '../../lib/webhooks/handler';
 import type { DeliveryOutbox, PendingDelivery } from '../../lib/webhooks/outbox';
 import { setEnv, useStandIns } from '../helpers/environment';
 import { FIXTURES_DIR } from '../helpers/fixtures';
@@ -423,8 +418,9 @@ function recordingOutbox(): RecordingOutbox {
 
 /** The function's own stack around a handler whose outbox is `outbox`. */
 function receiverWith(outbox: DeliveryOutbox): typeof WebhookFunction {
-  return middy<APIGatewayProxyEventV2, HttpResponse, Error, ContextWithSecrets>()
-    .use(httpStack({ secrets: true, auth: false, rawBody: true, maxBodyBytes: WEBHOOK_MAX_BODY_BYTES }))
-    .use(deliveryOutcome())
-    .handler(createWebhookHandler({ ...defaultDeps, outbox: () => outbox }));
+  return routeHandler(
+    route('postGitHubWebhook'),
+    [deliveryOutcome()],
+    createWebhookHandler({ ...defaultDeps, outbox: () => outbox }),
+  );
 }
