@@ -3,7 +3,7 @@ import { LEVEL_PRESETS, LEVELS } from '../dora/levels';
 import { METRICS } from '../dora/metrics';
 import { CATEGORIES, DORA_GUIDE_URL, RECOVERY_ALIAS, type SummaryMetricName } from '../dora/vocabulary';
 import { gitOpsHealthSchema } from '../status/schema';
-import { webhookOutboxHealthSchema } from '../webhooks/health';
+import { webhookOutboxHealthSchema } from '../webhooks/schemas';
 
 const isoDay = z.iso.date();
 

@@ -1,23 +1,7 @@
-import * as z from 'zod';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import type { WebhookOutboxHealth } from './schemas';
 import { getDeliveryOutbox } from './store-outbox';
-
-export const webhookOutboxHealthSchema = z.object({
-  pending: z.number().int().nullable().meta({
-    description:
-      'Verified webhook deliveries waiting for Loki (WEBHOOK_OUTBOX_URL); null when the store failed',
-  }),
-  dead_letters: z.number().int().nullable().meta({
-    description: 'Deliveries Loki refused for good, kept for an operator (see docs/operations.md)',
-  }),
-  oldest_pending_age_seconds: z.number().int().nullable().meta({
-    description: 'How long the oldest pending delivery has waited; null when none waits',
-  }),
-  error: z.string().optional().meta({ description: 'Why the outbox could not be read' }),
-});
-
-export type WebhookOutboxHealth = z.output<typeof webhookOutboxHealthSchema>;
 
 /** /health answers fast whatever the store does: a listing slower than this is reported, not waited for. */
 const HEALTH_STORE_TIMEOUT_MS = 2_000;

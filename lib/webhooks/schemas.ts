@@ -38,3 +38,20 @@ export const webhookPayloadSchema = z.looseObject({ action: z.string().optional(
 });
 
 export const webhookProblemSchema = problemSchema;
+
+/** The webhook outbox's part of GET /health (lib/webhooks/health.ts). */
+export const webhookOutboxHealthSchema = z.object({
+  pending: z.number().int().nullable().meta({
+    description:
+      'Verified webhook deliveries waiting for Loki (WEBHOOK_OUTBOX_URL); null when the store failed',
+  }),
+  dead_letters: z.number().int().nullable().meta({
+    description: 'Deliveries Loki refused for good, kept for an operator (see docs/operations.md)',
+  }),
+  oldest_pending_age_seconds: z.number().int().nullable().meta({
+    description: 'How long the oldest pending delivery has waited; null when none waits',
+  }),
+  error: z.string().optional().meta({ description: 'Why the outbox could not be read' }),
+});
+
+export type WebhookOutboxHealth = z.output<typeof webhookOutboxHealthSchema>;

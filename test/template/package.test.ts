@@ -6,28 +6,18 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
 import { packageStagingEnv } from '../../dev/package-staging';
+import type { RouteSpec } from '../../lib/http/route';
+import { routes } from '../../lib/openapi/routes';
 import { httpEvent, lambdaContext } from '../helpers/lambda';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
 const FAKE_SECRET = 'ghp_template-must-never-hold-this-0123456789';
 
-/** Every route the API serves; the template must route each one to a function. */
-const ROUTES = [
-  'GET /',
-  'GET /dashboard',
-  'GET /health',
-  'POST /data',
-  'GET /teams',
-  'GET /metrics',
-  'GET /metrics/summary',
-  'GET /openapi.json',
-  'POST /events/deployments',
-  'POST /events/incidents',
-  'POST /api/status',
-  'GET /status.json',
-  'POST /webhooks/github',
-];
+const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method.toUpperCase()} ${route.path}`;
+
+/** Every route the API serves (the route table); the template must route each one to a function. */
+const ROUTES = routes.map(routeKey);
 
 interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -72,6 +62,54 @@ describe('serverless package', () => {
 
   const resourcesOf = (type: string) =>
     Object.values(template.Resources).filter((resource) => resource.Type === type);
+
+  /** Route key -> the handler (`functions/<file>.handler`) of the function it reaches: route, integration, function. */
+  const handlersByRouteKey = () =>
+    new Map(
+      resourcesOf('AWS::ApiGatewayV2::Route').map((route) => {
+        const integration = JSON.stringify(route.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
+        const uri = template.Resources[integration]?.Properties.IntegrationUri as { 'Fn::GetAtt': [string] };
+        const lambda = template.Resources[uri['Fn::GetAtt'][0]];
+        return [route.Properties.RouteKey as string, lambda?.Properties.Handler as string];
+      }),
+    );
+
+  it('routes exactly the routes of the route table, and every other request to $default', () => {
+    const routeKeys = [...handlersByRouteKey().keys()];
+
+    expect(routeKeys.filter((key) => key !== '$default').sort()).toEqual([...ROUTES].sort());
+    expect(routeKeys.filter((key) => key === '$default')).toHaveLength(1);
+  });
+
+  it("sends each route to the function file that opens it from the route table's entry", () => {
+    const opened = [...handlersByRouteKey()].map(([key, handler]) => {
+      const file = handler.replace(/\.handler$/, '');
+      const module = require(path.join(ROOT, file)) as { handler: { routes?: readonly RouteSpec[] } };
+      return { key, file, opens: module.handler.routes?.map(routeKey) };
+    });
+
+    for (const { key, file, opens } of opened) {
+      // $default answers requests no route takes: there is no entry to open, so not-found.ts keeps the plain
+      // stack (no body read, no authentication: its 404/405 must not become a 400, 401 or 413).
+      if (key === '$default')
+        expect({ file, opens }).toEqual({ file: 'functions/not-found', opens: undefined });
+      else expect({ key, file, opens: opens?.includes(key) }).toEqual({ key, file, opens: true });
+    }
+    // ...and a function file opens no route the template does not send it.
+    for (const { key, file, opens } of opened) {
+      const sent = opened.filter((other) => other.file === file).map((other) => other.key);
+      expect({ key, file, opens: opens ?? [] }).toEqual({ key, file, opens: key === '$default' ? [] : sent });
+    }
+  });
+
+  it('deploys every file of functions/ as a function', () => {
+    const handlers = resourcesOf('AWS::Lambda::Function').map((lambda) => lambda.Properties.Handler);
+    const files = readdirSync(path.join(ROOT, 'functions')).filter((name) => name.endsWith('.ts'));
+
+    expect(files.map((name) => `functions/${name.replace(/\.ts$/, '')}.handler`).sort()).toEqual(
+      [...handlers].sort(),
+    );
+  });
 
   it('routes every endpoint of the API on an HTTP API', () => {
     const routeKeys = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties.RouteKey);
