@@ -85,7 +85,7 @@ describe('serverless package', () => {
     const opened = [...handlersByRouteKey()].map(([key, handler]) => {
       const file = handler.replace(/\.handler$/, '');
       const module = require(path.join(ROOT, file)) as { handler: { routes?: readonly RouteSpec[] } };
-      return { key, file, opens: module.handler.routes?.map(routeKey) };
+      return { key, file, opens: module.handler.routes?.map(routeKey).sort() };
     });
 
     for (const { key, file, opens } of opened) {
@@ -97,7 +97,10 @@ describe('serverless package', () => {
     }
     // ...and a function file opens no route the template does not send it.
     for (const { key, file, opens } of opened) {
-      const sent = opened.filter((other) => other.file === file).map((other) => other.key);
+      const sent = opened
+        .filter((other) => other.file === file)
+        .map((other) => other.key)
+        .sort();
       expect({ key, file, opens: opens ?? [] }).toEqual({ key, file, opens: key === '$default' ? [] : sent });
     }
   });
