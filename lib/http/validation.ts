@@ -126,8 +126,8 @@ export function parseQuery<S extends ObjectSchema>(
 }
 
 /**
- * Grafana sends `team=` for an empty template variable: an empty value counts as absent.
- * Apply to the query string before parsing it.
+ * Grafana sends `team=` for an empty template variable: an empty value counts as absent (a route's
+ * `queryReading: 'filters'`, lib/http/route.ts). Apply to the query string before parsing it.
  */
 export function withoutEmptyValues(
   parameters: Record<string, string | undefined> | undefined,
@@ -135,17 +135,6 @@ export function withoutEmptyValues(
   return Object.fromEntries(
     Object.entries(parameters ?? {}).filter((entry): entry is [string, string] => (entry[1] ?? '') !== ''),
   );
-}
-
-/**
- * The query string of a read route whose filters may be left empty (`team=`): empty values count as absent,
- * the rest as `parseQuery`.
- */
-export function parseFilterQuery<S extends ObjectSchema>(
-  schema: S,
-  event: Pick<APIGatewayProxyEventV2, 'queryStringParameters'>,
-): z.output<S> {
-  return parseQuery(schema, { queryStringParameters: withoutEmptyValues(event.queryStringParameters) });
 }
 
 // Scripts often POST JSON without a JSON content type (curl -d): parse the body whatever the header
