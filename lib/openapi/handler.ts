@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { getConfig } from '../config';
 import { type HttpResponse, jsonResponse } from '../http/response';
 import type { RouteRequest } from '../http/route';
 import { buildOpenApiDocument } from './document';
@@ -14,8 +13,11 @@ function serverUrl(event: APIGatewayProxyEventV2): string | undefined {
 }
 
 /** `GET /openapi.json`: the OpenAPI 3.1 document of every route (no authentication). */
-export async function getOpenApi({ event }: Pick<RouteRequest, 'event'>): Promise<HttpResponse> {
-  cachedDocument ??= buildOpenApiDocument({ version: getConfig().version });
+export async function getOpenApi({
+  event,
+  config,
+}: Pick<RouteRequest, 'event' | 'config'>): Promise<HttpResponse> {
+  cachedDocument ??= buildOpenApiDocument({ version: config.version });
   const url = serverUrl(event);
   const document = url ? { ...cachedDocument, servers: [{ url }] } : cachedDocument;
   return jsonResponse(200, document, { 'Cache-Control': 'public, max-age=300' });
