@@ -5,7 +5,7 @@ import type { EpochMs, MergeEvent, ProductionDeployment, TimeRange } from './typ
 
 /**
  * The five DORA metrics over production deployments (lib/dora/records.ts) and merged pull requests,
- * as ../shared/spec/metrics.md defines them. Pure: the same input always gives the same series.
+ * as docs/metrics.md defines them. Pure: the same input always gives the same series.
  * Every statistic is taken over the raw events of a bucket, never over other buckets' results.
  */
 

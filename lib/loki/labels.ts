@@ -8,7 +8,7 @@ import { SERVICE_LABEL, streamSelector } from './logql';
 
 /**
  * The services of the namespace, from Loki's label-values API: it reads the index only, never a line.
- * Measured on the real Loki 3.7.6 (../shared/tools/loki): `/loki/api/v1/label/service_name/values` with
+ * Measured on a real Loki 3.7.6 (the real-Loki suite, test/real-loki/services.test.ts): `/loki/api/v1/label/service_name/values` with
  * `query={service_namespace="github"}` answers only that namespace's values; a query with any pipeline stage
  * is a 400 ("only label matchers are supported"), so a team cannot be chosen there (team_name is structured
  * metadata); a range longer than max_query_length is a 400 like query_range's, so the look-back is asked in
