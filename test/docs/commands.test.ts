@@ -49,6 +49,11 @@ const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
   { words: 'unzip', reason: 'unpacks the downloaded Loki release' },
   { words: 'aws ssm put-parameter', reason: 'writes to an AWS account' },
   { words: 'npx serverless deploy', reason: 'deploys to an AWS account' },
+  { words: 'npx serverless remove', reason: 'deletes a stack of an AWS account' },
+  {
+    words: 'aws iam create-policy',
+    reason: 'writes to an AWS account; test/template/deployer-policy.test.ts checks the policy it creates',
+  },
   {
     words: 'npx serverless invoke local',
     reason: 'runs every function with its events/ sample in test/functions/invoke-local.test.ts',

@@ -30,7 +30,8 @@ const ROUTES = [
 ];
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+  Conditions?: Record<string, unknown>;
 }
 
 /** `serverless package` is the real check of serverless.yml: offline, without AWS credentials. */
@@ -194,5 +195,18 @@ describe('serverless package', () => {
       'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
     });
     expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
+  });
+
+  it('creates no custom domain unless the customDomain param names one', () => {
+    const domain = Object.entries(template.Resources).filter(([id]) => id.startsWith('CustomDomain'));
+
+    expect(domain.map(([, resource]) => resource.Type).sort()).toEqual([
+      'AWS::ApiGatewayV2::ApiMapping',
+      'AWS::ApiGatewayV2::DomainName',
+      'AWS::CertificateManager::Certificate',
+      'AWS::Route53::RecordSet',
+    ]);
+    for (const [, resource] of domain) expect(resource.Condition).toBe('HasCustomDomain');
+    expect(template.Conditions?.HasCustomDomain).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 });
