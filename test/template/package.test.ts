@@ -81,6 +81,21 @@ describe('serverless package', () => {
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
   });
 
+  it('answers HEAD on every GET route through the same integration and authorization', () => {
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties);
+    const gets = routes.filter((route) => String(route.RouteKey).startsWith('GET '));
+    const heads = routes.filter((route) => String(route.RouteKey).startsWith('HEAD '));
+    const headOf = (get: Record<string, unknown>) =>
+      heads.find((head) => head.RouteKey === `HEAD ${String(get.RouteKey).slice(4)}`);
+
+    expect(gets.map((get) => `GET ${String(get.RouteKey).slice(4)}`)).toEqual(
+      expect.arrayContaining(ROUTES.filter((route) => route.startsWith('GET '))),
+    );
+    expect(heads).toHaveLength(gets.length);
+    for (const get of gets)
+      expect(headOf(get)).toEqual({ ...get, RouteKey: `HEAD ${String(get.RouteKey).slice(4)}` });
+  });
+
   it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
     const fallback = resourcesOf('AWS::ApiGatewayV2::Route').filter(
       (route) => route.Properties.RouteKey === '$default',
