@@ -18,6 +18,18 @@ function commaList(text) {
 }
 
 /**
+ * Whether authentication is off, as the function decides it (lib/http/auth.ts): `off`, or `auto` (the local
+ * stage's default: `npm start`, `serverless offline`) without AUTH_JWT_SECRET in the environment the
+ * functions get. On AWS `auto` reads the secret from SSM at run time, so it counts as on here.
+ */
+async function authOff(resolveVariable) {
+  const auth = await param(resolveVariable, 'auth');
+  if (auth === 'off') return true;
+  if (auth !== 'auto' || (await resolveVariable('sls:stage')) !== 'local') return false;
+  return (process.env.AUTH_JWT_SECRET ?? '').trim() === '';
+}
+
+/**
  * API Gateway answers preflights itself (and replaces the function's CORS headers) once CORS is
  * set: the corsOrigins param; `*` only when authentication is off; else no CORS at all, so
  * browsers refuse cross-origin calls while server-side clients are unaffected.
@@ -25,7 +37,7 @@ function commaList(text) {
 async function cors({ resolveVariable }) {
   const origins = commaList(await param(resolveVariable, 'corsOrigins'));
   if (origins.length > 0) return { ...CORS, allowedOrigins: origins };
-  if ((await param(resolveVariable, 'auth')) === 'off') return { ...CORS, allowedOrigins: ['*'] };
+  if (await authOff(resolveVariable)) return { ...CORS, allowedOrigins: ['*'] };
   return false;
 }
 

@@ -1,10 +1,17 @@
 /**
- * Mints an HS256 bearer token for the API: `AUTH_JWT_SECRET=... npx tsx scripts/mint-token.ts
- * [--sub backstage] [--days 90] [--aud dora-api] [--iss ...]`. Prints the token alone on stdout.
+ * Mints an HS256 bearer token for the API: `npx tsx scripts/mint-token.ts [--sub backstage] [--days 90]
+ * [--aud dora-api] [--iss ...]`, signed with AUTH_JWT_SECRET from the environment or, as `npm start` reads
+ * it, from the checkout's .env (the environment wins). Prints the token alone on stdout.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { config as loadDotenv } from 'dotenv';
 import { SignJWT } from 'jose';
 import { MIN_SECRET_BYTES } from '../lib/http/auth';
+
+const envFile = path.join(__dirname, '..', '.env');
+if (existsSync(envFile)) loadDotenv({ path: envFile, quiet: true });
 
 const { values } = parseArgs({
   options: {
@@ -18,7 +25,7 @@ const { values } = parseArgs({
 const secret = process.env.AUTH_JWT_SECRET ?? '';
 if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_BYTES) {
   process.stderr.write(
-    `Set AUTH_JWT_SECRET (at least ${MIN_SECRET_BYTES} bytes, e.g. openssl rand -base64 48)\n`,
+    `Set AUTH_JWT_SECRET in .env or the environment (at least ${MIN_SECRET_BYTES} bytes, e.g. openssl rand -base64 48)\n`,
   );
   process.exit(1);
 }

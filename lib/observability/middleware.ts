@@ -33,9 +33,14 @@ function tracer(): Promise<TracerMiddleware> | undefined {
   return tracerMiddleware;
 }
 
+/**
+ * The `route` dimension: the route's key (`GET /metrics`). Requests no route matched (API Gateway's `$default`)
+ * share one value: a value per path would make a custom metric (a CloudWatch charge) of every path a scanner
+ * tries.
+ */
 export function routeOf(event: Partial<APIGatewayProxyEventV2> | undefined): string {
   const routeKey = event?.routeKey;
-  if (routeKey && routeKey !== '$default') return routeKey;
+  if (routeKey) return routeKey;
   const http = event?.requestContext?.http;
   return http ? `${http.method} ${http.path}` : 'unknown';
 }

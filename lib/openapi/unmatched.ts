@@ -22,9 +22,13 @@ function routesAt(path: string, table: readonly RouteDescription[]): RouteDescri
   return table.filter((route) => templatePattern(route.path).test(path));
 }
 
-/** The methods the route table serves at `path` (upper case, in table order); none for an unknown path. */
+/**
+ * The methods the route table serves at `path` (upper case, in table order, HEAD after GET: every GET route
+ * answers HEAD, on API Gateway through deploy/head-routes.js); none for an unknown path.
+ */
 export function allowedMethods(path: string, table: readonly RouteDescription[] = routes): string[] {
-  return [...new Set(routesAt(path, table).map((route) => route.method.toUpperCase()))];
+  const methods = new Set(routesAt(path, table).map((route) => route.method.toUpperCase()));
+  return [...methods].flatMap((method) => (method === 'GET' ? ['GET', 'HEAD'] : [method]));
 }
 
 /** A method worth naming back: a plain HTTP method token, not whatever a client put there. */
@@ -43,7 +47,7 @@ export function unmatchedRouteError(method: string, path: string): NotFoundError
   const asked = method.toUpperCase();
   // The route's own template, not the request's path: nothing of the request is echoed but a method token.
   return new MethodNotAllowedError(
-    `${matched[0]?.path} answers ${allowed.join(' and ')} only${METHOD_TOKEN.test(asked) ? `, not ${asked}` : ''}`,
+    `${matched[0]?.path} answers ${allowed.slice(0, -1).join(', ')}${allowed.length > 1 ? ' and ' : ''}${allowed.at(-1)} only${METHOD_TOKEN.test(asked) ? `, not ${asked}` : ''}`,
     allowed,
   );
 }

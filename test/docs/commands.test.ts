@@ -14,7 +14,8 @@ import {
 
 /**
  * Every shell command of README.md and docs/*.md runs, as written, in bash against the API started as
- * `npm start` starts it (sample data, authentication off), and answers what its page says:
+ * `npm start` starts it (sample data, authentication off; AUTH_PAGES against one with a token secret), and
+ * answers what its page says:
  * - a 2xx, unless the comment after it starts with a status (`# 302 to ./`, `# 400 {...}`);
  * - when the comment shows JSON (`# {"status":"ok",...}`), the answer has every key it names and every
  *   string it shows, except those elided (`...`) or dated (they depend on the day).
@@ -24,7 +25,8 @@ import {
  *
  * DOCS_API_URL runs the commands against an API already running there (to iterate on the docs quickly);
  * it must be a fresh `npm start`, as the write examples create incidents once, with the
- * GITHUB_WEBHOOK_SECRET of this shell.
+ * GITHUB_WEBHOOK_SECRET of this shell. DOCS_AUTH_API_URL does the same for AUTH_PAGES, with the
+ * AUTH_JWT_SECRET of this shell.
  */
 
 /** Programs (their first words, or a pattern of the whole simple command) not run here, and why. */
@@ -48,7 +50,16 @@ const NOT_RUN: ReadonlyArray<{ words: string | RegExp; reason: string }> = [
   { words: 'sha256sum', reason: 'checks the downloaded Loki release' },
   { words: 'unzip', reason: 'unpacks the downloaded Loki release' },
   { words: 'aws ssm put-parameter', reason: 'writes to an AWS account' },
+  {
+    words: /^echo "AUTH_JWT_SECRET=/,
+    reason: "writes the checkout's .env; the test gives its npm start and the commands a secret of their own",
+  },
   { words: 'npx serverless deploy', reason: 'deploys to an AWS account' },
+  { words: 'npx serverless remove', reason: 'deletes a stack of an AWS account' },
+  {
+    words: 'aws iam create-policy',
+    reason: 'writes to an AWS account; test/template/deployer-policy.test.ts checks the policy it creates',
+  },
   {
     words: 'npx serverless invoke local',
     reason: 'runs every function with its events/ sample in test/functions/invoke-local.test.ts',
@@ -84,6 +95,13 @@ const STATUS_MARK = '@@docs-curl-status:';
  */
 const WEBHOOK_SECRET = 'docs-commands-webhook-secret-0123456789abcdef';
 
+/**
+ * docs/security.md shows tokens at work: its commands run against an npm start with AUTH_JWT_SECRET set,
+ * and their shell has the same secret, as .env gives both npm start and scripts/mint-token.ts.
+ */
+const AUTH_PAGES = new Set(['docs/security.md']);
+const AUTH_SECRET = 'docs-commands-jwt-secret-0123456789abcdef0123456789';
+
 /** curl, reporting each status on stderr, so commands keep their pipes and options as written. */
 const CURL_WRAPPER = `curl() { command curl -w '%{stderr}${STATUS_MARK}%{http_code}\\n' "$@"; }`;
 
@@ -98,7 +116,7 @@ interface Outcome {
   exitCode: number;
 }
 
-function runInBash(setup: string[], command: string, baseUrl: string): Promise<Outcome> {
+function runInBash(setup: string[], command: string, baseUrl: string, authSecret = ''): Promise<Outcome> {
   const script = [
     'set -e',
     ...setup.map((line) => localize(line, baseUrl)),
@@ -115,7 +133,7 @@ function runInBash(setup: string[], command: string, baseUrl: string): Promise<O
         env: {
           ...process.env,
           API: baseUrl,
-          AUTH_JWT_SECRET: '',
+          AUTH_JWT_SECRET: authSecret,
           TOKEN: '',
           GITHUB_WEBHOOK_SECRET: process.env.DOCS_API_URL
             ? (process.env.GITHUB_WEBHOOK_SECRET ?? '')
@@ -167,18 +185,26 @@ describe('the shell examples of the docs', () => {
 });
 
 describe('the commands of the docs, run against npm start', () => {
-  let server: LocalServer | undefined;
+  const servers: LocalServer[] = [];
   let baseUrl: string;
+  let authBaseUrl: string;
+
+  /** The address of DOCS_API_URL-like `variable`, or of an npm start of this test with `env`. */
+  async function apiFor(variable: string, env: Record<string, string>): Promise<string> {
+    const external = process.env[variable]?.trim();
+    if (external) return external.replace(/\/+$/, '');
+    const server = await startLocalServer(env);
+    servers.push(server);
+    return server.baseUrl;
+  }
 
   beforeAll(async () => {
-    const external = process.env.DOCS_API_URL?.trim();
-    if (external) baseUrl = external.replace(/\/+$/, '');
-    else {
-      server = await startLocalServer({ GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET });
-      baseUrl = server.baseUrl;
-    }
+    [baseUrl, authBaseUrl] = await Promise.all([
+      apiFor('DOCS_API_URL', { GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET }),
+      apiFor('DOCS_AUTH_API_URL', { AUTH_JWT_SECRET: AUTH_SECRET }),
+    ]);
   }, 150_000);
-  afterAll(async () => server?.kill());
+  afterAll(async () => Promise.all(servers.map((server) => server.kill())));
 
   const runnable = plans.filter((p) => p.plan.kind === 'run').map((p) => p.command);
   // Each page's commands in order: the write examples depend on the ones before them (open, then resolve).
@@ -190,7 +216,15 @@ describe('the commands of the docs, run against npm start', () => {
         .map((c) => c.text);
       const expected = expectationOf(command.comment);
 
-      const outcome = await runInBash(setup, command.text, baseUrl);
+      const auth = AUTH_PAGES.has(command.page);
+      const outcome = auth
+        ? await runInBash(
+            setup,
+            command.text,
+            authBaseUrl,
+            process.env.DOCS_AUTH_API_URL ? (process.env.AUTH_JWT_SECRET ?? '') : AUTH_SECRET,
+          )
+        : await runInBash(setup, command.text, baseUrl);
 
       const context = `${where(command)}\n${command.text}\nstdout: ${outcome.stdout.slice(0, 2000)}\nstderr: ${outcome.stderr.slice(0, 2000)}`;
       expect({ context, statuses: outcome.statuses.length > 0 }).toEqual({ context, statuses: true });

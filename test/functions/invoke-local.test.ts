@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -29,7 +29,14 @@ const SAMPLES: Array<[fn: string, event: string, status: number]> = [
   ['eventsIncidents', 'events-incidents', 201],
   ['gitopsStatus', 'status', 200],
   ['gitopsStatusJson', 'status-json', 200],
+  ['webhooksGithub', 'webhooks-github', 200],
 ];
+
+/**
+ * The secret events/webhooks-github.json is signed with (X-Hub-Signature-256 over its body), as
+ * docs/deployment.md tells to set it: the receiver verifies every delivery.
+ */
+const WEBHOOK_SAMPLE_SECRET = 'sample-webhook-secret-of-events-webhooks-github-json';
 
 interface Invocation {
   code: number | null;
@@ -116,6 +123,7 @@ beforeAll(async () => {
     GITHUB_ORG: sample.org,
     GITHUB_TOKEN: 'invoke-local-token',
     GITHUB_API_URL: github.url,
+    GITHUB_WEBHOOK_SECRET: WEBHOOK_SAMPLE_SECRET,
   };
   const limit = pLimit(2);
   for (const [fn, event] of SAMPLES)
@@ -153,6 +161,25 @@ describe('npx serverless invoke local --stage local -f <function> -p events/<eve
       code: 0,
       status,
     });
+  });
+
+  it('invokes every sample of events/', () => {
+    const samples = readdirSync(path.join(ROOT, 'events'))
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -'.json'.length));
+
+    expect(samples.sort()).toEqual(SAMPLES.map(([, event]) => event).sort());
+  });
+
+  it('webhooksGithub verifies the signed sample delivery and writes its entries to Loki', async () => {
+    const invocation = (await results.get('webhooksGithub')) as Invocation;
+
+    expect(JSON.parse(invocation.result?.body ?? '{}')).toMatchObject({
+      status: 'written',
+      event: 'deployment_status',
+      entries: expect.any(Number),
+    });
+    expect(readFileSync(path.join(ROOT, 'docs', 'deployment.md'), 'utf8')).toContain(WEBHOOK_SAMPLE_SECRET);
   });
 
   it('data answers records read from the Loki imitation', async () => {

@@ -75,7 +75,7 @@ describe('a route asked with another method', () => {
     async (method, path) => {
       const allowed = routes
         .filter((route) => route.path === path)
-        .map((route) => route.method.toUpperCase());
+        .flatMap((route) => (route.method === 'get' ? ['GET', 'HEAD'] : [route.method.toUpperCase()]));
 
       const answer = await send(method, path, method === 'POST' ? '{}' : undefined);
 
@@ -91,8 +91,34 @@ describe('a route asked with another method', () => {
     const answer = await send('DELETE', '/metrics');
 
     expect(answer.status).toBe(405);
-    expect(answer.headers.get('allow')).toBe('GET');
-    expect(answer.json).toMatchObject({ detail: '/metrics answers GET only, not DELETE' });
+    expect(answer.headers.get('allow')).toBe('GET, HEAD');
+    expect(answer.json).toMatchObject({ detail: '/metrics answers GET and HEAD only, not DELETE' });
+  });
+});
+
+describe('HEAD', () => {
+  const getRoutes = routes.filter((route) => route.method === 'get' && !route.path.includes('{'));
+
+  it.each(getRoutes.map((route) => route.path))('answers HEAD %s as GET, without the body', async (path) => {
+    const target = path === '/metrics' ? '/metrics?metric=deployment_frequency' : path;
+    const get = await fetch(`${server.baseUrl}${target}`, { redirect: 'manual' });
+    await get.arrayBuffer();
+
+    const head = await fetch(`${server.baseUrl}${target}`, { method: 'HEAD', redirect: 'manual' });
+    const body = await head.arrayBuffer();
+
+    expect({ status: head.status, type: head.headers.get('content-type'), bytes: body.byteLength }).toEqual({
+      status: get.status,
+      type: get.headers.get('content-type'),
+      bytes: 0,
+    });
+  });
+
+  it('answers HEAD on a POST route with 405 naming POST only', async () => {
+    const answer = await fetch(`${server.baseUrl}/data`, { method: 'HEAD' });
+
+    expect(answer.status).toBe(405);
+    expect(answer.headers.get('allow')).toBe('POST');
   });
 });
 

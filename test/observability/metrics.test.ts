@@ -137,6 +137,34 @@ describe('observability', () => {
   });
 });
 
+describe('the route dimension', () => {
+  it('is one value for every request no route matched, whatever its path', async () => {
+    const restore = setEnv({ POWERTOOLS_METRICS_DISABLED: 'false' });
+    const unmatched = (path: string) => {
+      const event = httpEvent({ path });
+      return {
+        ...event,
+        routeKey: '$default',
+        requestContext: { ...event.requestContext, routeKey: '$default' },
+      };
+    };
+    try {
+      const lines = await captureEmf(async () => {
+        for (const path of ['/wp-login.php', '/.env', '/admin/config.php'])
+          await handlerFailingWith(new NotFoundError('no route'))(unmatched(path), lambdaContext());
+      });
+
+      expect(lines.map((line) => (line as unknown as { route: string }).route)).toEqual([
+        '$default',
+        '$default',
+        '$default',
+      ]);
+    } finally {
+      restore();
+    }
+  });
+});
+
 describe('observability of POST /data over the Loki stand-in', () => {
   const END = Date.UTC(2026, 10, 27);
   const sample = generateSample({ seed: 11, end: END, days: 20, repositories: 3, teams: 2 });

@@ -142,6 +142,17 @@ describe('CORS on API Gateway (deploy/http-api.js, read by serverless.yml)', () 
     expect(await deployHttpApi.cors(resolveWith({ auth: 'gateway' }))).toBe(false);
   });
 
+  it('reads auto as the function does on the local stage only: off while AUTH_JWT_SECRET is unset', async () => {
+    const local = { auth: 'auto', 'sls:stage': 'local' };
+
+    restoreEnv = setEnv({ AUTH_JWT_SECRET: '' });
+    expect(await deployHttpApi.cors(resolveWith(local))).toMatchObject({ allowedOrigins: ['*'] });
+    expect(await deployHttpApi.cors(resolveWith({ ...local, 'sls:stage': 'prod' }))).toBe(false);
+    restoreEnv();
+    restoreEnv = setEnv({ AUTH_JWT_SECRET: TEST_JWT_SECRET });
+    expect(await deployHttpApi.cors(resolveWith(local))).toBe(false);
+  });
+
   it('allows the corsOrigins list with the same headers and methods as the function', async () => {
     const cors = await deployHttpApi.cors(
       resolveWith({ auth: 'jwt', corsOrigins: `${ORIGIN}, https://dash.example.com` }),

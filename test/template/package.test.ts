@@ -20,7 +20,8 @@ const routeKey = (route: Pick<RouteSpec, 'method' | 'path'>) => `${route.method.
 const ROUTES = routes.map(routeKey);
 
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Record<string, unknown> }>;
+  Conditions?: Record<string, unknown>;
 }
 
 /** `serverless package` is the real check of serverless.yml: offline, without AWS credentials. */
@@ -119,6 +120,21 @@ describe('serverless package', () => {
 
     expect(routeKeys).toEqual(expect.arrayContaining(ROUTES));
     expect(resourcesOf('AWS::ApiGatewayV2::Api')).toHaveLength(1);
+  });
+
+  it('answers HEAD on every GET route through the same integration and authorization', () => {
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route').map((route) => route.Properties);
+    const gets = routes.filter((route) => String(route.RouteKey).startsWith('GET '));
+    const heads = routes.filter((route) => String(route.RouteKey).startsWith('HEAD '));
+    const headOf = (get: Record<string, unknown>) =>
+      heads.find((head) => head.RouteKey === `HEAD ${String(get.RouteKey).slice(4)}`);
+
+    expect(gets.map((get) => `GET ${String(get.RouteKey).slice(4)}`)).toEqual(
+      expect.arrayContaining(ROUTES.filter((route) => route.startsWith('GET '))),
+    );
+    expect(heads).toHaveLength(gets.length);
+    for (const get of gets)
+      expect(headOf(get)).toEqual({ ...get, RouteKey: `HEAD ${String(get.RouteKey).slice(4)}` });
   });
 
   it('sends requests no route matches to the notFound function through $default, without an authorizer', () => {
@@ -235,5 +251,18 @@ describe('serverless package', () => {
       'Fn::Join': ['', ['s3://', { Ref: 'StoreBucket' }, '/webhook-outbox']],
     });
     expect(Number(replay?.Properties.Timeout)).toBeLessThan(60);
+  });
+
+  it('creates no custom domain unless the customDomain param names one', () => {
+    const domain = Object.entries(template.Resources).filter(([id]) => id.startsWith('CustomDomain'));
+
+    expect(domain.map(([, resource]) => resource.Type).sort()).toEqual([
+      'AWS::ApiGatewayV2::ApiMapping',
+      'AWS::ApiGatewayV2::DomainName',
+      'AWS::CertificateManager::Certificate',
+      'AWS::Route53::RecordSet',
+    ]);
+    for (const [, resource] of domain) expect(resource.Condition).toBe('HasCustomDomain');
+    expect(template.Conditions?.HasCustomDomain).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
   });
 });
