@@ -1,15 +1,8 @@
-import type { handler as DataHandler } from '../../functions/data';
-import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import type { DeploymentRecord } from '../../lib/dora/types';
 import type { WriteContext } from '../../lib/events/entries';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
-import {
-  expectedRecords,
-  quietDeployments,
-  recordOf,
-  reopenedAndUnlabelledIssues,
-} from '../helpers/incidents';
+import { useMetricsRoutes } from '../helpers/environment';
+import { expectedRecords, recordOf, withReopenedAndUnlabelledIssues } from '../helpers/incidents';
 import { invoke } from '../helpers/lambda';
 
 /**
@@ -31,32 +24,22 @@ const sample = generateSample({
 });
 const context: WriteContext = { serviceNamespace: 'github', owner: sample.org, now: END, maxBackdateMs: DAY };
 
-/** Successful deployments with no generated incident and a quiet hour after them, in the last 20 days. */
-const quiet = quietDeployments(sample.entries, { from: END - 20 * DAY, end: END, quietMs: 60 * MINUTE });
-const [reopenedOn, unlabelledOn] = quiet;
+/** Issues on successful deployments of the last 20 days with no generated incident and a quiet hour after them. */
+const { entries, reopenedOn, unlabelledOn } = withReopenedAndUnlabelledIssues(
+  sample.entries,
+  { from: END - 20 * DAY, end: END, quietMs: 60 * MINUTE },
+  context,
+);
 if (!reopenedOn || !unlabelledOn) throw new Error('the sample has quiet deployments');
-const entries = [...sample.entries, ...reopenedAndUnlabelledIssues(reopenedOn, unlabelledOn, context)];
 
 describe('open, reopened and relabelled incident issues on the generated organisation', () => {
-  let restore: () => Promise<void>;
-  let data: typeof DataHandler;
-  let summary: typeof SummaryHandler;
-
-  beforeAll(async () => {
-    ({ restore } = await useLokiStandIn(
-      { entries },
-      { GITHUB_ORG: '', GITHUB_TOKEN: '', AUTH_MODE: 'off', LOOKAROUND_DAYS: '30', LOKI_MAX_RETRIES: '0' },
-    ));
-    ({ handler: data } = await import('../../functions/data'));
-    ({ handler: summary } = await import('../../functions/metrics-summary'));
-  });
-  afterAll(async () => restore());
+  const routes = useMetricsRoutes(entries, { LOOKAROUND_DAYS: '30' });
 
   const start = END - 30 * DAY;
   const window = { start: new Date(start).toISOString(), end: new Date(END).toISOString() };
   const records = async () =>
     (
-      (await invoke(data, { method: 'POST', path: '/data', body: window })).json as {
+      (await invoke(routes.data, { method: 'POST', path: '/data', body: window })).json as {
         records: DeploymentRecord[];
       }
     ).records;
@@ -101,7 +84,7 @@ describe('open, reopened and relabelled incident issues on the generated organis
     const answered = await records();
     const period = { start_date: new Date(start).toISOString().slice(0, 10), end_date: '2026-11-26' };
 
-    const response = await invoke(summary, { path: '/metrics/summary', query: period });
+    const response = await invoke(routes.summary, { path: '/metrics/summary', query: period });
 
     const metrics = (response.json as { metrics: Record<string, { failed?: number; open?: number }> })
       .metrics;

@@ -78,36 +78,39 @@ export function issueHistory(
 }
 
 /**
- * Issue #90001 after `reopenedOn`, closed after 20 minutes and reopened after 40 (open again), and issue
- * #90002 after `unlabelledOn`, its incident label removed after 10 minutes and closed after 30 (no incident).
+ * `entries` with two incident issues on the first two of their quiet deployments (`quietDeployments`):
+ * #90001 after `reopenedOn`, closed after 20 minutes and reopened after 40 (open again), and #90002 after
+ * `unlabelledOn`, its incident label removed after 10 minutes and closed after 30 (no incident). Without two
+ * quiet deployments, `entries` alone and the deployments undefined.
  */
-export function reopenedAndUnlabelledIssues(
-  reopenedOn: DeploymentEvent,
-  unlabelledOn: DeploymentEvent,
+export function withReopenedAndUnlabelledIssues(
+  entries: readonly LokiEntry[],
+  window: Parameters<typeof quietDeployments>[1],
   context: WriteContext,
-): LokiEntry[] {
-  return [
-    ...issueHistory(
-      reopenedOn,
-      90_001,
-      [
-        { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
-        { action: 'closed', state: 'closed', labels: ['incident'], after: 20 * MINUTE },
-        { action: 'reopened', state: 'open', labels: ['incident'], after: 40 * MINUTE },
-      ],
-      context,
-    ),
-    ...issueHistory(
-      unlabelledOn,
-      90_002,
-      [
-        { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
-        { action: 'unlabeled', state: 'open', labels: [], after: 10 * MINUTE },
-        { action: 'closed', state: 'closed', labels: [], after: 30 * MINUTE },
-      ],
-      context,
-    ),
-  ];
+): { entries: LokiEntry[]; reopenedOn?: DeploymentEvent; unlabelledOn?: DeploymentEvent } {
+  const [reopenedOn, unlabelledOn] = quietDeployments(entries, window);
+  if (reopenedOn === undefined || unlabelledOn === undefined) return { entries: [...entries] };
+  const reopened = issueHistory(
+    reopenedOn,
+    90_001,
+    [
+      { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
+      { action: 'closed', state: 'closed', labels: ['incident'], after: 20 * MINUTE },
+      { action: 'reopened', state: 'open', labels: ['incident'], after: 40 * MINUTE },
+    ],
+    context,
+  );
+  const unlabelled = issueHistory(
+    unlabelledOn,
+    90_002,
+    [
+      { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
+      { action: 'unlabeled', state: 'open', labels: [], after: 10 * MINUTE },
+      { action: 'closed', state: 'closed', labels: [], after: 30 * MINUTE },
+    ],
+    context,
+  );
+  return { entries: [...entries, ...reopened, ...unlabelled], reopenedOn, unlabelledOn };
 }
 
 /** The records of [start, end) built from every event of `entries`, production being `production` or `prod`. */

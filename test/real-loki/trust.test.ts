@@ -6,12 +6,7 @@ import type { handler as SummaryHandler } from '../../functions/metrics-summary'
 import type { DeploymentRecord } from '../../lib/dora/types';
 import { generateSample } from '../../lib/sample/generator';
 import { setEnv } from '../helpers/environment';
-import {
-  expectedRecords,
-  quietDeployments,
-  recordOf,
-  reopenedAndUnlabelledIssues,
-} from '../helpers/incidents';
+import { expectedRecords, recordOf, withReopenedAndUnlabelledIssues } from '../helpers/incidents';
 import { invoke } from '../helpers/lambda';
 import { describeWithRealLoki } from './real-loki';
 
@@ -42,16 +37,13 @@ describeWithRealLoki('open incidents, vocabulary and per-repository summaries on
   });
   const context = { serviceNamespace: namespace, owner: sample.org, now: END, maxBackdateMs: DAY };
 
-  const quiet = quietDeployments(sample.entries, {
-    from: END - 3 * DAY,
-    to: END - 2 * HOUR,
-    end: END,
-    quietMs: 10 * MINUTE,
-  });
-  const [reopenedOn, unlabelledOn] = quiet;
-  const extra =
-    reopenedOn && unlabelledOn ? reopenedAndUnlabelledIssues(reopenedOn, unlabelledOn, context) : [];
-  const entries = [...sample.entries, ...extra].sort((a, b) =>
+  const added = withReopenedAndUnlabelledIssues(
+    sample.entries,
+    { from: END - 3 * DAY, to: END - 2 * HOUR, end: END, quietMs: 10 * MINUTE },
+    context,
+  );
+  const { reopenedOn, unlabelledOn } = added;
+  const entries = added.entries.sort((a, b) =>
     BigInt(a.timestampNs) < BigInt(b.timestampNs)
       ? -1
       : BigInt(a.timestampNs) > BigInt(b.timestampNs)
