@@ -16,9 +16,9 @@ import {
 import { fill, ORGANISATION } from '../../lib/rollups/fill';
 import { RollupStore } from '../../lib/rollups/store';
 import type { ObjectStore } from '../../lib/store/object-store';
+import { DAY_MS } from '../../lib/time';
 import { useSampleLokiAndStore } from '../helpers/rollups';
 
-const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const days = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i * DAY_MS);
 

@@ -9,9 +9,9 @@ import {
   STOP_STARTING_BEFORE_END_MS,
   scheduledRollup,
 } from '../../lib/rollups/jobs';
+import { DAY_MS } from '../../lib/time';
 import { useSampleLokiAndStore } from '../helpers/rollups';
 
-const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 describe('the deployed fill jobs', () => {
   const bench = useSampleLokiAndStore({ namespace: 'fill-jobs', seed: 5, days: 20, repositories: 2 });
