@@ -32,8 +32,6 @@ export interface SampleLokiAndStore {
   readonly loki: LokiServer;
   /** The store of closed days of the current test: empty, in a temporary directory of its own. */
   readonly rollups: RollupStore;
-  /** That directory. */
-  readonly dir: string;
 }
 
 /**
@@ -86,9 +84,6 @@ export function useSampleLokiAndStore(options: {
     },
     get rollups() {
       return started(rollups, 'The store');
-    },
-    get dir() {
-      return started(dir, 'The store directory');
     },
   };
 }
