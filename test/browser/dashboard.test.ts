@@ -6,19 +6,11 @@ import {
   BOT_AUTHORS,
   dataRequest,
   effectiveInterval,
-  type Filters,
   metricsQuery,
   readFilters,
   writeFilters,
 } from '../../web/src/filters';
-import {
-  chartValueText,
-  LEVEL_TITLES,
-  METRIC_TITLES,
-  reading,
-  SO_FAR,
-  trendText,
-} from '../../web/src/format';
+import { chartValueText, METRIC_TITLES, SO_FAR } from '../../web/src/format';
 import { type DeploymentRecord, METRIC_NAMES, type MetricPoint, type Summary } from '../../web/src/types';
 import { gate } from '../helpers/control';
 import { dashboardLoaded, launchChromium, type Watched, watchedPage } from './chromium';
@@ -29,6 +21,7 @@ import {
   type RecordedAnswer,
   startDashboardServer,
 } from './server';
+import { expectSummaryShown } from './summary';
 
 /**
  * The dashboard in a real Chromium against the API started the way `npm start` starts it, with
@@ -64,24 +57,6 @@ async function openDashboard(query = '', options: { token?: string | null } = {}
   await watched.page.goto(`${server.baseUrl}/${query}`);
   if (token !== undefined) await dashboardLoaded(watched.page);
   return watched;
-}
-
-async function expectSummaryShown(page: Page, filters: Filters): Promise<void> {
-  const summary = await apiJson<Summary>(server, 'metrics/summary', { query: metricsQuery(filters) });
-  const days = Math.round((Date.parse(filters.end) - Date.parse(filters.start)) / 86_400_000) + 1;
-  for (const metric of METRIC_NAMES) {
-    const card = page.locator(`.card[data-metric="${metric}"]`);
-    const expected = summary.metrics[metric];
-    const { figure, unit } = reading(metric, expected.value);
-    const level = expected.level === null ? 'No DORA level' : LEVEL_TITLES[expected.level];
-    expect({
-      metric,
-      value: await card.getByTestId('value').textContent(),
-      unit: await card.getByTestId('unit').textContent(),
-      level: await card.getByTestId('level').textContent(),
-      trend: await card.getByTestId('trend').textContent(),
-    }).toEqual({ metric, value: figure, unit, level, trend: trendText(metric, expected, days) });
-  }
 }
 
 /** What the API answers when Loki does not answer before the request's deadline. */
@@ -202,7 +177,7 @@ describe('the dashboard in Chromium', () => {
   it('shows the numbers of /metrics/summary for the same filters', async () => {
     const { page } = await openDashboard();
 
-    await expectSummaryShown(page, readFilters('', today()));
+    await expectSummaryShown(page, server, readFilters('', today()));
     await page.close();
   });
 
@@ -295,7 +270,7 @@ describe('the dashboard in Chromium', () => {
     await page.waitForURL((url) => url.searchParams.get('team') === team);
     await dashboardLoaded(page);
     const teamFilters = readFilters(new URL(page.url()).search, today());
-    await expectSummaryShown(page, teamFilters);
+    await expectSummaryShown(page, server, teamFilters);
     const after = await page
       .locator('.card[data-metric="deployment_frequency"] [data-testid="value"]')
       .textContent();
@@ -304,7 +279,7 @@ describe('the dashboard in Chromium', () => {
     await page.waitForURL((url) => url.searchParams.get('period') === '90');
     await dashboardLoaded(page);
     const longer = readFilters(new URL(page.url()).search, today());
-    await expectSummaryShown(page, longer);
+    await expectSummaryShown(page, server, longer);
     expect(await page.locator('#trends-title').textContent()).toContain('(weekly)');
     await screenshot(page, 'dashboard-team-90-days');
 
@@ -323,7 +298,7 @@ describe('the dashboard in Chromium', () => {
     });
     // The link alone shows the same view.
     const shared = await openDashboard(writeFilters(longer));
-    await expectSummaryShown(shared.page, longer);
+    await expectSummaryShown(shared.page, server, longer);
     await shared.page.close();
     await page.close();
   });
@@ -333,13 +308,13 @@ describe('the dashboard in Chromium', () => {
     const start = new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10);
     const { page, errors } = await openDashboard(`?start=${start}&end=${end}`);
 
-    await expectSummaryShown(page, readFilters(`?start=${start}&end=${end}`, today()));
+    await expectSummaryShown(page, server, readFilters(`?start=${start}&end=${end}`, today()));
     const laterStart = new Date(Date.parse(start) + 7 * 86_400_000).toISOString().slice(0, 10);
     await page.getByLabel('From').fill(laterStart);
     await page.waitForURL((url) => url.searchParams.get('start') === laterStart);
     await dashboardLoaded(page);
 
-    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    await expectSummaryShown(page, server, readFilters(new URL(page.url()).search, today()));
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -357,7 +332,7 @@ describe('the dashboard in Chromium', () => {
     await dashboardLoaded(page);
     await page.keyboard.press('Escape');
 
-    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    await expectSummaryShown(page, server, readFilters(new URL(page.url()).search, today()));
     expect(await repositories.evaluate((details) => (details as HTMLDetailsElement).open)).toBe(false);
     expect(errors).toEqual([]);
     await page.close();
@@ -372,7 +347,7 @@ describe('the dashboard in Chromium', () => {
     await page.waitForURL((url) => url.searchParams.get('service') === service);
     await dashboardLoaded(page);
 
-    await expectSummaryShown(page, readFilters(new URL(page.url()).search, today()));
+    await expectSummaryShown(page, server, readFilters(new URL(page.url()).search, today()));
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -541,7 +516,7 @@ describe('the dashboard in Chromium', () => {
     await page.waitForURL((url) => url.searchParams.get('exclude_authors') === bots);
     await dashboardLoaded(page);
     const filters = readFilters(new URL(page.url()).search, today());
-    await expectSummaryShown(page, filters);
+    await expectSummaryShown(page, server, filters);
     const summary = await apiJson<Summary>(server, 'metrics/summary', { query: metricsQuery(filters) });
     const count = await page.getByTestId('deployments-count').textContent();
     const aside = await page.locator('#glance .aside').textContent();
@@ -723,7 +698,7 @@ describe('the dashboard in Chromium', () => {
     const secondView = readFilters(new URL(page.url()).search, today());
     expect(asked).toEqual([firstView, firstView, secondView.start]);
     expect(await page.locator('#glance .card').count()).toBe(5);
-    await expectSummaryShown(page, secondView);
+    await expectSummaryShown(page, server, secondView);
     await page.close();
   });
 

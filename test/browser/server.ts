@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
 import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, startLokiServer } from '../../dev/loki-server';
@@ -33,22 +43,27 @@ export interface DashboardServer {
    * API waits until its own deadline and answers the 504 it sends when Loki is slower than one request.
    */
   stallLokiQueries(marker: string | undefined): void;
+  /** While set, every query reaches Loki this many milliseconds late (a slow Loki, answering in the end). */
+  slowLokiQueries(ms: number | undefined): void;
   output(): string;
   close(): Promise<void>;
 }
 
 /**
  * Forwards everything to Loki, except GitOps status queries while `broken` says so, and queries holding
- * the `stalled` marker, which it holds unanswered until the API gives up on them.
+ * the `stalled` marker, which it holds unanswered until the API gives up on them; while `slow` says so,
+ * it forwards each query that many milliseconds late.
  */
 async function faultProxy(target: string): Promise<{
   url: string;
   server: Server;
   broken: { on: boolean };
   stalled: { marker: string | undefined };
+  slow: { ms: number | undefined };
 }> {
   const broken = { on: false };
   const stalled: { marker: string | undefined } = { marker: undefined };
+  const slow: { ms: number | undefined } = { ms: undefined };
   const upstream = new URL(target);
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://proxy');
@@ -58,6 +73,15 @@ async function faultProxy(target: string): Promise<{
       return;
     }
     if (stalled.marker !== undefined && query.includes(stalled.marker)) return;
+    if (slow.ms !== undefined && url.pathname.endsWith('/query_range')) {
+      const ms = slow.ms;
+      request.pause();
+      setTimeout(() => forward(request, response), ms);
+      return;
+    }
+    forward(request, response);
+  });
+  const forward = (request: IncomingMessage, response: ServerResponse) => {
     const forwarded = httpRequest(
       {
         host: upstream.hostname,
@@ -76,16 +100,24 @@ async function faultProxy(target: string): Promise<{
     );
     forwarded.on('error', (error) => response.writeHead(502).end(error.message));
     request.pipe(forwarded);
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, broken, stalled };
+  return { url: `http://127.0.0.1:${port}`, server, broken, stalled, slow };
 }
 
 /** Two agents out of sync, two in sync: the table must put the first two on top. */
 
 export async function startDashboardServer(
-  options: { port?: number; lambdaPort?: number } = {},
+  options: {
+    port?: number;
+    lambdaPort?: number;
+    /**
+     * A store of closed days in a temporary directory (removed on close) instead of none, and settings of
+     * the API's own (LOOKAROUND_DAYS, say).
+     */
+    storeOfClosedDays?: { env?: Record<string, string> };
+  } = {},
 ): Promise<DashboardServer> {
   const sample = generateSample({
     seed: 42,
@@ -103,12 +135,17 @@ export async function startDashboardServer(
     host: '127.0.0.1',
   });
   const secret = randomBytes(48).toString('base64');
+  const storeDir =
+    options.storeOfClosedDays === undefined
+      ? undefined
+      : mkdtempSync(path.join(tmpdir(), 'dora-browser-rollups-'));
   const closeStandIns = async () => {
     const closed = new Promise<void>((resolve) => proxy.server.close(() => resolve()));
     // A stalled query's connection ends only when the API gives up on it.
     proxy.server.closeAllConnections();
     await closed;
     await Promise.allSettled([loki.close(), github.close()]);
+    if (storeDir !== undefined) rmSync(storeDir, { recursive: true, force: true });
   };
 
   let api: LocalServer | undefined;
@@ -120,10 +157,11 @@ export async function startDashboardServer(
         GITHUB_ORG: ORG,
         GITHUB_API_URL: github.url,
         AUTH_JWT_SECRET: secret,
-        // No store of closed days: the page's Loki-deadline tests need the read path that reaches the deadline
-        // (with a store it answers the 503 of a fill instead, covered by test/rollups and test/web/retry), and
-        // a run must not leave days in the checkout's .data/rollups for the next one.
-        ROLLUPS_URL: 'off',
+        // No store of closed days unless asked for: the page's Loki-deadline tests need the read path that
+        // reaches the deadline (with a store it answers the 503 of a fill instead, test/browser/store-filling),
+        // and a run must not leave days in the checkout's .data/rollups for the next one.
+        ROLLUPS_URL: storeDir === undefined ? 'off' : pathToFileURL(storeDir).href,
+        ...options.storeOfClosedDays?.env,
         ...(options.lambdaPort === undefined ? {} : { OFFLINE_LAMBDA_PORT: String(options.lambdaPort) }),
       },
       options.port === undefined ? {} : { port: options.port },
@@ -157,6 +195,9 @@ export async function startDashboardServer(
       },
       stallLokiQueries: (marker) => {
         proxy.stalled.marker = marker;
+      },
+      slowLokiQueries: (ms) => {
+        proxy.slow.ms = ms;
       },
       output: started.output,
       close: async () => {

@@ -1,12 +1,8 @@
-import type { handler as DataHandler } from '../../functions/data';
-import type { handler as SummaryHandler } from '../../functions/metrics-summary';
-import { buildDeployments, toRecords } from '../../lib/dora/records';
-import type { DeploymentEvent, DeploymentRecord } from '../../lib/dora/types';
-import { incidentEntry, type WriteContext } from '../../lib/events/entries';
-import { eventsFromEntries } from '../../lib/loki/parse';
-import type { LokiEntry } from '../../lib/loki/types';
+import type { DeploymentRecord } from '../../lib/dora/types';
+import type { WriteContext } from '../../lib/events/entries';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
+import { useMetricsRoutes } from '../helpers/environment';
+import { expectedRecords, recordOf, withReopenedAndUnlabelledIssues } from '../helpers/incidents';
 import { invoke } from '../helpers/lambda';
 
 /**
@@ -28,105 +24,22 @@ const sample = generateSample({
 });
 const context: WriteContext = { serviceNamespace: 'github', owner: sample.org, now: END, maxBackdateMs: DAY };
 
-const production = eventsFromEntries(
-  'deployments',
-  sample.entries.filter((entry) => entry.labels.deployment_environment_name === 'production'),
-).deployments.sort((a, b) => a.createdAt - b.createdAt);
-const incidentTimes = eventsFromEntries(
-  'incidents',
-  sample.entries.filter((entry) => entry.labels.event_name?.startsWith('issue_')),
-).incidents.map((incident) => incident.createdAt);
-
-/** Successful deployments with no generated incident and a quiet hour after them, in the last 20 days. */
-const quiet: DeploymentEvent[] = production.filter((deployment, index) => {
-  const next = production.slice(index + 1).find((other) => other.repository === deployment.repository);
-  return (
-    deployment.state === 'success' &&
-    deployment.createdAt > END - 20 * DAY &&
-    (next === undefined || next.createdAt - deployment.createdAt > 60 * MINUTE) &&
-    !incidentTimes.some((time) => time >= deployment.createdAt && time < (next?.createdAt ?? END))
-  );
-});
-const [reopenedOn, unlabelledOn] = quiet;
+/** Issues on successful deployments of the last 20 days with no generated incident and a quiet hour after them. */
+const { entries, reopenedOn, unlabelledOn } = withReopenedAndUnlabelledIssues(
+  sample.entries,
+  { from: END - 20 * DAY, end: END, quietMs: 60 * MINUTE },
+  context,
+);
 if (!reopenedOn || !unlabelledOn) throw new Error('the sample has quiet deployments');
 
-/** An incident issue raised 5 minutes after `deployment`, then `steps` as GitHub sends them. */
-function issueHistory(
-  deployment: DeploymentEvent,
-  number: number,
-  steps: Array<{ action: string; state: 'open' | 'closed'; labels: string[]; after: number }>,
-): LokiEntry[] {
-  const createdAt = deployment.createdAt + 5 * MINUTE;
-  return steps.map((step) =>
-    incidentEntry(
-      {
-        repository: deployment.repository,
-        team: undefined,
-        action: step.action,
-        id: String(number),
-        title: null,
-        url: `https://github.com/acme/${deployment.repository}/issues/${number}`,
-        incidentLabel: 'incident',
-        labels: step.labels,
-        createdAt,
-        closedAt: step.state === 'closed' ? createdAt + step.after : null,
-        at: createdAt + step.after + 1000,
-      },
-      context,
-    ),
-  );
-}
-
-const extra = [
-  ...issueHistory(reopenedOn, 90_001, [
-    { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
-    { action: 'closed', state: 'closed', labels: ['incident'], after: 20 * MINUTE },
-    { action: 'reopened', state: 'open', labels: ['incident'], after: 40 * MINUTE },
-  ]),
-  ...issueHistory(unlabelledOn, 90_002, [
-    { action: 'opened', state: 'open', labels: ['incident'], after: 0 },
-    { action: 'unlabeled', state: 'open', labels: [], after: 10 * MINUTE },
-    { action: 'closed', state: 'closed', labels: [], after: 30 * MINUTE },
-  ]),
-];
-const entries = [...sample.entries, ...extra];
-
-function expectedRecords(start: number, end: number): DeploymentRecord[] {
-  const of = (kind: 'deployments' | 'incidents' | 'merges', match: (entry: LokiEntry) => boolean) =>
-    eventsFromEntries(kind, entries.filter(match));
-  return toRecords(
-    buildDeployments(
-      {
-        deployments: of('deployments', (entry) => entry.labels.deployment_status !== undefined).deployments,
-        incidents: of('incidents', (entry) => entry.labels.event_name?.startsWith('issue_') ?? false)
-          .incidents,
-        merges: of('merges', (entry) => entry.labels.event_name === 'change_closed').merges,
-      },
-      { window: { start, end }, productionEnvironments: ['production', 'prod'] },
-    ),
-  );
-}
-
 describe('open, reopened and relabelled incident issues on the generated organisation', () => {
-  let restore: () => Promise<void>;
-  let data: typeof DataHandler;
-  let summary: typeof SummaryHandler;
-
-  beforeAll(async () => {
-    ({ restore } = await useLokiStandIn(
-      { entries },
-      { GITHUB_ORG: '', GITHUB_TOKEN: '', AUTH_MODE: 'off', LOOKAROUND_DAYS: '30', LOKI_MAX_RETRIES: '0' },
-    ));
-    ({ handler: data } = await import('../../functions/data'));
-    ({ handler: summary } = await import('../../functions/metrics-summary'));
-  });
-  afterAll(async () => restore());
+  const routes = useMetricsRoutes(entries, { LOOKAROUND_DAYS: '30' });
 
   const start = END - 30 * DAY;
   const window = { start: new Date(start).toISOString(), end: new Date(END).toISOString() };
   const records = async () =>
     (
-      (await invoke(data, { method: 'POST', path: '/data', body: window })).json as {
+      (await invoke(routes.data, { method: 'POST', path: '/data', body: window })).json as {
         records: DeploymentRecord[];
       }
     ).records;
@@ -136,7 +49,7 @@ describe('open, reopened and relabelled incident issues on the generated organis
 
     const answered = await records();
 
-    expect(answered).toEqual(expectedRecords(start, END));
+    expect(answered).toEqual(expectedRecords(entries, start, END));
     const open = answered.filter((record) => record.issue_url !== null && record.fixed_at === null);
     expect(open.length).toBeGreaterThanOrEqual(sample.counts.openIncidents);
     for (const record of open) {
@@ -158,27 +71,20 @@ describe('open, reopened and relabelled incident issues on the generated organis
 
   it('reads an incident closed and reopened as open again, and one whose label was removed as no incident', async () => {
     const answered = await records();
-    const recordOf = (deployment: DeploymentEvent) =>
-      answered.find(
-        (record) =>
-          record.repository === deployment.repository &&
-          record.sha === deployment.sha &&
-          Date.parse(record.created_at) === deployment.createdAt,
-      );
 
-    expect(recordOf(reopenedOn)).toMatchObject({
+    expect(recordOf(answered, reopenedOn)).toMatchObject({
       failed_at: new Date(reopenedOn.createdAt + 5 * MINUTE).toISOString().replace('.000Z', 'Z'),
       fixed_at: null,
       issue_url: expect.stringMatching(/\/issues\/90001$/),
     });
-    expect(recordOf(unlabelledOn)).toMatchObject({ failed_at: null, issue_url: null });
+    expect(recordOf(answered, unlabelledOn)).toMatchObject({ failed_at: null, issue_url: null });
   });
 
   it('counts open incidents in change fail rate and as open in recovery time', async () => {
     const answered = await records();
     const period = { start_date: new Date(start).toISOString().slice(0, 10), end_date: '2026-11-26' };
 
-    const response = await invoke(summary, { path: '/metrics/summary', query: period });
+    const response = await invoke(routes.summary, { path: '/metrics/summary', query: period });
 
     const metrics = (response.json as { metrics: Record<string, { failed?: number; open?: number }> })
       .metrics;

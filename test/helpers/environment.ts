@@ -1,5 +1,8 @@
 import { type GitHubServer, startGitHubServer } from '../../dev/github-server';
 import { type LokiServer, type LokiServerOptions, startLokiServer } from '../../dev/loki-server';
+import type { handler as DataHandler } from '../../functions/data';
+import type { handler as MetricsHandler } from '../../functions/metrics';
+import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { resetConfigForTests } from '../../lib/config';
 import type { Team } from '../../lib/dora/types';
 import { resetTeamDirectoriesForTests } from '../../lib/github/directory';
@@ -23,6 +26,39 @@ export async function useLokiStandIn(
       await loki.close();
     },
   };
+}
+
+/** The API with nothing but the Loki stand-in: no GitHub, no authentication, no retries of Loki. */
+export const LOKI_ONLY: Record<string, string> = {
+  GITHUB_ORG: '',
+  GITHUB_TOKEN: '',
+  AUTH_MODE: 'off',
+  LOKI_MAX_RETRIES: '0',
+};
+
+export interface MetricsRoutes {
+  loki: LokiServer;
+  metrics: typeof MetricsHandler;
+  summary: typeof SummaryHandler;
+  data: typeof DataHandler;
+}
+
+/**
+ * For a describe block: the handlers of /metrics, /metrics/summary and /data over a Loki stand-in holding
+ * `entries`, set up by LOKI_ONLY and `env`; started before the block's tests, closed after them. Its
+ * fields are there once the block's tests run.
+ */
+export function useMetricsRoutes(entries: LokiEntry[], env: Record<string, string> = {}): MetricsRoutes {
+  const routes = {} as MetricsRoutes;
+  let restore: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    ({ loki: routes.loki, restore } = await useLokiStandIn({ entries }, { ...LOKI_ONLY, ...env }));
+    ({ handler: routes.metrics } = await import('../../functions/metrics'));
+    ({ handler: routes.summary } = await import('../../functions/metrics-summary'));
+    ({ handler: routes.data } = await import('../../functions/data'));
+  });
+  afterAll(async () => restore?.());
+  return routes;
 }
 
 /** Sets environment variables (an empty string unsets one) and returns the function that restores them. */

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { handler as MetricsHandler } from '../../functions/metrics';
-import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import type { MetricPoint } from '../../lib/dora/metrics';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
+import { useMetricsRoutes } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 
 /**
@@ -40,33 +38,15 @@ function grafanaQuery(box: string): Record<string, string> {
 }
 
 describe('exclude_authors with EXCLUDE_AUTHORS=*[bot] set', () => {
-  let restore: () => Promise<void>;
-  let metrics: typeof MetricsHandler;
-  let summary: typeof SummaryHandler;
-
-  beforeAll(async () => {
-    ({ restore } = await useLokiStandIn(
-      { entries: sample.entries },
-      {
-        GITHUB_ORG: '',
-        GITHUB_TOKEN: '',
-        AUTH_MODE: 'off',
-        EXCLUDE_AUTHORS: '*[bot]',
-        LOKI_MAX_RETRIES: '0',
-      },
-    ));
-    ({ handler: metrics } = await import('../../functions/metrics'));
-    ({ handler: summary } = await import('../../functions/metrics-summary'));
-  });
-  afterAll(async () => restore());
+  const routes = useMetricsRoutes(sample.entries, { EXCLUDE_AUTHORS: '*[bot]' });
 
   const excluded = async (query: Record<string, string>) =>
-    (await invoke(summary, { path: '/metrics/summary', query: { ...PERIOD, ...query } })).json as {
+    (await invoke(routes.summary, { path: '/metrics/summary', query: { ...PERIOD, ...query } })).json as {
       excluded_changes: number;
       metrics: { lead_time_for_changes: { count: number } };
     };
   const leadTime = async (query: Record<string, string>) =>
-    ((await invoke(metrics, { path: '/metrics', query })).json as MetricPoint[])[0];
+    ((await invoke(routes.metrics, { path: '/metrics', query })).json as MetricPoint[])[0];
 
   it('applies the setting when the parameter is absent, and replaces it when given', async () => {
     const setting = await excluded({});

@@ -1,12 +1,8 @@
-import type { LokiServer } from '../../dev/loki-server';
-import type { handler as DataHandler } from '../../functions/data';
-import type { handler as MetricsHandler } from '../../functions/metrics';
-import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { getConfig } from '../../lib/config';
 import { isoDay } from '../../lib/dora/buckets';
 import { METRICS } from '../../lib/dora/metrics';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
+import { useMetricsRoutes } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 import { answersReadingALookaroundFurtherBack, daysAsked } from '../helpers/lookaround';
 
@@ -21,24 +17,9 @@ const END = Date.UTC(2026, 10, 27);
 const sample = generateSample({ seed: 11, end: END, days: 125, repositories: 5, teams: 2 });
 
 describe('what /metrics, /metrics/summary and /data ask of Loki', () => {
-  let loki: LokiServer;
-  let restore: () => Promise<void>;
-  let metrics: typeof MetricsHandler;
-  let summary: typeof SummaryHandler;
-  let data: typeof DataHandler;
-
-  beforeAll(async () => {
-    ({ loki, restore } = await useLokiStandIn(
-      { entries: sample.entries },
-      { GITHUB_ORG: '', GITHUB_TOKEN: '', AUTH_MODE: 'off', LOOKAROUND_DAYS: '', LOKI_MAX_RETRIES: '0' },
-    ));
-    ({ handler: metrics } = await import('../../functions/metrics'));
-    ({ handler: summary } = await import('../../functions/metrics-summary'));
-    ({ handler: data } = await import('../../functions/data'));
-  });
-  afterAll(async () => restore());
+  const routes = useMetricsRoutes(sample.entries, { LOOKAROUND_DAYS: '' });
   beforeEach(() => {
-    loki.requests.length = 0;
+    routes.loki.requests.length = 0;
   });
 
   it("reads a year's summary from the look-around before the previous year to today, each day once", async () => {
@@ -48,14 +29,14 @@ describe('what /metrics, /metrics/summary and /data ask of Loki', () => {
     const start = today - 364 * DAY;
 
     // Act
-    const response = await invoke(summary, {
+    const response = await invoke(routes.summary, {
       path: '/metrics/summary',
       query: { start_date: isoDay(start), end_date: isoDay(today), no_cache: 'true' },
     });
 
     // Assert: 365 + 365 days of periods, the look-around before them; nothing after today.
     expect(response.statusCode).toBe(200);
-    const asked = daysAsked(loki.requests);
+    const asked = daysAsked(routes.loki.requests);
     expect(lookaroundDays).toBe(30);
     expect(asked.first).toBe(start - 365 * DAY - lookaroundDays * DAY);
     expect(asked.days).toBe(2 * 365 + lookaroundDays);
@@ -67,7 +48,7 @@ describe('what /metrics, /metrics/summary and /data ask of Loki', () => {
     const lookaroundDays = getConfig().lookaroundMs / DAY;
     const today = Math.floor(Date.now() / DAY) * DAY;
 
-    const quarter = await invoke(metrics, {
+    const quarter = await invoke(routes.metrics, {
       path: '/metrics',
       query: {
         metric: 'lead_time_for_changes',
@@ -77,15 +58,15 @@ describe('what /metrics, /metrics/summary and /data ask of Loki', () => {
         no_cache: 'true',
       },
     });
-    const quarterAsked = daysAsked(loki.requests);
-    loki.requests.length = 0;
-    const window = await invoke(data, {
+    const quarterAsked = daysAsked(routes.loki.requests);
+    routes.loki.requests.length = 0;
+    const window = await invoke(routes.data, {
       method: 'POST',
       path: '/data',
       query: { no_cache: 'true' },
       body: { start: new Date(today - 29 * DAY).toISOString(), end: new Date(today + DAY).toISOString() },
     });
-    const windowAsked = daysAsked(loki.requests);
+    const windowAsked = daysAsked(routes.loki.requests);
 
     expect(quarter.statusCode).toBe(200);
     expect(quarterAsked.days).toBe(90 + lookaroundDays);
@@ -99,25 +80,7 @@ describe.each([
   ['a 10-day look-around, its edge inside the data', '10'],
   ['a 3-day look-around', '3'],
 ])('answers over generated events with %s', (_case, lookaroundDays) => {
-  let restore: () => Promise<void>;
-  let metrics: typeof MetricsHandler;
-  let summary: typeof SummaryHandler;
-
-  beforeAll(async () => {
-    ({ restore } = await useLokiStandIn(
-      { entries: sample.entries },
-      {
-        GITHUB_ORG: '',
-        GITHUB_TOKEN: '',
-        AUTH_MODE: 'off',
-        LOOKAROUND_DAYS: lookaroundDays,
-        LOKI_MAX_RETRIES: '0',
-      },
-    ));
-    ({ handler: metrics } = await import('../../functions/metrics'));
-    ({ handler: summary } = await import('../../functions/metrics-summary'));
-  });
-  afterAll(async () => restore());
+  const routes = useMetricsRoutes(sample.entries, { LOOKAROUND_DAYS: lookaroundDays });
 
   const PERIODS = [
     ['the last 30 days', { start_date: '2026-10-28', end_date: '2026-11-26' }],
@@ -136,7 +99,7 @@ describe.each([
           const query = { ...dates, metric, interval };
 
           const { now, before } = await answersReadingALookaroundFurtherBack(() =>
-            invoke(metrics, { path: '/metrics', query }),
+            invoke(routes.metrics, { path: '/metrics', query }),
           );
 
           expect(now.statusCode).toBe(200);
@@ -150,7 +113,7 @@ describe.each([
     'GET /metrics/summary over %s is the summary reading further back gave',
     async (_p, dates) => {
       const { now, before } = await answersReadingALookaroundFurtherBack(() =>
-        invoke(summary, { path: '/metrics/summary', query: { ...dates } }),
+        invoke(routes.summary, { path: '/metrics/summary', query: { ...dates } }),
       );
 
       expect(now.statusCode).toBe(200);

@@ -1,6 +1,3 @@
-import type { LokiServer } from '../../dev/loki-server';
-import type { handler as MetricsHandler } from '../../functions/metrics';
-import type { handler as SummaryHandler } from '../../functions/metrics-summary';
 import { bucketsOf, isoDay } from '../../lib/dora/buckets';
 import { levelTable } from '../../lib/dora/levels';
 import { computeMetric, METRICS, type MetricName, type MetricPoint } from '../../lib/dora/metrics';
@@ -10,7 +7,7 @@ import type { EventBatch, TimeRange } from '../../lib/dora/types';
 import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
-import { useLokiStandIn } from '../helpers/environment';
+import { useMetricsRoutes } from '../helpers/environment';
 import { expectBadRequestNaming, invoke } from '../helpers/lambda';
 
 const DAY = 86_400_000;
@@ -83,31 +80,11 @@ function buildRecords(loadStart: number, end: number, repositories?: string[]) {
 }
 
 describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving generated events', () => {
-  let loki: LokiServer;
-  let restore: () => Promise<void>;
-  let metricsHandler: typeof MetricsHandler;
-  let summaryHandler: typeof SummaryHandler;
+  const routes = useMetricsRoutes(sample.entries, { LOOKAROUND_DAYS: '30', LOKI_TIMEOUT_MS: '3000' });
 
-  beforeAll(async () => {
-    ({ loki, restore } = await useLokiStandIn(
-      { entries: sample.entries },
-      {
-        GITHUB_ORG: '',
-        GITHUB_TOKEN: '',
-        AUTH_MODE: 'off',
-        LOOKAROUND_DAYS: '30',
-        LOKI_MAX_RETRIES: '0',
-        LOKI_TIMEOUT_MS: '3000',
-      },
-    ));
-    ({ handler: metricsHandler } = await import('../../functions/metrics'));
-    ({ handler: summaryHandler } = await import('../../functions/metrics-summary'));
-  });
-  afterAll(async () => restore());
-
-  const getMetrics = (query: Record<string, string>) => invoke(metricsHandler, { path: '/metrics', query });
+  const getMetrics = (query: Record<string, string>) => invoke(routes.metrics, { path: '/metrics', query });
   const getSummary = (query: Record<string, string>) =>
-    invoke(summaryHandler, { path: '/metrics/summary', query });
+    invoke(routes.summary, { path: '/metrics/summary', query });
 
   it.each(METRICS)('answers %s per day as computed from the same records as /data', async (metric) => {
     const expected = computeMetric(metric, {
@@ -307,12 +284,12 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     };
 
     it('answers every repository side by side from the same Loki reads as the team view', async () => {
-      const before = loki.requests.length;
+      const before = routes.loki.requests.length;
       const blended = await getSummary({ ...PERIOD, no_cache: 'true' });
-      const blendedRequests = loki.requests.length - before;
+      const blendedRequests = routes.loki.requests.length - before;
 
       const grouped = await getSummary({ ...PERIOD, group_by: 'repository', no_cache: 'true' });
-      const groupedRequests = loki.requests.length - before - blendedRequests;
+      const groupedRequests = routes.loki.requests.length - before - blendedRequests;
 
       expect(blendedRequests).toBeGreaterThan(0);
       expect(groupedRequests).toBe(blendedRequests);
@@ -390,12 +367,12 @@ describe('GET /metrics and GET /metrics/summary against a Loki stand-in serving 
     ],
     ['a parameter is unknown', { metric: 'rework_rate', granularity: 'daily' }, 'granularity'],
   ])('returns 400 naming the parameter when %s', async (_case, query, field) => {
-    const requestsBefore = loki.requests.length;
+    const requestsBefore = routes.loki.requests.length;
 
     const response = await getMetrics(query);
 
     expectBadRequestNaming(response, field);
-    expect(loki.requests.length).toBe(requestsBefore);
+    expect(routes.loki.requests.length).toBe(requestsBefore);
   });
 
   it('returns 400 naming the parameter for the summary too', async () => {

@@ -3,13 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { loadIntoLoki, uniqueServiceNamespace } from '../../dev/real-loki';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
-import { buildDeployments, toRecords } from '../../lib/dora/records';
-import type { DeploymentEvent, DeploymentRecord } from '../../lib/dora/types';
-import { incidentEntry } from '../../lib/events/entries';
-import { eventsFromEntries } from '../../lib/loki/parse';
-import type { LokiEntry } from '../../lib/loki/types';
+import type { DeploymentRecord } from '../../lib/dora/types';
 import { generateSample } from '../../lib/sample/generator';
 import { setEnv } from '../helpers/environment';
+import { expectedRecords, recordOf, withReopenedAndUnlabelledIssues } from '../helpers/incidents';
 import { invoke } from '../helpers/lambda';
 import { describeWithRealLoki } from './real-loki';
 
@@ -40,66 +37,13 @@ describeWithRealLoki('open incidents, vocabulary and per-repository summaries on
   });
   const context = { serviceNamespace: namespace, owner: sample.org, now: END, maxBackdateMs: DAY };
 
-  const production = eventsFromEntries(
-    'deployments',
-    sample.entries.filter((entry) => entry.labels.deployment_environment_name === 'production'),
-  ).deployments.sort((a, b) => a.createdAt - b.createdAt);
-  const incidentTimes = eventsFromEntries(
-    'incidents',
-    sample.entries.filter((entry) => entry.labels.event_name?.startsWith('issue_')),
-  ).incidents.map((incident) => incident.createdAt);
-  const quiet = production.filter((deployment, index) => {
-    const next = production.slice(index + 1).find((other) => other.repository === deployment.repository);
-    return (
-      deployment.state === 'success' &&
-      deployment.createdAt > END - 3 * DAY &&
-      deployment.createdAt < END - 2 * HOUR &&
-      (next === undefined || next.createdAt - deployment.createdAt > 10 * MINUTE) &&
-      !incidentTimes.some((time) => time >= deployment.createdAt && time < (next?.createdAt ?? END))
-    );
-  });
-  const [reopenedOn, unlabelledOn] = quiet;
-
-  const history = (
-    deployment: DeploymentEvent,
-    number: number,
-    steps: Array<[string, 'open' | 'closed', string[], number]>,
-  ): LokiEntry[] =>
-    steps.map(([action, state, labels, after]) => {
-      const createdAt = deployment.createdAt + 5 * MINUTE;
-      return incidentEntry(
-        {
-          repository: deployment.repository,
-          team: undefined,
-          action,
-          id: String(number),
-          title: null,
-          url: `https://github.com/acme/${deployment.repository}/issues/${number}`,
-          incidentLabel: 'incident',
-          labels,
-          createdAt,
-          closedAt: state === 'closed' ? createdAt + after : null,
-          at: createdAt + after + 1000,
-        },
-        context,
-      );
-    });
-  const extra =
-    reopenedOn && unlabelledOn
-      ? [
-          ...history(reopenedOn, 90_001, [
-            ['opened', 'open', ['incident'], 0],
-            ['closed', 'closed', ['incident'], 20 * MINUTE],
-            ['reopened', 'open', ['incident'], 40 * MINUTE],
-          ]),
-          ...history(unlabelledOn, 90_002, [
-            ['opened', 'open', ['incident'], 0],
-            ['unlabeled', 'open', [], 10 * MINUTE],
-            ['closed', 'closed', [], 30 * MINUTE],
-          ]),
-        ]
-      : [];
-  const entries = [...sample.entries, ...extra].sort((a, b) =>
+  const added = withReopenedAndUnlabelledIssues(
+    sample.entries,
+    { from: END - 3 * DAY, to: END - 2 * HOUR, end: END, quietMs: 10 * MINUTE },
+    context,
+  );
+  const { reopenedOn, unlabelledOn } = added;
+  const entries = added.entries.sort((a, b) =>
     BigInt(a.timestampNs) < BigInt(b.timestampNs)
       ? -1
       : BigInt(a.timestampNs) > BigInt(b.timestampNs)
@@ -177,19 +121,7 @@ describeWithRealLoki('open incidents, vocabulary and per-repository summaries on
   };
 
   it('answers the records built from every event, incidents still open with fixed_at null', async () => {
-    const of = (kind: 'deployments' | 'incidents' | 'merges', match: (entry: LokiEntry) => boolean) =>
-      eventsFromEntries(kind, entries.filter(match));
-    const expected = toRecords(
-      buildDeployments(
-        {
-          deployments: of('deployments', (entry) => entry.labels.deployment_status !== undefined).deployments,
-          incidents: of('incidents', (entry) => entry.labels.event_name?.startsWith('issue_') ?? false)
-            .incidents,
-          merges: of('merges', (entry) => entry.labels.event_name === 'change_closed').merges,
-        },
-        { window: { start, end: END }, productionEnvironments: ['production', 'prod'] },
-      ),
-    );
+    const expected = expectedRecords(entries, start, END);
 
     const answered = await records();
 
@@ -204,19 +136,12 @@ describeWithRealLoki('open incidents, vocabulary and per-repository summaries on
 
     const answered = await records();
 
-    const recordOf = (deployment: DeploymentEvent) =>
-      answered.find(
-        (record) =>
-          record.repository === deployment.repository &&
-          record.sha === deployment.sha &&
-          Date.parse(record.created_at) === deployment.createdAt,
-      );
-    expect(recordOf(reopenedOn)).toMatchObject({
+    expect(recordOf(answered, reopenedOn)).toMatchObject({
       fixed_at: null,
       issue_url: expect.stringMatching(/\/issues\/90001$/),
     });
-    expect(recordOf(reopenedOn)?.failed_at).not.toBeNull();
-    expect(recordOf(unlabelledOn)).toMatchObject({ failed_at: null, issue_url: null });
+    expect(recordOf(answered, reopenedOn)?.failed_at).not.toBeNull();
+    expect(recordOf(answered, unlabelledOn)).toMatchObject({ failed_at: null, issue_url: null });
   });
 
   it('splits the summary per repository from the same Loki requests, each equal to its own summary', async () => {

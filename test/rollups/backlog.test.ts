@@ -1,11 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { errorToResponse, StoreFillingError } from '../../lib/http/errors';
 import { createLokiEventStore } from '../../lib/loki/client';
-import { storeSelection } from '../../lib/loki/closed-days';
-import { buildEventsQuery } from '../../lib/loki/logql';
 import {
   type BackfillRequest,
   type BackgroundFill,
@@ -21,10 +15,10 @@ import {
 } from '../../lib/rollups/backlog';
 import { fill, ORGANISATION } from '../../lib/rollups/fill';
 import { RollupStore } from '../../lib/rollups/store';
-import { generateSample } from '../../lib/sample/generator';
-import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
+import type { ObjectStore } from '../../lib/store/object-store';
+import { DAY_MS } from '../../lib/time';
+import { useSampleLokiAndStore } from '../helpers/rollups';
 
-const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const days = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i * DAY_MS);
 
@@ -114,58 +108,26 @@ class RecordingBackgroundFill implements BackgroundFill {
 }
 
 describe('withBacklogGuard', () => {
-  const namespace = 'backlog-guard';
-  let loki: LokiServer;
-  let dir: string;
-  let rollups: RollupStore;
-  const settings = {
-    serviceNamespace: namespace,
-    incidentLabels: ['incident'],
-    pageLimit: 5000,
-    maxQueryLengthMs: 30 * DAY_MS,
-    concurrency: 4,
-    timeoutMs: 10_000,
-    maxRetries: 0,
-    closedAfterMs: 2 * 3_600_000,
-  };
-  const selectionKey = (filter: object) =>
-    storeSelection(buildEventsQuery(['deployments', 'incidents', 'merges'], filter, settings), settings);
+  const bench = useSampleLokiAndStore({ namespace: 'backlog-guard', seed: 3, days: 45, repositories: 2 });
+  const { settings, selectionKey } = bench;
   const range = { start: today - 40 * DAY_MS, end: today - DAY_MS };
   const request = (deadline: number) => ({
     filter: {},
     ranges: { deployments: range, incidents: range, merges: range },
     deadline,
   });
-
-  beforeAll(async () => {
-    const sample = generateSample({
-      seed: 3,
-      end: today,
-      days: 45,
-      repositories: 2,
-      serviceNamespace: namespace,
-    });
-    loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
-  });
-  afterAll(async () => loki.close());
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'dora-backlog-'));
-    rollups = new RollupStore(new DirectoryObjectStore(dir));
-    loki.requests.length = 0;
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
   /** Empties the store (the days a first request wrote through), so the next request misses them all again. */
   const rmStore = async () => {
-    for (const key of await rollups.objects.list('')) await rollups.objects.delete(key);
+    for (const key of await bench.rollups.objects.list('')) await bench.rollups.objects.delete(key);
   };
 
   const guarded = (
     background: BackgroundFill,
-    store: RollupStore = rollups,
+    store: RollupStore = bench.rollups,
     /** null: unknown, measured by the guard itself. */
     initialMsPerDay: number | null = ORGANISATION_LOKI_MS_PER_DAY,
   ) =>
-    withBacklogGuard(createLokiEventStore({ ...settings, url: loki.url }, { rollups: store }), {
+    withBacklogGuard(createLokiEventStore({ ...settings, url: bench.loki.url }, { rollups: store }), {
       rollups: store,
       background,
       selectionKey,
@@ -189,14 +151,14 @@ describe('withBacklogGuard', () => {
         selection: { name: 'request', filter: {} },
       },
     ]);
-    expect(loki.requests).toHaveLength(0);
+    expect(bench.loki.requests).toHaveLength(0);
   });
 
   it('reads and measures while the cost of a day is unknown, then decides from what it measured', async () => {
     const background = new RecordingBackgroundFill();
-    const reader = guarded(background, rollups, null);
+    const reader = guarded(background, bench.rollups, null);
     // Each answer takes 500 ms: 39 days in 30-day pieces, about 20 ms a day.
-    loki.delayNext(500, 2);
+    bench.loki.delayNext(500, 2);
 
     const first = await reader.fetchEvents(request(Date.now() + 2_000));
     await rmStore();
@@ -209,9 +171,9 @@ describe('withBacklogGuard', () => {
 
   it('answers 503 instead of the 504 when the cost was unknown and the deadline came first', async () => {
     const background = new RecordingBackgroundFill();
-    loki.delayNext(1_500, 2);
+    bench.loki.delayNext(1_500, 2);
 
-    const failure = await guarded(background, rollups, null)
+    const failure = await guarded(background, bench.rollups, null)
       .fetchEvents(request(Date.now() + 1_000))
       .catch((error: unknown) => error);
 
@@ -230,9 +192,9 @@ describe('withBacklogGuard', () => {
   });
 
   it('answers from the store once a fill has stored the days', async () => {
-    const events = createLokiEventStore({ ...settings, url: loki.url }, { rollups });
+    const events = createLokiEventStore({ ...settings, url: bench.loki.url }, { rollups: bench.rollups });
     await fill(
-      { events, rollups, selectionKey, closedBefore: Date.now() - settings.closedAfterMs },
+      { events, rollups: bench.rollups, selectionKey, closedBefore: Date.now() - settings.closedAfterMs },
       { from: range.start, to: range.end - DAY_MS, selections: [ORGANISATION], concurrency: 2 },
     );
     const background = new RecordingBackgroundFill();

@@ -1,10 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type LokiServer, startLokiServer } from '../../dev/loki-server';
 import { createLokiEventStore } from '../../lib/loki/client';
-import { storeSelection } from '../../lib/loki/closed-days';
-import { buildEventsQuery } from '../../lib/loki/logql';
 import type { BackfillRequest } from '../../lib/rollups/background';
 import { type FillDependencies, formatDay, presentDays } from '../../lib/rollups/fill';
 import {
@@ -15,56 +9,21 @@ import {
   STOP_STARTING_BEFORE_END_MS,
   scheduledRollup,
 } from '../../lib/rollups/jobs';
-import { RollupStore } from '../../lib/rollups/store';
-import { generateSample } from '../../lib/sample/generator';
-import { DirectoryObjectStore } from '../../lib/store/object-store';
+import { DAY_MS } from '../../lib/time';
+import { useSampleLokiAndStore } from '../helpers/rollups';
 
-const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-const NAMESPACE = 'fill-jobs';
-const settings = {
-  serviceNamespace: NAMESPACE,
-  incidentLabels: ['incident'],
-  pageLimit: 5000,
-  maxQueryLengthMs: 30 * DAY_MS,
-  concurrency: 4,
-  timeoutMs: 10_000,
-  maxRetries: 0,
-  closedAfterMs: 2 * 3_600_000,
-};
-const selectionKey = (filter: object) =>
-  storeSelection(buildEventsQuery(['deployments', 'incidents', 'merges'], filter, settings), settings);
-
 describe('the deployed fill jobs', () => {
-  let loki: LokiServer;
-  let dir: string;
-  let rollups: RollupStore;
+  const bench = useSampleLokiAndStore({ namespace: 'fill-jobs', seed: 5, days: 20, repositories: 2 });
+  const { settings, selectionKey } = bench;
   /** The fill's parts as a function sees them at `closedBefore` (a later run sees more closed days). */
   const depsAt = (closedBefore: number): FillDependencies => ({
-    events: createLokiEventStore({ ...settings, url: loki.url }, { rollups }),
-    rollups,
+    events: createLokiEventStore({ ...settings, url: bench.loki.url }, { rollups: bench.rollups }),
+    rollups: bench.rollups,
     selectionKey,
     closedBefore,
   });
-  const stored = async () => [...(await presentDays(rollups, selectionKey({})))].sort().map(formatDay);
-
-  beforeAll(async () => {
-    const sample = generateSample({
-      seed: 5,
-      end: today,
-      days: 20,
-      repositories: 2,
-      serviceNamespace: NAMESPACE,
-    });
-    loki = await startLokiServer({ entries: sample.entries, host: '127.0.0.1' });
-  });
-  afterAll(async () => loki.close());
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'dora-fill-jobs-'));
-    rollups = new RollupStore(new DirectoryObjectStore(dir));
-    loki.requests.length = 0;
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const stored = async () => [...(await presentDays(bench.rollups, selectionKey({})))].sort().map(formatDay);
 
   describe('scheduledRollup', () => {
     it('rolls up the day that closed last on its first run, then every day closed since', async () => {
@@ -73,19 +32,19 @@ describe('the deployed fill jobs', () => {
 
       await scheduledRollup({ deps: depsAt(firstRun), concurrency: 2, remainingMs: 900_000 });
       const afterFirst = await stored();
-      const stateAfterFirst = (await rollups.objects.get(SCHEDULE_STATE_KEY))?.toString();
+      const stateAfterFirst = (await bench.rollups.objects.get(SCHEDULE_STATE_KEY))?.toString();
       await scheduledRollup({ deps: depsAt(laterRun), concurrency: 2, remainingMs: 900_000 });
 
       expect(afterFirst).toEqual([formatDay(today - 6 * DAY_MS)]);
       expect(stateAfterFirst).toBe(JSON.stringify({ through: formatDay(today - 6 * DAY_MS) }));
       expect(await stored()).toEqual([5, 4, 3, 2].map((ago) => formatDay(today - (ago + 1) * DAY_MS)));
-      expect(JSON.parse((await rollups.objects.get(SCHEDULE_STATE_KEY))?.toString() ?? '')).toEqual({
+      expect(JSON.parse((await bench.rollups.objects.get(SCHEDULE_STATE_KEY))?.toString() ?? '')).toEqual({
         through: formatDay(today - 3 * DAY_MS),
       });
     });
 
     it('starts over from the last closed day when its state is not valid', async () => {
-      await rollups.objects.put(SCHEDULE_STATE_KEY, Buffer.from('{"through":"yesterday"}'));
+      await bench.rollups.objects.put(SCHEDULE_STATE_KEY, Buffer.from('{"through":"yesterday"}'));
 
       const report = await scheduledRollup({
         deps: depsAt(Date.now()),
@@ -118,7 +77,7 @@ describe('the deployed fill jobs', () => {
     it('hands what does not fit the invocation to the next one, from the first day left', async () => {
       const handedOn: BackfillRequest[] = [];
       // Each Loki answer takes 400 ms; the invocation may start new days for about a second.
-      loki.delayNext(400, 10);
+      bench.loki.delayNext(400, 10);
 
       const report = await backfillChunk(
         {
