@@ -155,6 +155,14 @@ const NETWORK_REASONS: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate names another host',
 };
 
+/**
+ * Failures fetch reports in words only, without a code. `bad port`: the Fetch standard forbids the port
+ * (9, 6000, 6665-6669, 10080 and others kept for other protocols), so no connection is even tried.
+ */
+const PLAIN_REASONS: Record<string, string> = {
+  'bad port': 'fetch refuses this port, one the Fetch standard blocks (such as 9 or 6000); use another port',
+};
+
 const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
   'UND_ERR_CONNECT_TIMEOUT',
@@ -196,7 +204,8 @@ export function networkFailure(error: unknown): NetworkFailure {
     if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
   };
   visit(error, 0);
-  const meaning = code === undefined ? plain : (NETWORK_REASONS[code] ?? plain);
+  const meaning =
+    code === undefined ? plain && (PLAIN_REASONS[plain] ?? plain) : (NETWORK_REASONS[code] ?? plain);
   const reason = code === undefined ? meaning : meaning === undefined ? code : `${meaning} (${code})`;
   return { code, reason, timedOut: code !== undefined && TIMEOUT_CODES.has(code) };
 }

@@ -64,6 +64,20 @@ describe('a Loki that cannot be reached, on the read path', () => {
     expect(publicText(error)).not.toContain('admin');
   });
 
+  it('answers 502 saying fetch refuses the port for one the Fetch standard blocks (http://127.0.0.1:9)', async () => {
+    const error = await rejectionOf(
+      readDeployments(readerSettings(`http://admin:${SECRET}@127.0.0.1:9/loki`, { maxRetries: 0 })),
+      LokiError,
+    );
+
+    expect(error.statusCode).toBe(502);
+    expect(error.publicMessage).toBe(
+      'Loki could not be reached at 127.0.0.1:9 after 1 attempt: fetch refuses this port, one the Fetch ' +
+        'standard blocks (such as 9 or 6000); use another port',
+    );
+    expect(publicText(error)).not.toContain(SECRET);
+  });
+
   it('answers 502 naming the host and ENOTFOUND for a host name that does not resolve', async () => {
     const error = await rejectionOf(
       readDeployments(readerSettings('https://loki.example.invalid:3100', { maxRetries: 0 })),
