@@ -197,6 +197,16 @@ async function main(): Promise<void> {
     say('Read settings from .env');
   }
 
+  // Before anything is generated or started: serverless offline would only fail at the end, with a stack trace.
+  const port = unset(process.env.PORT) ? '3000' : (process.env.PORT as string);
+  if (!(await portIsFree(Number(port)))) {
+    console.error(
+      `[npm start] Port ${port} is taken (another npm start?): stop what listens there, or choose another ` +
+        `port, e.g. PORT=${Number(port) === 3100 ? 3200 : 3100} npm start (or PORT in .env)`,
+    );
+    process.exit(1);
+  }
+
   const standIns: StandIn[] = [];
   let closing: Promise<void> | undefined;
   const closeStandIns = () => {

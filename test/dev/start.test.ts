@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { getConfig } from '../../lib/config';
 import { getDeliveryOutbox } from '../../lib/webhooks/store-outbox';
@@ -7,6 +8,7 @@ import {
   type LocalServer,
   portAcceptsConnections,
   ROOT,
+  spawnNpmStart,
   startLocalServer,
 } from '../helpers/local-server';
 
@@ -185,5 +187,24 @@ describe('npm start (tsx dev/start.ts)', () => {
 
     expect(code).toBe(0);
     expect(await portAcceptsConnections(server.port)).toBe(false);
+  });
+});
+
+describe('npm start on a port already taken', () => {
+  it('says at once that the port is taken and how to choose another, and exits 1', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const startedAt = Date.now();
+
+    const { output, exited } = spawnNpmStart(ROOT, { ...process.env, PORT: String(port), LOKI_URL: '' });
+    const code = await exited;
+    await new Promise<void>((resolve) => taken.close(() => resolve()));
+
+    expect(code).toBe(1);
+    expect(output()).toContain(`[npm start] Port ${port} is taken`);
+    expect(output()).toContain('PORT=3100 npm start');
+    expect(output()).not.toMatch(/No LOKI_URL set|serverless-offline|EADDRINUSE/);
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
   });
 });
