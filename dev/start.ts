@@ -37,6 +37,19 @@ function say(message: string): void {
   console.log(`[npm start] ${message}`);
 }
 
+/**
+ * An upstream's address for the terminal: scheme, host and port only. User info (a Loki password in the URL),
+ * path and query (tenants, tokens) stay out of what is printed, as out of the API's answers (lib/errors.ts hostOf).
+ */
+function shownAddress(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return host === '' ? 'the configured address' : `${protocol}//${host}`;
+  } catch {
+    return 'the configured address (not a URL)';
+  }
+}
+
 function unset(value: string | undefined): boolean {
   return value === undefined || value.trim() === '';
 }
@@ -67,7 +80,7 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
     prepared.LOKI_URL = served.loki.url;
     say(`No LOKI_URL set: serving ${served.description}`);
   } else {
-    say(`Using Loki at ${env.LOKI_URL}`);
+    say(`Using Loki at ${shownAddress(env.LOKI_URL as string)} (LOKI_URL)`);
   }
 
   if (unset(env.GITHUB_TOKEN) || unset(env.GITHUB_ORG)) {
@@ -85,7 +98,9 @@ async function prepareEnvironment(env: NodeJS.ProcessEnv, standIns: StandIn[]): 
         `GitHub stand-in at ${github.url}`,
     );
   } else {
-    say(`Using GitHub organisation "${env.GITHUB_ORG}" at ${env.GITHUB_API_URL || 'https://api.github.com'}`);
+    say(
+      `Using GitHub organisation "${env.GITHUB_ORG}" at ${shownAddress(env.GITHUB_API_URL || 'https://api.github.com')}`,
+    );
   }
 
   if (unset(env.ROLLUPS_URL)) {

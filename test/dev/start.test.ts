@@ -208,3 +208,27 @@ describe('npm start on a port already taken', () => {
     expect(Date.now() - startedAt).toBeLessThan(20_000);
   });
 });
+
+describe('npm start with a LOKI_URL holding credentials', () => {
+  it('prints the Loki it uses as scheme, host and port only: no user info, path or query', async () => {
+    const secret = 'password-in-the-loki-url';
+    const port = await freePort();
+    const started = spawnNpmStart(ROOT, {
+      ...process.env,
+      PORT: String(port),
+      LOKI_URL: `https://tenant:${secret}@loki.example.invalid:3100/loki?orgId=${secret}`,
+      OFFLINE_LAMBDA_PORT: '',
+    });
+    const giveUpAt = Date.now() + 30_000;
+    while (!started.output().includes('Starting the API') && Date.now() < giveUpAt) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    process.kill(-(started.child.pid as number), 'SIGTERM');
+    await started.exited;
+
+    expect(started.output()).toContain(
+      '[npm start] Using Loki at https://loki.example.invalid:3100 (LOKI_URL)',
+    );
+    expect(started.output()).not.toMatch(new RegExp(`${secret}|tenant:|orgId`));
+  });
+});
