@@ -2,7 +2,9 @@
  * `npx tsx scripts/render-react-dora-charts.ts [--source=DIR] [--out=DIR]`: renders liatrio's react-dora-charts,
  * built from its own source, in headless Chromium against `npm start`, the way a dashboard uses it
  * (`fetchData` with a team, then the charts with the records it kept), and says per case how many records the
- * API sent, how many the library kept and whether any chart shows its "No Data" image. A check by hand, not a
+ * API sent, how many the library kept and whether any chart shows its "No Data" image. One case runs with
+ * authentication on and the page's origin in CORS_ORIGINS, the token handed to the library's getAuthHeaderValue:
+ * the browser's preflight and the cross-origin POST as a deployed dashboard makes them. A check by hand, not a
  * test: it needs the library's source (a git directory, by default ../.mirror/liatrio+react-dora-charts/repo),
  * the npm registry for its five run-time packages, and Debian's Chromium; none of their code is part of this
  * project. Exits non-zero when a case fails.
@@ -17,6 +19,7 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { sampleTeams } from '../lib/sample/generator';
 import { startLocalServer } from '../test/helpers/local-server';
+import { mintToken, TEST_JWT_SECRET } from '../test/security/tokens';
 
 const ROOT = path.resolve(__dirname, '..');
 const args = new Map(
@@ -47,6 +50,8 @@ import { Board, DeploymentFrequencyGraph, ChangeLeadTimeGraph, ChangeFailureRate
 const params = new URLSearchParams(location.search);
 const props: any = { api: params.get('api'), daysToPull: Number(params.get('days') || 356) };
 if (params.has('team')) props.team = params.get('team');
+const token = params.get('token');
+if (token) props.getAuthHeaderValue = async () => \`Bearer \${token}\`;
 let sent = -1;
 const realFetch = window.fetch.bind(window);
 window.fetch = async (...a: any[]) => {
@@ -132,18 +137,24 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const platform = sampleTeams().find((team) => team.slug === 'platform-core');
   if (platform === undefined) throw new Error('npm start no longer generates Platform Core');
-  const cases: Array<{ name: string; team?: string; days: number }> = [
+  const cases: Array<{ name: string; team?: string; days: number; token?: boolean }> = [
     { name: 'no-team', days: 356 },
     { name: 'team-empty', team: '', days: 356 },
     { name: 'team-slug', team: platform.slug, days: 356 },
     { name: 'team-name', team: platform.name, days: 356 },
     { name: 'days-731', days: 731 },
+    { name: 'token-cors', team: platform.name, days: 356, token: true },
   ];
 
   const publicFolder = await prepare();
   const page = await serveStatic(publicFolder);
-  // Authentication off, so CORS allows the page's origin (as for a public API).
-  const api = await startLocalServer({});
+  // Authentication off, so CORS allows the page's origin (as for a public API); and authentication on, with the
+  // page's origin the one CORS_ORIGINS allows, as a deployment serving a dashboard of another origin.
+  const [api, protectedApi] = await Promise.all([
+    startLocalServer({}),
+    startLocalServer({ AUTH_JWT_SECRET: TEST_JWT_SECRET, CORS_ORIGINS: page.url }),
+  ]);
+  const token = await mintToken({ expiresIn: '1h' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -160,8 +171,10 @@ async function main(): Promise<void> {
   try {
     for (const each of cases) {
       const tab = await browser.newPage({ viewport: { width: 960, height: 1100 } });
-      const query = new URLSearchParams({ api: `${api.baseUrl}/data`, days: String(each.days) });
+      const server = each.token ? protectedApi : api;
+      const query = new URLSearchParams({ api: `${server.baseUrl}/data`, days: String(each.days) });
       if (each.team !== undefined) query.set('team', each.team);
+      if (each.token) query.set('token', token);
       await tab.goto(`${page.url}/index.html?${query}`);
       await tab.waitForFunction(
         () => (globalThis as { __result?: unknown }).__result !== undefined,
@@ -183,7 +196,8 @@ async function main(): Promise<void> {
         result.error === undefined && (result.sent ?? 0) > 0 && result.kept === result.sent && noData === 0;
       failed ||= !ok;
       console.log(
-        `${ok ? 'ok  ' : 'FAIL'} ${each.name.padEnd(11)} team=${JSON.stringify(each.team)} daysToPull=${each.days}: ` +
+        `${ok ? 'ok  ' : 'FAIL'} ${each.name.padEnd(11)} team=${JSON.stringify(each.team)} daysToPull=${each.days}` +
+          `${each.token ? ' (token, CORS_ORIGINS=page origin)' : ''}: ` +
           `API sent ${result.sent} records, library kept ${result.kept}, ${charts} charts drawn, ${noData} "No Data" ` +
           `${result.error ? `error ${result.error} ` : ''}(${screenshot})`,
       );
@@ -191,7 +205,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await api.kill();
+    await Promise.all([api.kill(), protectedApi.kill()]);
     page.close();
     rmSync(path.dirname(publicFolder), { recursive: true, force: true });
   }
