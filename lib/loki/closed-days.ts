@@ -8,6 +8,26 @@ import type { DayCache, DayEvents } from './day-cache';
  * the store of closed days (ROLLUPS_URL, lib/rollups/store.ts), which outlives containers. A closed day
  * read from Loki is kept in both. The store is never needed for an answer: when it fails or is slow the
  * days are read from Loki as without it, with a warning, and the request goes on.
+ *
+ * A filtered request (a team, repositories, services) first looks for the days of the whole service
+ * namespace, the organisation's selection that the backfill and the scheduled roll-up fill, and narrows
+ * them in memory with `eventPredicate` (lib/loki/logql.ts, the same filter as the query's LogQL); only the
+ * days the namespace lacks are looked up under the request's own selection, then read from Loki.
+ * Why this layout for the access patterns of issue 20 (an organisation's year, a team's year, one
+ * repository's quarter, over 300 to 5,000 repositories):
+ * - One object per namespace-day serves every filter: a year is 365 GETs whoever asks, and a backfill of
+ *   the organisation answers every team and repository at once. Objects per repository-day would make
+ *   the organisation's year 300-5,000 times as many GETs (1.8 million at 5,000 repositories: minutes, and
+ *   ~$0.7 a cold summary), for a saving only the smallest filters feel: a team's day is ~1/10 of the
+ *   namespace's bytes, but a GET costs ~20-50 ms of latency whatever its size, and 32 run at once.
+ * - Narrowing costs one predicate per event of the namespace (a few ms a day at 300 repositories), far
+ *   below a GET.
+ * - Write-through keeps today's rule: a filtered request that read days from Loki writes them under its
+ *   own selection. Its query read only its streams, so it cannot write a namespace day; writing nothing
+ *   would read those days from Loki again at its next cold start (12-14 s a team-year), and reading the
+ *   namespace's streams instead would cost ~8 times the Loki work (~107 s a year of 300 repositories:
+ *   a 504). Its own objects are read only while the namespace's day is absent, so they stop mattering
+ *   once the backfill or the scheduled roll-up has stored that day.
  */
 
 /** Where one request's days came from, for the X-Rollups header and the request's log line. */
@@ -18,6 +38,8 @@ export interface DaySources {
   loki: number;
   /** Days not closed yet (or only partly inside the request): always read from Loki, never kept. */
   open: number;
+  /** Of the days from memory and the store, those narrowed from the namespace's days (a filtered request). */
+  namespace: number;
   /** Closed days written to the store by this request (none after a failed read: the store is skipped). */
   stored: number;
   /** Store reads or writes that failed or took too long (the days then came from Loki, or stay unstored). */
@@ -27,7 +49,7 @@ export interface DaySources {
 }
 
 export function noDaySources(storeEnabled: boolean): DaySources {
-  return { memory: 0, store: 0, loki: 0, open: 0, stored: 0, storeFailures: 0, storeEnabled };
+  return { memory: 0, store: 0, loki: 0, open: 0, namespace: 0, stored: 0, storeFailures: 0, storeEnabled };
 }
 
 /**
@@ -70,6 +92,16 @@ export function storeSelection(
   return JSON.stringify({ query, production, incidentLabels });
 }
 
+/**
+ * The namespace's days, which serve a filtered request narrowed (see the top of this file): the
+ * namespace's selection in memory and in the store, and the request's filter over its events.
+ */
+export interface NamespaceDays {
+  memoryKey: string;
+  storeKey: string;
+  narrow(day: DayEvents): DayEvents;
+}
+
 export class ClosedDays {
   // Reads and writes queue apart: one request's write-through never holds up another's reads.
   private readonly reads = pLimit(STORE_CONCURRENCY);
@@ -92,6 +124,8 @@ export class ClosedDays {
   /**
    * The kept days among `dayStarts`: memory first, then the store (whose days memory then keeps too).
    * `memoryKey` and `storeKey` name the selection in each (the store's key also holds what parsing depends on).
+   * With `namespace` (a filtered request), each place is asked for the namespace's day first, narrowed,
+   * then for the request's own; memory keeps the namespace's day whole, for every other filter.
    */
   async lookup(
     memoryKey: string,
@@ -99,10 +133,17 @@ export class ClosedDays {
     dayStarts: readonly number[],
     sources: DaySources,
     deadline: number | undefined,
+    namespace?: NamespaceDays,
   ): Promise<Map<number, DayEvents>> {
     const found = new Map<number, DayEvents>();
     const missing: number[] = [];
     for (const dayStart of dayStarts) {
+      const whole = namespace && this.memory?.get(namespace.memoryKey, dayStart);
+      if (whole !== undefined && namespace !== undefined) {
+        found.set(dayStart, namespace.narrow(whole));
+        sources.namespace += 1;
+        continue;
+      }
       const kept = this.memory?.get(memoryKey, dayStart);
       if (kept === undefined) missing.push(dayStart);
       else found.set(dayStart, kept);
@@ -118,11 +159,22 @@ export class ClosedDays {
     );
     let failure: unknown;
     let stopped = false;
+    let narrowedFromStore = 0;
     const reads = Promise.all(
       missing.map((dayStart) =>
         this.reads(async () => {
           if (stopped || failure !== undefined) return;
           try {
+            const whole = namespace && (await store.get(namespace.storeKey, dayStart));
+            if (stopped) return;
+            if (whole !== undefined && namespace !== undefined) {
+              found.set(dayStart, namespace.narrow(whole));
+              sources.store += 1;
+              sources.namespace += 1;
+              narrowedFromStore += 1;
+              this.memory?.set(namespace.memoryKey, dayStart, whole);
+              return;
+            }
             const events = await store.get(storeKey, dayStart);
             if (events === undefined || stopped) return;
             found.set(dayStart, events);
@@ -139,6 +191,7 @@ export class ClosedDays {
       stopped = true;
       // Days that arrive after this are not used: the request has already asked Loki for them.
       for (const dayStart of missing) found.delete(dayStart);
+      sources.namespace -= narrowedFromStore;
       sources.store = 0;
     }
     if (outcome === TIMED_OUT || failure !== undefined) {
@@ -201,12 +254,16 @@ export class ClosedDays {
   }
 }
 
-/** `X-Rollups: memory=0 store=365 loki=0 open=1` (plus `stored=N`, `fallback` when the store failed), or `off`. */
+/**
+ * `X-Rollups: memory=0 store=365 loki=0 open=1` (plus `namespace=N` when N of the days from memory and the
+ * store were the namespace's, narrowed to the request's filter; `stored=N`; `fallback` when the store failed).
+ */
 export function rollupsHeaderValue(sources: DaySources | undefined): string | undefined {
   if (sources === undefined) return undefined;
   const counts = `memory=${sources.memory} store=${sources.storeEnabled ? sources.store : 'off'} loki=${sources.loki} open=${sources.open}`;
+  const namespace = sources.namespace > 0 ? ` namespace=${sources.namespace}` : '';
   const stored = sources.stored > 0 ? ` stored=${sources.stored}` : '';
-  return `${counts}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
+  return `${counts}${namespace}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
 }
 
 /** The X-Rollups header of an answer built from these fetch stats, when they say where the days came from. */

@@ -4,7 +4,7 @@ import { logger } from '../logger';
 import type { EventFilter, EventRequest, EventStore } from '../loki/types';
 import { DAY_MS } from '../time';
 import type { BackgroundFill } from './background';
-import { formatDay, presentDays } from './fill';
+import { formatDay, servedDays } from './fill';
 import type { RollupStore } from './store';
 
 /**
@@ -94,6 +94,8 @@ export interface BacklogGuard {
   background: BackgroundFill;
   /** The store's name of a filter's selection (all three kinds, as the read path asks). */
   selectionKey(filter: EventFilter): string;
+  /** The namespace's selection, whose days serve every filter (`servedDays` in fill.ts). */
+  namespaceKey?: string | undefined;
   /** A day is closed once its end is this far back (the reader's `closedAfterMs`). */
   closedAfterMs: number;
   /**
@@ -127,7 +129,7 @@ export function withBacklogGuard(events: EventStore, guard: BacklogGuard): Event
   };
   const listed = async (selection: string): Promise<Set<number> | undefined> => {
     try {
-      return await presentDays(guard.rollups, selection);
+      return await servedDays(guard.rollups, selection, guard.namespaceKey);
     } catch (error) {
       logger.warn('Closed-day store not listed; the request reads its days as without it', {
         store: guard.rollups.description,

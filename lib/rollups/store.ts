@@ -15,8 +15,12 @@ import type { ObjectStore } from '../store/object-store';
  * Where the bytes live (a directory, S3) is the ObjectStore's business: this is only the codec and the keys.
  */
 
-/** 2: incidents carry `stateAt` and `withdrawn` (issue events of every action, the latest state wins). */
-export const ROLLUP_FORMAT = 2;
+/**
+ * 2: incidents carry `stateAt` and `withdrawn` (issue events of every action, the latest state wins).
+ * 3: each event may carry the labels a filter selects on (`filterLabels`), so that a team's, a
+ * repository's or a service's request narrows the namespace's days instead of reading its own.
+ */
+export const ROLLUP_FORMAT = 3;
 
 const epochMs = z.number().int();
 const nullableText = z.string().nullable();
@@ -55,7 +59,13 @@ const merge = z.strictObject({
   url: nullableText,
 });
 
-const timestamped = <T extends z.ZodType>(event: T) => z.array(z.tuple([z.string().regex(/^\d+$/), event]));
+/** `filterLabels` of lib/loki/logql.ts: label names to values (never empty when present). */
+const labels = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+  .refine((record) => Object.keys(record).length > 0);
+
+const timestamped = <T extends z.ZodType>(event: T) =>
+  z.array(z.tuple([z.string().regex(/^\d+$/), event, labels.optional()]));
 
 const objectSchema = z.strictObject({
   format: z.literal(ROLLUP_FORMAT),
