@@ -156,6 +156,8 @@ export const KEPT_LABELS = [
   'deployment_status',
   'event_name',
   'source',
+  // What a filter selects on besides the labels above (`filterLabelNames`), kept for narrowing in memory.
+  'service_name',
 ] as const;
 
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -329,7 +331,9 @@ export function filterLabels(
   let differing: Record<string, string> | undefined;
   for (const name of names) {
     const value = labels[name] ?? '';
-    if (value !== repository) (differing ??= {})[name] = value;
+    if (value === repository) continue;
+    differing ??= {};
+    differing[name] = value;
   }
   return differing;
 }
@@ -383,7 +387,9 @@ export function eventPredicate(
   // The pipeline stages.
   if (repositories.length > 0) oneOf('vcs_repository_name', repositories);
   if (team) {
-    const names = new Set([filter.team ?? '', ...(filter.teamAliases ?? [])].map((name) => validateTeam(name)));
+    const names = new Set(
+      [filter.team ?? '', ...(filter.teamAliases ?? [])].map((name) => validateTeam(name)),
+    );
     const ownedSet = new Set(owned);
     conditions.push(
       (event, labels) =>
