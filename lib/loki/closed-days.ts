@@ -11,23 +11,32 @@ import type { DayCache, DayEvents } from './day-cache';
  *
  * A filtered request (a team, repositories, services) first looks for the days of the whole service
  * namespace, the organisation's selection that the backfill and the scheduled roll-up fill, and narrows
- * them in memory with `eventPredicate` (lib/loki/logql.ts, the same filter as the query's LogQL); only the
- * days the namespace lacks are looked up under the request's own selection, then read from Loki.
- * Why this layout for the access patterns of issue 20 (an organisation's year, a team's year, one
- * repository's quarter, over 300 to 5,000 repositories):
- * - One object per namespace-day serves every filter: a year is 365 GETs whoever asks, and a backfill of
- *   the organisation answers every team and repository at once. Objects per repository-day would make
- *   the organisation's year 300-5,000 times as many GETs (1.8 million at 5,000 repositories: minutes, and
- *   ~$0.7 a cold summary), for a saving only the smallest filters feel: a team's day is ~1/10 of the
- *   namespace's bytes, but a GET costs ~20-50 ms of latency whatever its size, and 32 run at once.
- * - Narrowing costs one predicate per event of the namespace (a few ms a day at 300 repositories), far
- *   below a GET.
+ * them in memory with `eventPredicate` (lib/loki/logql.ts, next to the LogQL it mirrors); only the days
+ * the namespace lacks are looked up under the request's own selection, then read from Loki.
+ * Why this layout, for the access patterns of issue 20 (the organisation's year, a team's year or `/data`,
+ * a few repositories' quarter; 300 to 5,000 repositories):
+ * - One object per namespace-day serves every filter: a year is 365 GETs (760 with a summary's
+ *   look-arounds) whoever asks, and one backfill of the organisation answers every team, repository and
+ *   service. Objects per repository-day would multiply the organisation's GETs by the repositories
+ *   (300 repositories: 228,000 for a summary; 5,000: 3.8 million, ~$1.50 and minutes a cold summary) to
+ *   save bytes only filtered requests read, while a GET costs a round trip whatever its size.
+ * - Narrowing is cheap beside a GET: one predicate per event, measured 0.02-0.03 ms a day at 300
+ *   repositories (~870 events a day), ~1 ms a day at 5,000 (~14,500 events; 0.3-0.5 s a year).
+ * - The namespace is the one of SERVICE_NAME: a deployment reads one. Several would each keep their own
+ *   objects (the namespace is in the selection, so in the key), and a request over several would be the
+ *   union of their days, day by day; nothing in the layout needs to change for that.
  * - Write-through keeps today's rule: a filtered request that read days from Loki writes them under its
  *   own selection. Its query read only its streams, so it cannot write a namespace day; writing nothing
- *   would read those days from Loki again at its next cold start (12-14 s a team-year), and reading the
- *   namespace's streams instead would cost ~8 times the Loki work (~107 s a year of 300 repositories:
- *   a 504). Its own objects are read only while the namespace's day is absent, so they stop mattering
- *   once the backfill or the scheduled roll-up has stored that day.
+ *   would read those days from Loki again at its next cold start (12-14 s a team-year at 300
+ *   repositories), and reading the namespace's streams instead would cost ~8 times the Loki work (~107 s
+ *   a year: a 504). Its own objects are read only while the namespace's day is absent, so they stop
+ *   mattering once the backfill or the scheduled roll-up has stored that day.
+ * - Days are not compacted into months: one object per day is what keeps a write idempotent and atomic
+ *   without a read-modify-write (write-through, the scheduled roll-up and a backfill may write the same
+ *   month at once) and lets a request read exactly the days it lacks. A cold year is 365 GETs, 32 at once
+ *   (12 rounds of a round trip each, $0.00015 at S3's list price); a month object would make it 12 GETs
+ *   but need a compaction pass and a second way of reading. Worth it only once a cold year's store time
+ *   is measured to matter (`npm run bench`).
  */
 
 /** Where one request's days came from, for the X-Rollups header and the request's log line. */

@@ -397,5 +397,8 @@ export function eventPredicate(
     );
   }
   if (conditions.length === 0) return undefined;
-  return (event, labels) => conditions.every((condition) => condition(event, labels));
+  return (event, labels) => {
+    for (const condition of conditions) if (!condition(event, labels)) return false;
+    return true;
+  };
 }

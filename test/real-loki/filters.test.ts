@@ -47,7 +47,11 @@ describeWithRealLoki('the in-memory filter against the real Loki', (run) => {
     line: deploymentLine(event, index, at + index),
   }));
 
-  const namespaceQuery = buildEventsQuery(KINDS, {}, { serviceNamespace: namespace, incidentLabels: ['incident'] });
+  const namespaceQuery = buildEventsQuery(
+    KINDS,
+    {},
+    { serviceNamespace: namespace, incidentLabels: ['incident'] },
+  );
 
   beforeAll(async () => {
     await createLokiWriter({ url: run().url, timeoutMs: 30_000, maxRetries: 2 }).push(entries);
