@@ -101,6 +101,28 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
     expect(await store.get(selection, dayStart)).toEqual(events);
   });
 
+  it('keeps the labels a filter selects on beside an event, and reads malformed ones as absent', async () => {
+    const [timestamp, deployment] = events.deployments[0] ?? [];
+    if (timestamp === undefined || deployment === undefined) throw new Error('no deployment');
+    const labelled: DayEvents = {
+      ...events,
+      deployments: [[timestamp, deployment, { vcs_repository_name: '', service_name: 'api-eu' }]],
+    };
+    await store.set(selection, dayStart, labelled);
+    expect(await store.get(selection, dayStart)).toEqual(labelled);
+
+    for (const labels of [{}, { 'not a label': 'x' }, { service_name: 1 }, null]) {
+      const object = {
+        format: ROLLUP_FORMAT,
+        selection,
+        dayStart,
+        events: { ...events, deployments: [[timestamp, deployment, labels]] },
+      };
+      await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(object)));
+      expect(await store.get(selection, dayStart)).toBeUndefined();
+    }
+  });
+
   it('reads a day never stored as absent', async () => {
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
