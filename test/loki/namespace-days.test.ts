@@ -139,6 +139,33 @@ describe('closed days of a filtered request from the namespace’s days', () => 
     expect(await rollups.days(namespaceKey())).toHaveLength(4);
   });
 
+  it('reads every closed day from Loki, counting none as the organisation’s, when the store answers too slowly', async () => {
+    await reader({ dayCacheMaxMb: 0 }).fetchEvents(request({}));
+    const objects = rollups.objects;
+    let gets = 0;
+    // The first few days answer at once, the others after the request's store budget.
+    const slow = new RollupStore({
+      ...objects,
+      description: objects.description,
+      list: (prefix: string) => objects.list(prefix),
+      put: (key: string, bytes: Buffer) => objects.put(key, bytes),
+      get: async (key: string) => {
+        gets += 1;
+        if (gets > 3) await new Promise((resolve) => setTimeout(resolve, 1_500));
+        return objects.get(key);
+      },
+    });
+    const events = createLokiEventStore(settings({ dayCacheMaxMb: 0, concurrency: 1 }), { rollups: slow });
+
+    const team = await events.fetchEvents({ ...request(teamFilter(first)), deadline: Date.now() + 1_500 });
+
+    const raw = await createLokiEventStore(settings({ dayCacheMaxMb: 0 })).fetchEvents(
+      request(teamFilter(first)),
+    );
+    expect(sorted(team)).toEqual(sorted(raw));
+    expect(rollupsHeaderValue(team.stats.days)).toBe(`memory=0 store=0 loki=${DAYS} open=0 fallback`);
+  });
+
   it('counts the organisation’s stored days as present for a filtered request that must not wait for a fill', async () => {
     await reader({ dayCacheMaxMb: 0 }).fetchEvents(request({}));
     const started: unknown[] = [];
