@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { z } from 'zod';
 import type { DayEvents } from '../../lib/loki/day-cache';
-import { dayKey, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
+import { dayKey, decodeDay, encodeDay, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
 import { type S3Server, startS3Server } from '../helpers/s3';
 
@@ -142,7 +144,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   it('reads an object whose events have another shape as absent', async () => {
     const [timestamp, deployment] = events.deployments[0] ?? [];
     const reshaped = {
-      format: 1,
+      format: ROLLUP_FORMAT,
       selection,
       dayStart,
       events: { ...events, deployments: [[timestamp, { ...deployment, region: 'eu' }]] },
@@ -152,7 +154,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   });
 
   it('reads an object of another selection or day as absent', async () => {
-    const moved = { format: 1, selection: '{service_namespace="other"}', dayStart, events };
+    const moved = { format: ROLLUP_FORMAT, selection: '{service_namespace="other"}', dayStart, events };
     await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(moved)));
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
@@ -174,4 +176,118 @@ it('puts the format version, the month and the day in the key', () => {
   expect(dayKey(selection, dayStart)).toMatch(
     new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01/2026-01-15\\.json\\.gz$`),
   );
+});
+
+describe('the check of a stored day', () => {
+  // The shapes of lib/loki/parse.ts's events as a zod schema: what the store's own check must accept.
+  const epochMs = z.number().int();
+  const text = z.string().nullable();
+  const repository = { repository: z.string(), owner: text, team: text };
+  const labels = z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+    .refine((record) => Object.keys(record).length > 0);
+  const entries = <T extends z.ZodType>(event: T) =>
+    z.array(z.tuple([z.string().regex(/^\d+$/), event, labels.optional()]));
+  const schema = z.strictObject({
+    format: z.literal(ROLLUP_FORMAT),
+    selection: z.literal(selection),
+    dayStart: z.literal(dayStart),
+    events: z.strictObject({
+      deployments: entries(
+        z.strictObject({
+          ...repository,
+          environment: z.string(),
+          sha: z.string(),
+          deploymentId: z.string(),
+          state: z.string(),
+          createdAt: epochMs,
+          url: z.string(),
+        }),
+      ),
+      incidents: entries(
+        z.strictObject({
+          ...repository,
+          id: z.string(),
+          title: text,
+          createdAt: epochMs,
+          closedAt: epochMs.nullable(),
+          url: z.string(),
+          stateAt: epochMs.optional(),
+          withdrawn: z.boolean().optional(),
+        }),
+      ),
+      merges: entries(
+        z.strictObject({
+          ...repository,
+          sha: z.string(),
+          title: text,
+          user: text,
+          mergedAt: epochMs,
+          url: text,
+        }),
+      ),
+    }),
+  });
+
+  /** A field's value: usually of its type, sometimes another, sometimes absent. */
+  const value = fc.oneof(
+    { weight: 6, arbitrary: fc.constant('keep') },
+    { weight: 1, arbitrary: fc.constantFrom(null, 'text', 1.5, 7, true, [], {}, '12', undefined) },
+  );
+  const mutated = (record: object) =>
+    fc
+      .tuple(
+        fc.array(value, { minLength: Object.keys(record).length, maxLength: Object.keys(record).length }),
+        fc.option(fc.constantFrom('region', '__proto__', 'constructor', 'withdrawn', 'stateAt'), {
+          nil: undefined,
+        }),
+      )
+      .map(([values, extra]) => {
+        const out: Record<string, unknown> = {};
+        Object.entries(record).forEach(([key, original], index) => {
+          const chosen = values[index];
+          if (chosen === 'keep') out[key] = original;
+          else if (chosen !== undefined) out[key] = chosen;
+        });
+        if (extra !== undefined) Object.defineProperty(out, extra, { value: 1, enumerable: true });
+        return out;
+      });
+  const entry = (event: object) =>
+    fc
+      .tuple(
+        fc.constantFrom('1768435200000000000', '12a', 7, ''),
+        mutated(event),
+        fc.option(
+          fc.constantFrom({ service_name: 'api' }, {}, { 'a b': 'x' }, { vcs_repository_name: 3 }, null),
+          {
+            nil: undefined,
+          },
+        ),
+      )
+      .map(([timestamp, shaped, extra]) =>
+        extra === undefined ? [timestamp, shaped] : [timestamp, shaped, extra],
+      );
+  const [deployment] = events.deployments[0] ?? [];
+  const day = fc.record({
+    deployments: fc.array(entry(events.deployments[0]?.[1] ?? {}), { maxLength: 2 }),
+    incidents: fc.array(entry({ ...events.incidents[0]?.[1], stateAt: 1, withdrawn: true }), {
+      maxLength: 2,
+    }),
+    merges: fc.array(entry(events.merges[0]?.[1] ?? {}), { maxLength: 2 }),
+  });
+
+  it("accepts exactly the objects the events' schema accepts", () => {
+    expect(deployment).toBeDefined();
+    fc.assert(
+      fc.property(day, (generated) => {
+        const bytes = encodeDay(selection, dayStart, generated as unknown as DayEvents);
+        const reference = schema.safeParse(
+          JSON.parse(JSON.stringify({ format: ROLLUP_FORMAT, selection, dayStart, events: generated })),
+        );
+
+        expect(decodeDay(bytes, selection, dayStart) !== undefined).toBe(reference.success);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
