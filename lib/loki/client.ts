@@ -21,15 +21,23 @@ import type { DeploymentEvent, IncidentEvent, MergeEvent, TimeRange } from '../d
 import { hostOf, LokiError, networkFailure, unreachable } from '../errors';
 import { logger } from '../logger';
 import { boundedMemo } from '../memo';
-import { type DayRead, missingRanges, readPlan, splitRange } from '../plan/read-plan';
+import { type DayRead, KINDS, missingRanges, readPlan, splitRange } from '../plan/read-plan';
 import { RollupStore } from '../rollups/store';
 import type { Secrets } from '../secrets';
 import { openObjectStore } from '../store/open';
 import { DAY_MS, NS_PER_MS } from '../time';
-import { ClosedDays, type DaySources, noDaySources, storeSelection } from './closed-days';
-import { DayCache, type DayEvents, emptyDay } from './day-cache';
+import { ClosedDays, type DaySources, type NamespaceDays, noDaySources, storeSelection } from './closed-days';
+import { DayCache, type DayEntry, type DayEvents, emptyDay, narrowDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
-import { buildEventsQuery, type EventKind, kindsOf, type TeamStreams } from './logql';
+import {
+  buildEventsQuery,
+  type EventKind,
+  eventPredicate,
+  filterLabelNames,
+  filterLabels,
+  kindsOf,
+  type TeamStreams,
+} from './logql';
 import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
 
@@ -332,6 +340,11 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       ? new RollupStore(openObjectStore(settings.rollupsUrl, { variable: 'ROLLUPS_URL' }))
       : undefined);
   const closedDays = new ClosedDays(dayCache, rollups);
+  // The labels a filter selects on, kept beside each event (`filterLabels`), and the namespace's own
+  // query for every kind: its days serve every filtered request (closed-days.ts).
+  const labelNames = filterLabelNames(settings);
+  const namespaceQuery = buildEventsQuery(KINDS, {}, settings);
+  const namespaceStoreKey = storeSelection(namespaceQuery, settings);
   const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
   const deadlineMessage = closedDays.keeps ? RESUMABLE_DEADLINE_MESSAGE : DEADLINE_MESSAGE;
 
@@ -504,8 +517,11 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           continue;
         }
         const event = readEntry(kind, entry, incidentLabels, stats);
-        if (event !== undefined)
-          (day.events[kind] as Array<[string, LokiEvent]>).push([entry.timestampNs, event]);
+        if (event === undefined) continue;
+        const labels = filterLabels(entry.labels, event.repository, labelNames);
+        (day.events[kind] as Array<DayEntry<LokiEvent>>).push(
+          labels === undefined ? [entry.timestampNs, event] : [entry.timestampNs, event, labels],
+        );
       }
     });
     return { count, lastNs, seenAtLast };
@@ -579,6 +595,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           closed,
           selection.sources,
           request.deadline,
+          namespaceDays(query, kinds, request.filter),
         );
         for (const part of parts) {
           const events = kept.get(part.dayStart);
@@ -645,6 +662,22 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
     },
   };
 
+  /**
+   * Where a request other than the namespace's own finds its closed days first: the namespace's days,
+   * narrowed to its filter. Only for the three kinds together, the query the read paths send and the
+   * backfill stores: its entries are told apart by `kindsOf`, a single kind's query by its own stage,
+   * and on an entry no collector writes (a merge carrying a deployment status) the two could differ.
+   */
+  function namespaceDays(
+    query: string,
+    kinds: readonly EventKind[],
+    filter: EventRequest['filter'],
+  ): NamespaceDays | undefined {
+    if (query === namespaceQuery || kinds.length !== KINDS.length) return undefined;
+    const keep = eventPredicate(filter, settings);
+    return { memoryKey: namespaceQuery, storeKey: namespaceStoreKey, narrow: (day) => narrowDay(day, keep) };
+  }
+
   /** Keeps the closed whole days read inside `within` (a complete chunk, or the whole request). */
   function keepDays(selection: Selection, parts: DayPart[], within: TimeRange): void {
     if (!closedDays.keeps) return;
@@ -663,7 +696,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       startNs: msToNs(ranges[kind].start),
       endNs: msToNs(ranges[kind].end),
     });
-    const within = <T>(kind: EventKind, pairs: ReadonlyArray<[string, T]>, into: T[]) => {
+    const within = <T>(kind: EventKind, pairs: ReadonlyArray<DayEntry<T>>, into: T[]) => {
       const { startNs, endNs } = bounds(kind);
       for (const [timestampNs, event] of pairs) {
         if (compareNs(timestampNs, startNs) >= 0 && compareNs(timestampNs, endNs) < 0) into.push(event);

@@ -8,6 +8,35 @@ import type { DayCache, DayEvents } from './day-cache';
  * the store of closed days (ROLLUPS_URL, lib/rollups/store.ts), which outlives containers. A closed day
  * read from Loki is kept in both. The store is never needed for an answer: when it fails or is slow the
  * days are read from Loki as without it, with a warning, and the request goes on.
+ *
+ * A filtered request (a team, repositories, services) first looks for the days of the whole service
+ * namespace, the organisation's selection that the backfill and the scheduled roll-up fill, and narrows
+ * them in memory with `eventPredicate` (lib/loki/logql.ts, next to the LogQL it mirrors); only the days
+ * the namespace lacks are looked up under the request's own selection, then read from Loki.
+ * Why this layout, for the access patterns of issue 20 (the organisation's year, a team's year or `/data`,
+ * a few repositories' quarter; 300 to 5,000 repositories):
+ * - One object per namespace-day serves every filter: a year is 365 GETs (760 with a summary's
+ *   look-arounds) whoever asks, and one backfill of the organisation answers every team, repository and
+ *   service. Objects per repository-day would multiply the organisation's GETs by the repositories
+ *   (300 repositories: 228,000 for a summary; 5,000: 3.8 million, ~$1.50 and minutes a cold summary) to
+ *   save bytes only filtered requests read, while a GET costs a round trip whatever its size.
+ * - Narrowing is cheap beside a GET: one predicate per event, measured 0.02-0.03 ms a day at 300
+ *   repositories (~870 events a day), ~1 ms a day at 5,000 (~14,500 events; 0.3-0.5 s a year).
+ * - The namespace is the one of SERVICE_NAME: a deployment reads one. Several would each keep their own
+ *   objects (the namespace is in the selection, so in the key), and a request over several would be the
+ *   union of their days, day by day; nothing in the layout needs to change for that.
+ * - Write-through keeps today's rule: a filtered request that read days from Loki writes them under its
+ *   own selection. Its query read only its streams, so it cannot write a namespace day; writing nothing
+ *   would read those days from Loki again at its next cold start (12-14 s a team-year at 300
+ *   repositories), and reading the namespace's streams instead would cost ~8 times the Loki work (~107 s
+ *   a year: a 504). Its own objects are read only while the namespace's day is absent, so they stop
+ *   mattering once the backfill or the scheduled roll-up has stored that day.
+ * - Days are not compacted into months: one object per day is what keeps a write idempotent and atomic
+ *   without a read-modify-write (write-through, the scheduled roll-up and a backfill may write the same
+ *   month at once) and lets a request read exactly the days it lacks. A cold year is 365 GETs, 32 at once
+ *   (12 rounds of a round trip each, $0.00015 at S3's list price); a month object would make it 12 GETs
+ *   but need a compaction pass and a second way of reading. Worth it only once a cold year's store time
+ *   is measured to matter (`npm run bench`).
  */
 
 /** Where one request's days came from, for the X-Rollups header and the request's log line. */
@@ -18,6 +47,8 @@ export interface DaySources {
   loki: number;
   /** Days not closed yet (or only partly inside the request): always read from Loki, never kept. */
   open: number;
+  /** Of the days from memory and the store, those narrowed from the namespace's days (a filtered request). */
+  namespace: number;
   /** Closed days written to the store by this request (none after a failed read: the store is skipped). */
   stored: number;
   /** Store reads or writes that failed or took too long (the days then came from Loki, or stay unstored). */
@@ -27,7 +58,7 @@ export interface DaySources {
 }
 
 export function noDaySources(storeEnabled: boolean): DaySources {
-  return { memory: 0, store: 0, loki: 0, open: 0, stored: 0, storeFailures: 0, storeEnabled };
+  return { memory: 0, store: 0, loki: 0, open: 0, namespace: 0, stored: 0, storeFailures: 0, storeEnabled };
 }
 
 /**
@@ -70,6 +101,16 @@ export function storeSelection(
   return JSON.stringify({ query, production, incidentLabels });
 }
 
+/**
+ * The namespace's days, which serve a filtered request narrowed (see the top of this file): the
+ * namespace's selection in memory and in the store, and the request's filter over its events.
+ */
+export interface NamespaceDays {
+  memoryKey: string;
+  storeKey: string;
+  narrow(day: DayEvents): DayEvents;
+}
+
 export class ClosedDays {
   // Reads and writes queue apart: one request's write-through never holds up another's reads.
   private readonly reads = pLimit(STORE_CONCURRENCY);
@@ -92,6 +133,8 @@ export class ClosedDays {
   /**
    * The kept days among `dayStarts`: memory first, then the store (whose days memory then keeps too).
    * `memoryKey` and `storeKey` name the selection in each (the store's key also holds what parsing depends on).
+   * With `namespace` (a filtered request), each place is asked for the namespace's day first, narrowed,
+   * then for the request's own; memory keeps the namespace's day whole, for every other filter.
    */
   async lookup(
     memoryKey: string,
@@ -99,10 +142,17 @@ export class ClosedDays {
     dayStarts: readonly number[],
     sources: DaySources,
     deadline: number | undefined,
+    namespace?: NamespaceDays,
   ): Promise<Map<number, DayEvents>> {
     const found = new Map<number, DayEvents>();
     const missing: number[] = [];
     for (const dayStart of dayStarts) {
+      const whole = namespace && this.memory?.get(namespace.memoryKey, dayStart);
+      if (whole !== undefined && namespace !== undefined) {
+        found.set(dayStart, namespace.narrow(whole));
+        sources.namespace += 1;
+        continue;
+      }
       const kept = this.memory?.get(memoryKey, dayStart);
       if (kept === undefined) missing.push(dayStart);
       else found.set(dayStart, kept);
@@ -118,11 +168,22 @@ export class ClosedDays {
     );
     let failure: unknown;
     let stopped = false;
+    let narrowedFromStore = 0;
     const reads = Promise.all(
       missing.map((dayStart) =>
         this.reads(async () => {
           if (stopped || failure !== undefined) return;
           try {
+            const whole = namespace && (await store.get(namespace.storeKey, dayStart));
+            if (stopped) return;
+            if (whole !== undefined && namespace !== undefined) {
+              found.set(dayStart, namespace.narrow(whole));
+              sources.store += 1;
+              sources.namespace += 1;
+              narrowedFromStore += 1;
+              this.memory?.set(namespace.memoryKey, dayStart, whole);
+              return;
+            }
             const events = await store.get(storeKey, dayStart);
             if (events === undefined || stopped) return;
             found.set(dayStart, events);
@@ -139,6 +200,7 @@ export class ClosedDays {
       stopped = true;
       // Days that arrive after this are not used: the request has already asked Loki for them.
       for (const dayStart of missing) found.delete(dayStart);
+      sources.namespace -= narrowedFromStore;
       sources.store = 0;
     }
     if (outcome === TIMED_OUT || failure !== undefined) {
@@ -201,12 +263,16 @@ export class ClosedDays {
   }
 }
 
-/** `X-Rollups: memory=0 store=365 loki=0 open=1` (plus `stored=N`, `fallback` when the store failed), or `off`. */
+/**
+ * `X-Rollups: memory=0 store=365 loki=0 open=1` (plus `namespace=N` when N of the days from memory and the
+ * store were the namespace's, narrowed to the request's filter; `stored=N`; `fallback` when the store failed).
+ */
 export function rollupsHeaderValue(sources: DaySources | undefined): string | undefined {
   if (sources === undefined) return undefined;
   const counts = `memory=${sources.memory} store=${sources.storeEnabled ? sources.store : 'off'} loki=${sources.loki} open=${sources.open}`;
+  const namespace = sources.namespace > 0 ? ` namespace=${sources.namespace}` : '';
   const stored = sources.stored > 0 ? ` stored=${sources.stored}` : '';
-  return `${counts}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
+  return `${counts}${namespace}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
 }
 
 /** The X-Rollups header of an answer built from these fetch stats, when they say where the days came from. */

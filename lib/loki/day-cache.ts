@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { DeploymentEvent, IncidentEvent, MergeEvent } from '../dora/types';
-import type { EventKind } from './logql';
+import type { EventKind, EventPredicate, FilterLabels } from './logql';
 
 /**
  * The events of closed UTC days, per stream selection, kept by the Loki reader of a container. A day is
@@ -13,11 +13,18 @@ import type { EventKind } from './logql';
 /** Heap taken by one cached event with its timestamp (as measured for the answer cache, see lib/data/service.ts). */
 const BYTES_PER_EVENT = 400;
 
+/**
+ * One event of a day: its Loki timestamp (its ranges are checked against it), the event, and the labels a
+ * filter selects on where they differ from the event's repository (`filterLabels` in logql.ts), so that
+ * a day of the whole namespace can be narrowed to any filter's events.
+ */
+export type DayEntry<E> = [timestampNs: string, event: E, labels?: FilterLabels | undefined];
+
 /** One day's events of one selection, each kind with the Loki timestamps its ranges are checked against. */
 export interface DayEvents {
-  deployments: Array<[timestampNs: string, event: DeploymentEvent]>;
-  incidents: Array<[timestampNs: string, event: IncidentEvent]>;
-  merges: Array<[timestampNs: string, event: MergeEvent]>;
+  deployments: Array<DayEntry<DeploymentEvent>>;
+  incidents: Array<DayEntry<IncidentEvent>>;
+  merges: Array<DayEntry<MergeEvent>>;
 }
 
 export function emptyDay(): DayEvents {
@@ -29,6 +36,16 @@ export function eventCount(day: DayEvents): number {
 }
 
 export type { EventKind };
+
+/** The day's events that `keep` selects (the same day when it keeps all). */
+export function narrowDay(day: DayEvents, keep: EventPredicate | undefined): DayEvents {
+  if (keep === undefined) return day;
+  return {
+    deployments: day.deployments.filter(([, event, labels]) => keep(event, labels)),
+    incidents: day.incidents.filter(([, event, labels]) => keep(event, labels)),
+    merges: day.merges.filter(([, event, labels]) => keep(event, labels)),
+  };
+}
 
 export class DayCache {
   private readonly days: LRUCache<string, DayEvents>;

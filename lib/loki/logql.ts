@@ -62,7 +62,11 @@ function teamRepositoryNames(repositories: readonly string[] | undefined): strin
   return [...new Set((repositories ?? []).filter(isRepositoryName))];
 }
 
-/** Pipeline stages narrowing events to the requested repositories and team; '' when there is no filter. */
+/**
+ * Pipeline stages narrowing events to the requested repositories and team; '' when there is no filter.
+ * `eventPredicate` below is the same filter over events already read (from the namespace's stored days):
+ * a change here changes it there, and test/loki/logql.test.ts checks the two against each other.
+ */
 export function filterStages(filter: EventFilter): string {
   const stages: string[] = [];
   const repositories = filter.repositories?.length ? validateRepositories(filter.repositories) : [];
@@ -152,11 +156,22 @@ export const KEPT_LABELS = [
   'deployment_status',
   'event_name',
   'source',
+  // What a filter selects on besides the labels above (`filterLabelNames`), kept for narrowing in memory.
+  'service_name',
 ] as const;
 
-const KEEP_STAGE = `| keep ${KEPT_LABELS.join(', ')}`;
-
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `| keep` of the labels above and the labels a filter selects on (`filterLabelNames`): the answer then
+ * shows every label the filter saw, so the events of the whole namespace can be narrowed in memory
+ * exactly as a filtered query narrows them. `service_name` and the repository label are one value per
+ * stream, so keeping them splits no stream.
+ */
+function keepStage(options: Pick<QueryOptions, 'repositoryLabel'>): string {
+  const names = new Set<string>([...KEPT_LABELS, ...filterLabelNames(options)]);
+  return `| keep ${[...names].join(', ')}`;
+}
 
 /** The index label holding the OpenTelemetry `service.name` of a stream (the collector sets it to the repository). */
 export const SERVICE_LABEL = 'service_name';
@@ -241,7 +256,7 @@ export function buildQuery(kind: EventKind, filter: EventFilter, options: QueryO
   const selector = streamSelector(filter, options);
   const filters = filterStages(filter);
   const stage = kindStage(kind, options);
-  const withFilters = `${filters === '' ? stage : `${stage} ${filters}`} ${KEEP_STAGE}`;
+  const withFilters = `${filters === '' ? stage : `${stage} ${filters}`} ${keepStage(options)}`;
   const lineFilter = kind === 'incidents' ? incidentLineFilter(options.incidentLabels) : '';
   return `${selector}${lineFilter} | ${withFilters}`;
 }
@@ -263,7 +278,7 @@ export function buildEventsQuery(
   if (kinds.length === 1 && kinds[0] !== undefined) return buildQuery(kinds[0], filter, options);
   const filters = filterStages(filter);
   const branches = kinds.map((kind) => kindBranch(kind, options)).join(' or ');
-  return `${streamSelector(filter, options)} | ${branches}${filters === '' ? '' : ` ${filters}`} ${KEEP_STAGE}`;
+  return `${streamSelector(filter, options)} | ${branches}${filters === '' ? '' : ` ${filters}`} ${keepStage(options)}`;
 }
 
 const INCIDENT_EVENT_SET: ReadonlySet<string> = new Set(INCIDENT_EVENT_NAMES);
@@ -281,4 +296,109 @@ export function kindsOf(labels: Readonly<Record<string, string>>): EventKind[] {
   if (eventName !== undefined && INCIDENT_EVENT_SET.has(eventName)) kinds.push('incidents');
   if (eventName === 'change_closed') kinds.push('merges');
   return kinds;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same filter in memory
+
+/**
+ * The labels, besides `team_name`, whose values `streamSelector` and `filterStages` compare:
+ * `vcs_repository_name` (the stages), `service_name` (services) and the repository's index label
+ * (LOKI_REPOSITORY_LABEL, for repositories and LOKI_TEAM_STREAMS). `team_name` needs no copy: an event's
+ * `team` is that label exactly (null when absent or empty, which LogQL compares as "").
+ */
+export function filterLabelNames(options: Pick<QueryOptions, 'repositoryLabel'>): string[] {
+  const names = ['vcs_repository_name', SERVICE_LABEL];
+  const label = options.repositoryLabel;
+  if (label && LABEL_NAME.test(label) && !names.includes(label)) names.push(label);
+  return names;
+}
+
+/**
+ * The values of `filterLabelNames` that differ from the event's repository ("" for an absent label, as
+ * LogQL compares it); undefined when every one equals it. The event's `repository` may come from its
+ * line when `vcs_repository_name` is absent, and a stream's `service_name` need not be the repository,
+ * so these are kept beside each stored event; with the collector's labels (all three the repository's
+ * name) nothing is.
+ */
+export type FilterLabels = Readonly<Record<string, string>>;
+
+export function filterLabels(
+  labels: Readonly<Record<string, string>>,
+  repository: string,
+  names: readonly string[],
+): FilterLabels | undefined {
+  let differing: Record<string, string> | undefined;
+  for (const name of names) {
+    const value = labels[name] ?? '';
+    if (value === repository) continue;
+    differing ??= {};
+    differing[name] = value;
+  }
+  return differing;
+}
+
+/** What `eventPredicate` reads of an event. */
+export interface FilteredEvent {
+  repository: string;
+  team: string | null;
+}
+
+export type EventPredicate = (event: FilteredEvent, labels: FilterLabels | undefined) => boolean;
+
+/**
+ * `streamSelector` and `filterStages` of `filter` over events already read from the whole namespace:
+ * true exactly for the events the filtered query returns. Loki compares label values exactly and
+ * case-sensitively (an anchored alternation of escaped names is equality with one of them; a missing
+ * label is ""), so this compares strings. The same names are validated the same way (an invalid one throws
+ * the same error). Undefined when the filter keeps every event.
+ */
+export function eventPredicate(
+  filter: EventFilter,
+  options: Pick<QueryOptions, 'repositoryLabel' | 'teamStreams'>,
+): EventPredicate | undefined {
+  const value = (event: FilteredEvent, labels: FilterLabels | undefined, name: string) =>
+    labels?.[name] ?? event.repository;
+  const conditions: EventPredicate[] = [];
+  const oneOf = (name: string, values: Iterable<string>, wanted = true) => {
+    const set = new Set(values);
+    conditions.push((event, labels) => set.has(value(event, labels, name)) === wanted);
+  };
+
+  // The stream selector's matchers (service_namespace is the namespace's own).
+  const services = [...new Set(filter.services ?? [])];
+  for (const service of services) logqlString(service);
+  if (services.length > 0) oneOf(SERVICE_LABEL, services);
+  const label = options.repositoryLabel;
+  const repositories = filter.repositories?.length ? validateRepositories(filter.repositories) : [];
+  const indexed = label !== undefined && label !== '' && LABEL_NAME.test(label);
+  if (indexed && repositories.length > 0) oneOf(label, repositories);
+  const owned = teamRepositoryNames(filter.teamRepositories);
+  const team = filter.team !== undefined && filter.team !== '';
+  if (indexed && team) {
+    if (options.teamStreams === 'owned' && owned.length > 0) oneOf(label, owned);
+    if (options.teamStreams === 'skip-others') {
+      const ownedSet = new Set(owned);
+      const others = teamRepositoryNames(filter.otherTeamsRepositories).filter((name) => !ownedSet.has(name));
+      if (others.length > 0) oneOf(label, others, false);
+    }
+  }
+
+  // The pipeline stages.
+  if (repositories.length > 0) oneOf('vcs_repository_name', repositories);
+  if (team) {
+    const names = new Set(
+      [filter.team ?? '', ...(filter.teamAliases ?? [])].map((name) => validateTeam(name)),
+    );
+    const ownedSet = new Set(owned);
+    conditions.push(
+      (event, labels) =>
+        names.has(event.team ?? '') || ownedSet.has(value(event, labels, 'vcs_repository_name')),
+    );
+  }
+  if (conditions.length === 0) return undefined;
+  return (event, labels) => {
+    for (const condition of conditions) if (!condition(event, labels)) return false;
+    return true;
+  };
 }

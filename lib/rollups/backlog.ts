@@ -4,7 +4,7 @@ import { logger } from '../logger';
 import type { EventFilter, EventRequest, EventStore } from '../loki/types';
 import { DAY_MS } from '../time';
 import type { BackgroundFill } from './background';
-import { formatDay, presentDays } from './fill';
+import { formatDay, servedDays } from './fill';
 import type { RollupStore } from './store';
 
 /**
@@ -94,6 +94,8 @@ export interface BacklogGuard {
   background: BackgroundFill;
   /** The store's name of a filter's selection (all three kinds, as the read path asks). */
   selectionKey(filter: EventFilter): string;
+  /** The namespace's selection, whose days serve every filter (`servedDays` in fill.ts). */
+  namespaceKey?: string | undefined;
   /** A day is closed once its end is this far back (the reader's `closedAfterMs`). */
   closedAfterMs: number;
   /**
@@ -106,6 +108,12 @@ export interface BacklogGuard {
 }
 
 type Scope = 'organisation' | 'filtered';
+
+/**
+ * How long a measured cost of a day holds. Loki's load changes, and an estimate that has turned pessimistic
+ * would otherwise stay: requests answered 503 read nothing from Loki, so nothing would ever correct it.
+ */
+export const LEARNED_COST_TTL_MS = 10 * 60_000;
 
 function scopeOf(filter: EventFilter): Scope {
   return lokiMsPerDay(filter) === ORGANISATION_LOKI_MS_PER_DAY ? 'organisation' : 'filtered';
@@ -120,14 +128,21 @@ function scopeOf(filter: EventFilter): Scope {
  * selection) are checked; a store that cannot be listed lets the request go on to Loki.
  */
 export function withBacklogGuard(events: EventStore, guard: BacklogGuard): EventStore {
-  const learned = new Map<Scope, number>();
+  const learned = new Map<Scope, { msPerDay: number; at: number }>();
   const learn = (scope: Scope, msPerDay: number) => {
-    const previous = learned.get(scope);
-    learned.set(scope, previous === undefined ? msPerDay : (previous + msPerDay) / 2);
+    const previous = current(scope);
+    learned.set(scope, {
+      msPerDay: previous === undefined ? msPerDay : (previous + msPerDay) / 2,
+      at: Date.now(),
+    });
+  };
+  const current = (scope: Scope): number | undefined => {
+    const entry = learned.get(scope);
+    return entry !== undefined && Date.now() - entry.at < LEARNED_COST_TTL_MS ? entry.msPerDay : undefined;
   };
   const listed = async (selection: string): Promise<Set<number> | undefined> => {
     try {
-      return await presentDays(guard.rollups, selection);
+      return await servedDays(guard.rollups, selection, guard.namespaceKey);
     } catch (error) {
       logger.warn('Closed-day store not listed; the request reads its days as without it', {
         store: guard.rollups.description,
@@ -168,7 +183,7 @@ export function withBacklogGuard(events: EventStore, guard: BacklogGuard): Event
       const before = needed.length === 0 ? undefined : await listed(selection);
       if (before === undefined) return events.fetchEvents(request);
       const scope = scopeOf(request.filter);
-      const known = learned.get(scope) ?? guard.initialMsPerDay?.(request.filter);
+      const known = current(scope) ?? guard.initialMsPerDay?.(request.filter);
       if (known !== undefined)
         await fillFirst(
           backlogDecision({ needed, present: before, remainingMs: deadline - Date.now(), msPerDay: known }),
@@ -187,7 +202,9 @@ export function withBacklogGuard(events: EventStore, guard: BacklogGuard): Event
         const after = await listed(selection);
         if (after === undefined) throw error;
         const storedMeanwhile = needed.filter((day) => after.has(day) && !before.has(day)).length;
-        learn(scope, (Date.now() - startedAt) / Math.max(1, storedMeanwhile));
+        // Nothing stored in the whole deadline says Loki stalled, not what a day costs: a guess from it (the
+        // deadline per day) would send every later request to a 503 that a recovered Loki does not need.
+        if (storedMeanwhile > 0) learn(scope, (Date.now() - startedAt) / storedMeanwhile);
         await fillFirst(backlogDecision({ needed, present: after, remainingMs: 0, msPerDay: 1 }), request);
         throw error;
       }

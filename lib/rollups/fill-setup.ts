@@ -47,6 +47,7 @@ export function fillDependencies(
     events,
     rollups,
     selectionKey: (filter) => storeSelection(buildEventsQuery(ALL_KINDS, filter, settings), settings),
+    namespaceKey: storeSelection(buildEventsQuery(ALL_KINDS, {}, settings), settings),
     closedBefore: now - (settings.closedAfterMs ?? 0),
   };
 }

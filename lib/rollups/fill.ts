@@ -29,6 +29,11 @@ export interface FillDependencies {
   rollups: RollupStore;
   /** The store's name of a selection, as the reader names it (its query for all three kinds, and more). */
   selectionKey(filter: EventFilter): string;
+  /**
+   * The namespace's own selection (the organisation's, `ORGANISATION`): the reader narrows its days to
+   * any filter (lib/loki/closed-days.ts), so they count as present for every selection.
+   */
+  namespaceKey?: string | undefined;
   /** Epoch ms before which every day has closed (nothing can be written into it any more). */
   closedBefore: number;
 }
@@ -116,6 +121,23 @@ export async function presentDays(rollups: RollupStore, selection: string): Prom
   return new Set(days.map((day) => Date.parse(`${day}T00:00:00Z`)));
 }
 
+/**
+ * The days a request of `selection` finds in the store: its own and, for another selection than the
+ * namespace's, the namespace's (which the reader narrows to the request's filter). Two listings.
+ */
+export async function servedDays(
+  rollups: RollupStore,
+  selection: string,
+  namespace: string | undefined,
+): Promise<Set<number>> {
+  const [own, shared] = await Promise.all([
+    presentDays(rollups, selection),
+    namespace === undefined || namespace === selection ? undefined : presentDays(rollups, namespace),
+  ]);
+  for (const day of shared ?? []) own.add(day);
+  return own;
+}
+
 interface Work {
   selection: FillSelection;
   key: string;
@@ -138,7 +160,7 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   const work: Work[] = [];
   for (const selection of options.selections) {
     const key = deps.selectionKey(selection.filter);
-    const present = options.rebuild ? new Set<number>() : await listed(deps.rollups, key);
+    const present = options.rebuild ? new Set<number>() : await listed(deps, key);
     for (const day of days) {
       progress.total += 1;
       if (present.has(day)) progress.present += 1;
@@ -208,9 +230,10 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   };
 }
 
-async function listed(rollups: RollupStore, key: string): Promise<Set<number>> {
+async function listed(deps: FillDependencies, key: string): Promise<Set<number>> {
+  const { rollups } = deps;
   try {
-    return await presentDays(rollups, key);
+    return await servedDays(rollups, key, deps.namespaceKey);
   } catch (error) {
     const reason = error instanceof Error ? `: ${error.message}` : '';
     throw new FillError(`the store at ${rollups.description} could not be listed${reason}`, { cause: error });
@@ -225,7 +248,7 @@ async function checkWritten(deps: FillDependencies, filled: readonly Work[]): Pr
   const byKey = new Map<string, number[]>();
   for (const item of filled) byKey.set(item.key, [...(byKey.get(item.key) ?? []), item.day]);
   for (const [key, days] of byKey) {
-    const present = await listed(deps.rollups, key);
+    const present = await listed(deps, key);
     const missing = days.filter((day) => !present.has(day));
     if (missing.length > 0) {
       throw new FillError(

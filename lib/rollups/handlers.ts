@@ -164,6 +164,7 @@ export function guardedEventStore(
       rollups,
       background,
       selectionKey: selectionKeyFor.bind(undefined, config),
+      namespaceKey: selectionKeyFor(config, {}),
       closedAfterMs: settings.closedAfterMs ?? 0,
     });
     guarded.set(events, guardedStore);

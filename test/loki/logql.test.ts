@@ -1,20 +1,34 @@
+import fc from 'fast-check';
 import { matchesLabels, parseLogql } from '../../dev/loki-server';
 import { BadRequestError } from '../../lib/errors';
 import {
   buildEventsQuery,
   buildQuery,
   escapeRegex,
+  eventPredicate,
   exactAlternation,
+  filterLabelNames,
+  filterLabels,
   filterStages,
   kindsOf,
   logqlString,
+  type QueryOptions,
   streamSelector,
   validateRepositories,
 } from '../../lib/loki/logql';
+import { parseDeployment } from '../../lib/loki/parse';
+import { KINDS } from '../../lib/plan/read-plan';
+import {
+  deploymentLine,
+  eventFilter,
+  filterableEvent,
+  filterOptions,
+  presentLabels,
+} from '../helpers/event-filters';
 
-const options = { serviceNamespace: 'github', incidentLabels: ['incident'] };
+const options: QueryOptions = { serviceNamespace: 'github', incidentLabels: ['incident'] };
 const KEEP =
-  ' | keep vcs_repository_name, vcs_repository_owner, vcs_repository_url_full, team_name, deployment_environment_name, deployment_status, event_name, source';
+  ' | keep vcs_repository_name, vcs_repository_owner, vcs_repository_url_full, team_name, deployment_environment_name, deployment_status, event_name, source, service_name';
 
 /** Whether the query the client builds keeps an event with these labels (judged by the stand-in's parser). */
 function keeps(query: string, labels: Record<string, string>): boolean {
@@ -387,5 +401,77 @@ describe('kindsOf', () => {
     expect(kindsOf({ event_name: 'issue_unlabeled' })).toEqual(['incidents']);
     expect(kindsOf({ event_name: 'issue_assigned' })).toEqual([]);
     expect(kindsOf({ event_name: 'change_closed' })).toEqual(['merges']);
+  });
+});
+
+describe('eventPredicate', () => {
+  /** What the reader keeps of an event of the namespace's query: the event and its `filterLabels`. */
+  function readFromNamespace(
+    labels: Record<string, string>,
+    line: string,
+    settings: typeof options & object,
+  ) {
+    const query = parseLogql(buildEventsQuery(KINDS, {}, settings));
+    const shown = Object.fromEntries(Object.entries(labels).filter(([name]) => query.keep?.includes(name)));
+    const event = parseDeployment(shown, line);
+    if (event === undefined) throw new Error('not a deployment');
+    return { event, labels: filterLabels(shown, event.repository, filterLabelNames(settings)) };
+  }
+
+  it("keeps exactly the events the filter's LogQL keeps, whatever the names, labels and settings", () => {
+    fc.assert(
+      fc.property(filterableEvent, eventFilter, filterOptions, (generated, filter, settings) => {
+        const labels = {
+          ...deployment({}),
+          deployment_environment_name: 'production',
+          ...presentLabels(generated.labels),
+        };
+        const query = { ...options, ...settings };
+        const read = readFromNamespace(labels, deploymentLine(generated, 1, 0), query);
+
+        const inMemory = eventPredicate(filter, query)?.(read.event, read.labels) ?? true;
+
+        expect(inMemory).toBe(keeps(buildEventsQuery(KINDS, filter, query), labels));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('compares names exactly: another case, or a metacharacter standing for a letter, is another name', () => {
+    const event = { repository: 'a.b', team: 'Payments' };
+
+    expect(eventPredicate({ repositories: ['a.b'] }, options)?.(event, undefined)).toBe(true);
+    expect(eventPredicate({ repositories: ['aXb'] }, options)?.(event, undefined)).toBe(false);
+    expect(eventPredicate({ repositories: ['A.B'] }, options)?.(event, undefined)).toBe(false);
+    expect(eventPredicate({ team: 'payments' }, options)?.(event, undefined)).toBe(false);
+    expect(eventPredicate({ team: 'payments', teamAliases: ['Payments'] }, options)?.(event, undefined)).toBe(
+      true,
+    );
+  });
+
+  it("reads the repository from vcs_repository_name, not from the line, as the query's label filter does", () => {
+    const fromLine = { repository: 'api', team: null };
+    const noLabel = filterLabels({ service_name: 'api' }, 'api', filterLabelNames(options));
+
+    expect(noLabel).toEqual({ vcs_repository_name: '' });
+    expect(eventPredicate({ repositories: ['api'] }, options)?.(fromLine, noLabel)).toBe(false);
+    expect(eventPredicate({ team: 'x', teamRepositories: ['api'] }, options)?.(fromLine, noLabel)).toBe(
+      false,
+    );
+  });
+
+  it('keeps nothing beside an event whose labels all name its repository (the collector writes those)', () => {
+    const labels = { vcs_repository_name: 'api', service_name: 'api', team_name: 'Payments' };
+
+    expect(
+      filterLabels(labels, 'api', filterLabelNames({ repositoryLabel: 'service_name' })),
+    ).toBeUndefined();
+  });
+
+  it('is absent for a filter that keeps every event, and rejects the names the query rejects', () => {
+    expect(eventPredicate({}, options)).toBeUndefined();
+    expect(eventPredicate({ repositories: [], team: '' }, options)).toBeUndefined();
+    expect(() => eventPredicate({ repositories: ['not a name'] }, options)).toThrow(BadRequestError);
+    expect(() => eventPredicate({ team: 'bad\uD800' }, options)).toThrow(BadRequestError);
   });
 });

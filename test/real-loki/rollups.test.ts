@@ -6,9 +6,12 @@ import { gunzipSync } from 'node:zlib';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as MetricsHandler } from '../../functions/metrics';
 import type { handler as SummaryHandler } from '../../functions/metrics-summary';
+import { parseConfig } from '../../lib/config';
 import { METRICS } from '../../lib/dora/metrics';
 import { logger } from '../../lib/logger';
 import type { DaySources } from '../../lib/loki/closed-days';
+import { fill, ORGANISATION } from '../../lib/rollups/fill';
+import { fillDependencies, openRollupStore } from '../../lib/rollups/fill-setup';
 import { setEnv } from '../helpers/environment';
 import type { EventOptions, InvokeResult } from '../helpers/lambda';
 import { type Backends, useBackends } from './backends';
@@ -23,7 +26,8 @@ import { describeWithRealLoki } from './real-loki';
  * cold and warm; the store's objects and bytes) are printed at the end of the file.
  */
 
-type Phase = 'off' | 'cold' | 'warm';
+/** `backfill`: the organisation's days filled ahead; `narrowed`: filtered requests answered from them. */
+type Phase = 'off' | 'cold' | 'warm' | 'backfill' | 'narrowed';
 
 interface DaysRead extends DaySources {
   lokiRequests: number;
@@ -36,7 +40,7 @@ describeWithRealLoki('the store of closed days on the real Loki', (run) => {
   let metrics: typeof MetricsHandler;
   let summary: typeof SummaryHandler;
   let caseNumber = 0;
-  const reads: Record<Phase, DaysRead[]> = { off: [], cold: [], warm: [] };
+  const reads: Record<Phase, DaysRead[]> = { off: [], cold: [], warm: [], backfill: [], narrowed: [] };
   let phase: Phase = 'off';
 
   beforeAll(async () => {
@@ -146,6 +150,87 @@ describeWithRealLoki('the store of closed days on the real Loki', (run) => {
     expect(warm.json).toEqual(off.json);
     expect(rollups(warm)).toMatch(/ store=[1-9]\d* loki=0 /);
   });
+
+  describe("filled by the organisation's backfill alone", () => {
+    // Every day the cases below read: the earliest is a 38-day summary's previous period and its 30-day
+    // look-around (2026-08-13); the backfill runs to the last closed day.
+    const FILL_FROM = Date.UTC(2026, 7, 12);
+    let store: string;
+
+    beforeAll(async () => {
+      store = newStore();
+      phase = 'backfill';
+      const config = parseConfig({
+        ...process.env,
+        LOKI_URL: run().url,
+        SERVICE_NAME: run().serviceNamespace,
+        ROLLUPS_URL: store,
+      });
+      const rollups = openRollupStore(config);
+      if (rollups === undefined) throw new Error('no store');
+      const report = await fill(fillDependencies(config, { lokiToken: undefined }, rollups), {
+        from: FILL_FROM,
+        selections: [ORGANISATION],
+        concurrency: 2,
+      });
+      expect(report.filled).toBeGreaterThan(100);
+    });
+
+    const case_ = <T>(value: T | undefined): T => {
+      if (value === undefined) throw new Error('no such case');
+      return value;
+    };
+    const [, repositories, team] = METRIC_CASES.map(case_);
+    const teamSummary = case_(SUMMARY_CASES[1]);
+    const dataCases = [DATA_CASES[2], DATA_CASES[3], DATA_CASES[6]].map(case_);
+    type Route = 'data' | 'metrics' | 'summary';
+    const cases: Array<[string, Route, EventOptions]> = [
+      [
+        `/metrics/summary of ${teamSummary[0]}`,
+        'summary',
+        { path: '/metrics/summary', query: teamSummary[1] },
+      ],
+      [
+        `/metrics/summary of ${case_(repositories)[0]}`,
+        'summary',
+        { path: '/metrics/summary', query: case_(repositories)[1] },
+      ],
+      ...METRICS.map((metric): [string, Route, EventOptions] => [
+        `/metrics ${metric} weekly of ${case_(team)[0]}`,
+        'metrics',
+        { path: '/metrics', query: { ...case_(team)[1], metric, interval: 'weekly' } },
+      ]),
+      [
+        `/metrics lead_time_for_changes daily of ${case_(repositories)[0]}`,
+        'metrics',
+        {
+          path: '/metrics',
+          query: { ...case_(repositories)[1], metric: 'lead_time_for_changes', interval: 'daily' },
+        },
+      ],
+      ...dataCases.map(([name, body]): [string, Route, EventOptions] => [
+        `/data of ${name}`,
+        'data',
+        { method: 'POST', path: '/data', body },
+      ]),
+    ];
+
+    it.each(cases)(
+      'answers %s from them as without a store, reading no closed day from Loki',
+      async (_name, route, request) => {
+        const handler = { data, metrics, summary }[route];
+        const off = await ask(handler, request, 'off', store);
+        const narrowed = await ask(handler, request, 'narrowed', store);
+
+        expect(narrowed.json).toEqual(off.json);
+        const header = rollups(narrowed);
+        expect(header).toMatch(/ loki=0 open=\d+ namespace=[1-9]\d*$/);
+        // Every closed day is the organisation's, narrowed: none of the request's own selection.
+        const count = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(header)?.[1]);
+        expect(count('memory') + count('store')).toBe(count('namespace'));
+      },
+    );
+  });
 });
 
 async function filesUnder(dir: string): Promise<Array<{ path: string; bytes: number }>> {
@@ -185,6 +270,8 @@ async function report(root: string, reads: Record<Phase, DaysRead[]>): Promise<s
     line('off'),
     line('cold'),
     line('warm'),
+    line('backfill'),
+    line('narrowed'),
     `  store: ${files.length} objects, ${bytes} bytes over every case; the organisation (POST /data, first case): ` +
       `${organisation.length} objects (days), ${organisationBytes} bytes, ` +
       `${Math.round(organisationBytes / Math.max(1, organisation.length))} bytes a day; ${events} events, ` +

@@ -182,6 +182,19 @@ describe('withBacklogGuard', () => {
     expect(background.started).toHaveLength(1);
   });
 
+  it('reads again after a deadline in which Loki stored nothing, instead of taking the deadline as the cost of a day', async () => {
+    const background = new RecordingBackgroundFill();
+    const reader = guarded(background, bench.rollups, null);
+    bench.loki.delayNext(1_500, 2);
+    const stalled = await reader.fetchEvents(request(Date.now() + 1_000)).catch((error: unknown) => error);
+
+    const recovered = await reader.fetchEvents(request(Date.now() + 20_000));
+
+    expect(stalled).toBeInstanceOf(StoreFillingError);
+    expect(recovered.stats.days).toMatchObject({ loki: 39 });
+    expect(background.started).toHaveLength(1);
+  });
+
   it('reads from Loki when the missing days fit its deadline', async () => {
     const background = new RecordingBackgroundFill();
 

@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { z } from 'zod';
 import type { DayEvents } from '../../lib/loki/day-cache';
-import { dayKey, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
+import { dayKey, decodeDay, encodeDay, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
 import { type S3Server, startS3Server } from '../helpers/s3';
 
@@ -101,6 +103,28 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
     expect(await store.get(selection, dayStart)).toEqual(events);
   });
 
+  it('keeps the labels a filter selects on beside an event, and reads malformed ones as absent', async () => {
+    const [timestamp, deployment] = events.deployments[0] ?? [];
+    if (timestamp === undefined || deployment === undefined) throw new Error('no deployment');
+    const labelled: DayEvents = {
+      ...events,
+      deployments: [[timestamp, deployment, { vcs_repository_name: '', service_name: 'api-eu' }]],
+    };
+    await store.set(selection, dayStart, labelled);
+    expect(await store.get(selection, dayStart)).toEqual(labelled);
+
+    for (const labels of [{}, { 'not a label': 'x' }, { service_name: 1 }, null]) {
+      const object = {
+        format: ROLLUP_FORMAT,
+        selection,
+        dayStart,
+        events: { ...events, deployments: [[timestamp, deployment, labels]] },
+      };
+      await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(object)));
+      expect(await store.get(selection, dayStart)).toBeUndefined();
+    }
+  });
+
   it('reads a day never stored as absent', async () => {
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
@@ -120,7 +144,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   it('reads an object whose events have another shape as absent', async () => {
     const [timestamp, deployment] = events.deployments[0] ?? [];
     const reshaped = {
-      format: 1,
+      format: ROLLUP_FORMAT,
       selection,
       dayStart,
       events: { ...events, deployments: [[timestamp, { ...deployment, region: 'eu' }]] },
@@ -130,7 +154,7 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
   });
 
   it('reads an object of another selection or day as absent', async () => {
-    const moved = { format: 1, selection: '{service_namespace="other"}', dayStart, events };
+    const moved = { format: ROLLUP_FORMAT, selection: '{service_namespace="other"}', dayStart, events };
     await objects.put(dayKey(selection, dayStart), gzipSync(JSON.stringify(moved)));
     expect(await store.get(selection, dayStart)).toBeUndefined();
   });
@@ -152,4 +176,132 @@ it('puts the format version, the month and the day in the key', () => {
   expect(dayKey(selection, dayStart)).toMatch(
     new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01/2026-01-15\\.json\\.gz$`),
   );
+});
+
+describe('the check of a stored day', () => {
+  // The shapes of lib/loki/parse.ts's events as a zod schema: what the store's own check must accept.
+  const epochMs = z.number().int();
+  const text = z.string().nullable();
+  const repository = { repository: z.string(), owner: text, team: text };
+  const labels = z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
+    .refine((record) => Object.keys(record).length > 0);
+  const entries = <T extends z.ZodType>(event: T) =>
+    z.array(z.tuple([z.string().regex(/^\d+$/), event, labels.optional()]));
+  const schema = z.strictObject({
+    format: z.literal(ROLLUP_FORMAT),
+    selection: z.literal(selection),
+    dayStart: z.literal(dayStart),
+    events: z.strictObject({
+      deployments: entries(
+        z.strictObject({
+          ...repository,
+          environment: z.string(),
+          sha: z.string(),
+          deploymentId: z.string(),
+          state: z.string(),
+          createdAt: epochMs,
+          url: z.string(),
+        }),
+      ),
+      incidents: entries(
+        z.strictObject({
+          ...repository,
+          id: z.string(),
+          title: text,
+          createdAt: epochMs,
+          closedAt: epochMs.nullable(),
+          url: z.string(),
+          stateAt: epochMs.optional(),
+          withdrawn: z.boolean().optional(),
+        }),
+      ),
+      merges: entries(
+        z.strictObject({
+          ...repository,
+          sha: z.string(),
+          title: text,
+          user: text,
+          mergedAt: epochMs,
+          url: text,
+        }),
+      ),
+    }),
+  });
+
+  /** A valid entry of `event`, or one with one thing changed: a field's value (undefined: removed), another field, the timestamp or the labels. */
+  const entry = (event: object) =>
+    fc
+      .oneof(
+        { weight: 5, arbitrary: fc.constant(undefined) },
+        fc.record({
+          at: fc.constantFrom(
+            ...Object.keys(event),
+            'region',
+            '__proto__',
+            'constructor',
+            'timestamp',
+            'labels',
+          ),
+          value: fc.constantFrom(
+            null,
+            'text',
+            '12',
+            '',
+            1.5,
+            7,
+            -1,
+            2 ** 53,
+            true,
+            [],
+            {},
+            undefined,
+            { service_name: 'api' },
+            { 'a b': 'x' },
+            { vcs_repository_name: 3 },
+          ),
+        }),
+      )
+      .map((change) => {
+        const shaped: Record<string, unknown> = { ...event };
+        let timestamp: unknown = '1768435200000000000';
+        let labels: unknown;
+        if (change?.at === 'timestamp') timestamp = change.value;
+        else if (change?.at === 'labels') labels = change.value;
+        else if (change !== undefined && change.value === undefined) delete shaped[change.at];
+        else if (change !== undefined)
+          Object.defineProperty(shaped, change.at, { value: change.value, enumerable: true, writable: true });
+        return labels === undefined ? [timestamp, shaped] : [timestamp, shaped, labels];
+      });
+  const [deployment] = events.deployments[0] ?? [];
+  const day = fc.record({
+    deployments: fc.array(entry(events.deployments[0]?.[1] ?? {}), { maxLength: 2 }),
+    incidents: fc.array(
+      fc.oneof(
+        entry(events.incidents[0]?.[1] ?? {}),
+        entry({ ...events.incidents[0]?.[1], stateAt: 1, withdrawn: true }),
+      ),
+      { maxLength: 2 },
+    ),
+    merges: fc.array(entry(events.merges[0]?.[1] ?? {}), { maxLength: 2 }),
+  });
+
+  it("accepts exactly the objects the events' schema accepts", () => {
+    expect(deployment).toBeDefined();
+    let valid = 0;
+    fc.assert(
+      fc.property(day, (generated) => {
+        const bytes = encodeDay(selection, dayStart, generated as unknown as DayEvents);
+        const reference = schema.safeParse(
+          JSON.parse(JSON.stringify({ format: ROLLUP_FORMAT, selection, dayStart, events: generated })),
+        );
+
+        expect(decodeDay(bytes, selection, dayStart) !== undefined).toBe(reference.success);
+        valid += reference.success ? 1 : 0;
+      }),
+      { numRuns: 2000 },
+    );
+    // Valid objects, and not only empty ones, are among those tried.
+    expect(valid).toBeGreaterThan(200);
+  });
 });
