@@ -1,4 +1,4 @@
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import type { MergeEvent, ProductionDeployment, TimeRange } from './types';
 
 /**
@@ -19,9 +19,20 @@ export type ExclusionScope = 'lead-time' | 'all';
  * No globs: nobody is excluded. Changes without a known author are never excluded.
  */
 export function authorMatcher(globs: readonly string[]): (login: string | null) => boolean {
-  const patterns = globs.map((glob) => glob.replace(/[[\]]/g, '\\$&'));
-  if (patterns.length === 0) return () => false;
-  return (login) => login !== null && patterns.some((pattern) => minimatch(login, pattern, { nocase: true }));
+  if (globs.length === 0) return () => false;
+  // Compiled once and answered once per login: `minimatch(login, glob)` compiles its glob on every call,
+  // and a year of 300 repositories asks for some 340,000 changes (3.5 s of a warm summary, under 0.1 s so).
+  const patterns = globs.map((glob) => new Minimatch(glob.replace(/[[\]]/g, '\\$&'), { nocase: true }));
+  const answers = new Map<string, boolean>();
+  return (login) => {
+    if (login === null) return false;
+    let excluded = answers.get(login);
+    if (excluded === undefined) {
+      excluded = patterns.some((pattern) => pattern.match(login));
+      answers.set(login, excluded);
+    }
+    return excluded;
+  };
 }
 
 export interface AuthorExclusion {
