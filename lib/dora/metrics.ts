@@ -203,6 +203,31 @@ export interface Delivery {
 export function deliveries(
   deployments: readonly ProductionDeployment[],
   merges: readonly MergeEvent[],
+): readonly Delivery[] {
+  // A summary asks for the same deployments and merges twice (its period and the one before): matching
+  // them is most of its lead time's cost (~0.1 s for a year of 300 repositories), so it is done once.
+  // Keyed by the arrays themselves: loaded events are never changed after they are built.
+  let byMerges = deliveriesMemo.get(deployments);
+  if (byMerges === undefined) {
+    byMerges = new WeakMap();
+    deliveriesMemo.set(deployments, byMerges);
+  }
+  let result = byMerges.get(merges);
+  if (result === undefined) {
+    result = matchDeliveries(deployments, merges);
+    byMerges.set(merges, result);
+  }
+  return result;
+}
+
+const deliveriesMemo = new WeakMap<
+  readonly ProductionDeployment[],
+  WeakMap<readonly MergeEvent[], readonly Delivery[]>
+>();
+
+function matchDeliveries(
+  deployments: readonly ProductionDeployment[],
+  merges: readonly MergeEvent[],
 ): Delivery[] {
   const successfulByRepository = groupBy(
     deployments.filter((deployment) => deployment.success),
