@@ -114,7 +114,17 @@ interface Outcome {
   stderr: string;
   statuses: number[];
   exitCode: number;
+  /** Set when bash was stopped at COMMAND_TIMEOUT_MS (a curl that never answered prints no status). */
+  timedOut: boolean;
 }
+
+/**
+ * A command's limit, and the test's above it so that a stopped command reports its context. Generous: on
+ * a loaded 2-core CI machine a function's first request (serverless offline loading its bundle) while other
+ * suites run has taken over 30 s; these commands check what the docs say, not how fast.
+ */
+const COMMAND_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
 
 function runInBash(setup: string[], command: string, baseUrl: string, authSecret = ''): Promise<Outcome> {
   const script = [
@@ -139,7 +149,7 @@ function runInBash(setup: string[], command: string, baseUrl: string, authSecret
             ? (process.env.GITHUB_WEBHOOK_SECRET ?? '')
             : WEBHOOK_SECRET,
         },
-        timeout: 30_000,
+        timeout: COMMAND_TIMEOUT_MS,
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
@@ -147,7 +157,8 @@ function runInBash(setup: string[], command: string, baseUrl: string, authSecret
           Number(m[1]),
         );
         const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
-        resolve({ stdout, stderr, statuses, exitCode: code });
+        const timedOut = error?.killed === true && error.signal === 'SIGTERM';
+        resolve({ stdout, stderr, statuses, exitCode: code, timedOut });
       },
     );
   });
@@ -185,7 +196,7 @@ describe('the shell examples of the docs', () => {
 });
 
 describe('the commands of the docs, run against npm start', () => {
-  const servers: LocalServer[] = [];
+  const servers = new Map<string, LocalServer>();
   let baseUrl: string;
   let authBaseUrl: string;
 
@@ -194,7 +205,7 @@ describe('the commands of the docs, run against npm start', () => {
     const external = process.env[variable]?.trim();
     if (external) return external.replace(/\/+$/, '');
     const server = await startLocalServer(env);
-    servers.push(server);
+    servers.set(server.baseUrl, server);
     return server.baseUrl;
   }
 
@@ -204,7 +215,7 @@ describe('the commands of the docs, run against npm start', () => {
       apiFor('DOCS_AUTH_API_URL', { AUTH_JWT_SECRET: AUTH_SECRET }),
     ]);
   }, 150_000);
-  afterAll(async () => Promise.all(servers.map((server) => server.kill())));
+  afterAll(async () => Promise.all([...servers.values()].map((server) => server.kill())));
 
   const runnable = plans.filter((p) => p.plan.kind === 'run').map((p) => p.command);
   // Each page's commands in order: the write examples depend on the ones before them (open, then resolve).
@@ -226,7 +237,16 @@ describe('the commands of the docs, run against npm start', () => {
           )
         : await runInBash(setup, command.text, baseUrl);
 
-      const context = `${where(command)}\n${command.text}\nstdout: ${outcome.stdout.slice(0, 2000)}\nstderr: ${outcome.stderr.slice(0, 2000)}`;
+      // What the server printed meanwhile tells a slow cold start from a hang.
+      const serverOutput =
+        servers
+          .get(auth ? authBaseUrl : baseUrl)
+          ?.output()
+          .slice(-3000) ?? '';
+      const stopped = outcome.timedOut
+        ? `\nstopped after ${COMMAND_TIMEOUT_MS / 1000} s without an answer; the server printed:\n${serverOutput}`
+        : '';
+      const context = `${where(command)}\n${command.text}${stopped}\nstdout: ${outcome.stdout.slice(0, 2000)}\nstderr: ${outcome.stderr.slice(0, 2000)}`;
       expect({ context, statuses: outcome.statuses.length > 0 }).toEqual({ context, statuses: true });
       for (const status of outcome.statuses) {
         if (expected.status === undefined)
@@ -251,7 +271,7 @@ describe('the commands of the docs, run against npm start', () => {
         });
       }
     },
-    40_000,
+    TEST_TIMEOUT_MS,
   );
 });
 
