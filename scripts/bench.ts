@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventRequest, EventStore, FetchStats } from '../lib/loki/types';
 import { buildForProbe } from './bench/build';
 import { type BundleFigures, measureBundles, measureSsmClientLoad, packageFunctions } from './bench/bundles';
-import { exited, firstMessage, forkScript } from './bench/children';
+import { exited, firstMessage, forkScript, lambdaHeapFlags } from './bench/children';
 import { downloadOnly, recordingFetch } from './bench/fetch-tap';
 import {
   type BenchCase,
@@ -32,7 +32,8 @@ import type { UpstreamsReady } from './bench/upstreams';
  * --no-bundles (skip `serverless package` and cold starts), --no-latency, --no-memory,
  * --lambda-memory=256,1024 (function sizes whose V8 heap settings the memory probes copy),
  * --out=FILE (instead of bench-results/latest.json), --rollups (fill the store of closed days and read it back,
- * scripts/bench/rollups.ts). --loki=real: against a real Loki instead (scripts/bench/real.ts).
+ * scripts/bench/rollups.ts). --loki=real: against a real Loki instead (scripts/bench/real.ts); with --rollups, the
+ * store of closed days on that Loki and a real S3-compatible server (scripts/bench/real-rollups.ts).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -52,16 +53,6 @@ const LAMBDA_MEMORY_MB = (argValue('lambda-memory') ?? '256,1024')
   .split(',')
   .map(Number)
   .filter((size) => size >= 128);
-
-/**
- * The V8 heap settings Lambda's Node.js runtime starts a function with (its bootstrap gives a tenth of
- * the memory to the young generation, half of that per semi-space, and the rest to the old generation):
- * with them the probe collects garbage as a function of that size would.
- */
-function lambdaHeapFlags(memoryMb: number): string[] {
-  const newSpace = Math.floor(memoryMb / 10);
-  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
-}
 
 interface CaseResult extends BenchCase {
   runs: number;
@@ -221,6 +212,18 @@ const pct = (share: number) => (Number.isFinite(share) ? `${Math.round(share * 1
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  if (argValue('loki') === 'real' && args.has('--rollups')) {
+    const { runRealRollupsBench } = require('./bench/real-rollups') as typeof import('./bench/real-rollups');
+    const { report, figures } = await runRealRollupsBench();
+    console.log(`\n${report}\n\nFinished in ${formatMs(Date.now() - startedAt)}.`);
+    const out = path.resolve(
+      argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', 'real-rollups.json'),
+    );
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), report, figures }, null, 2)}\n`);
+    console.log(`Figures: ${path.relative(process.cwd(), out)}`);
+    return;
+  }
   if (argValue('loki') === 'real') {
     // require: the real-Loki run needs none of the stand-in benchmark's modules, nor it of this one.
     const { runRealLokiBench } = require('./bench/real') as typeof import('./bench/real');

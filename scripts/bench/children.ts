@@ -32,3 +32,13 @@ export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+/**
+ * The V8 heap settings Lambda's Node.js runtime starts a function with (its bootstrap gives a tenth of
+ * the memory to the young generation, half of that per semi-space, and the rest to the old generation):
+ * with them the probe collects garbage as a function of that size would.
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
+}

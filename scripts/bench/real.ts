@@ -47,7 +47,8 @@ function cases(organisation: RealBenchOrganisation): RealCase[] {
   ];
 }
 
-async function holds(lokiUrl: string, organisation: RealBenchOrganisation): Promise<boolean> {
+/** Whether this Loki already holds the organisation (its last day has lines). */
+export async function holds(lokiUrl: string, organisation: RealBenchOrganisation): Promise<boolean> {
   const end = organisation.options.end;
   const params = new URLSearchParams({
     query: `{service_namespace="${organisation.serviceNamespace}"}`,
