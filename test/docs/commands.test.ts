@@ -119,12 +119,17 @@ interface Outcome {
 }
 
 /**
- * A command's limit, and the test's above it so that a stopped command reports its context. Generous: on
- * a loaded 2-core CI machine a function's first request (serverless offline loading its bundle) while other
- * suites run has taken over 30 s; these commands check what the docs say, not how fast.
+ * A command's limit, and the test's above two of them so that a stopped command is tried again and then
+ * reports its context. Generous: on a loaded 2-core CI machine a function's first request (serverless
+ * offline loading its bundle) has taken over 30 s; these commands check what the docs say, not how fast.
+ *
+ * Tried again once: serverless offline (14.8) now and then never answers a function's first request when
+ * it arrives while the scheduled functions start their worker threads (seen about once in three runs of
+ * this suite, the function's "GET /services (λ: services)" line printed and nothing after it). That is the
+ * local server, not the API: the retry is logged with what the server printed.
  */
-const COMMAND_TIMEOUT_MS = 90_000;
-const TEST_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
+const COMMAND_TIMEOUT_MS = 45_000;
+const TEST_TIMEOUT_MS = 2 * COMMAND_TIMEOUT_MS + 15_000;
 
 function runInBash(setup: string[], command: string, baseUrl: string, authSecret = ''): Promise<Outcome> {
   const script = [
@@ -228,25 +233,35 @@ describe('the commands of the docs, run against npm start', () => {
       const expected = expectationOf(command.comment);
 
       const auth = AUTH_PAGES.has(command.page);
-      const outcome = auth
-        ? await runInBash(
-            setup,
-            command.text,
-            authBaseUrl,
-            process.env.DOCS_AUTH_API_URL ? (process.env.AUTH_JWT_SECRET ?? '') : AUTH_SECRET,
-          )
-        : await runInBash(setup, command.text, baseUrl);
-
+      const run = () =>
+        auth
+          ? runInBash(
+              setup,
+              command.text,
+              authBaseUrl,
+              process.env.DOCS_AUTH_API_URL ? (process.env.AUTH_JWT_SECRET ?? '') : AUTH_SECRET,
+            )
+          : runInBash(setup, command.text, baseUrl);
       // What the server printed meanwhile tells a slow cold start from a hang.
-      const serverOutput =
+      const serverOutput = () =>
         servers
           .get(auth ? authBaseUrl : baseUrl)
           ?.output()
-          .slice(-3000) ?? '';
+          .slice(-6000) ?? '';
+
+      let outcome = await run();
+      if (outcome.timedOut) {
+        console.warn(
+          `${where(command)}: no answer within ${COMMAND_TIMEOUT_MS / 1000} s, trying once more; the server printed:\n${serverOutput()}`,
+        );
+        outcome = await run();
+      }
       const stopped = outcome.timedOut
-        ? `\nstopped after ${COMMAND_TIMEOUT_MS / 1000} s without an answer; the server printed:\n${serverOutput}`
+        ? `\nstopped twice after ${COMMAND_TIMEOUT_MS / 1000} s without an answer; the server printed:\n${serverOutput()}`
         : '';
       const context = `${where(command)}\n${command.text}${stopped}\nstdout: ${outcome.stdout.slice(0, 2000)}\nstderr: ${outcome.stderr.slice(0, 2000)}`;
+      // jest's diff would cut the server's output short: a stopped command fails with all of it.
+      if (outcome.timedOut) throw new Error(context);
       expect({ context, statuses: outcome.statuses.length > 0 }).toEqual({ context, statuses: true });
       for (const status of outcome.statuses) {
         if (expected.status === undefined)
