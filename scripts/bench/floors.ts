@@ -1,5 +1,6 @@
+import type { Config } from '../../lib/config';
 import type { TimeRange } from '../../lib/dora/types';
-import { splitRange } from '../../lib/loki/client';
+import { createLokiEventStore, lokiSettingsFrom, splitRange } from '../../lib/loki/client';
 import { buildQuery, type EventKind, type QueryOptions } from '../../lib/loki/logql';
 import type { EventFilter } from '../../lib/loki/types';
 import { DAY_MS, NS_PER_MS } from '../../lib/time';
@@ -72,4 +73,28 @@ export function naiveFloor(lokiUrl: string, options: QueryOptions, floorCase: Fl
 /** `streams` is the selector of exactly the requested streams, e.g. `{service_namespace="github", service_name=~"a|b"}`. */
 export function onePassFloor(lokiUrl: string, streams: string, range: TimeRange) {
   return timed((figures) => pagedQuery(lokiUrl, streams, range, figures));
+}
+
+/**
+ * The store benchmarks' floor (scripts/bench/rollups.ts, real-rollups.ts): the read path's own Loki reader
+ * handing over every event of the namespace in `range` once, with no store and no memory of days, so that
+ * a backfill of the same days can be set beside it. Its events, for the count.
+ */
+export async function namespaceFloor(
+  config: Config,
+  range: TimeRange,
+): Promise<{ ms: number; events: number }> {
+  const reader = createLokiEventStore({
+    ...lokiSettingsFrom(config, { lokiToken: undefined }),
+    dayCacheMaxMb: 0,
+  });
+  const started = performance.now();
+  const events = await reader.fetchEvents({
+    filter: {},
+    ranges: { deployments: range, incidents: range, merges: range },
+  });
+  return {
+    ms: performance.now() - started,
+    events: events.deployments.length + events.incidents.length + events.merges.length,
+  };
 }

@@ -106,29 +106,11 @@ function nextMessage(): Promise<ParentMessage> {
 
 async function floor(start: number, end: number): Promise<StepAnswer> {
   const { parseConfig } = require('../../lib/config') as typeof import('../../lib/config');
-  const { createLokiEventStore, lokiSettingsFrom } =
-    require('../../lib/loki/client') as typeof import('../../lib/loki/client');
-  // The read path's reader without a store or memory of days; no deadline: a busy 30-day piece of the
-  // namespace may take Loki longer than a request's.
+  const { namespaceFloor } = require('./floors') as typeof import('./floors');
+  // No deadline: a busy 30-day piece of the namespace may take Loki longer than a request's.
   const config = parseConfig({ ...process.env, ROLLUPS_URL: 'off', LOKI_TIMEOUT_MS: '600000' });
-  const reader = createLokiEventStore({
-    ...lokiSettingsFrom(config, { lokiToken: undefined }),
-    dayCacheMaxMb: 0,
-  });
-  const range = { start, end };
-  const started = performance.now();
-  const events = await reader.fetchEvents({
-    filter: {},
-    ranges: { deployments: range, incidents: range, merges: range },
-    noCache: true,
-  });
-  return {
-    ms: performance.now() - started,
-    statusCode: 200,
-    bytes: 0,
-    events: events.deployments.length + events.incidents.length + events.merges.length,
-    maxRssMb: maxRssMb(),
-  };
+  const { ms, events } = await namespaceFloor(config, { start, end });
+  return { ms, statusCode: 200, bytes: 0, events, maxRssMb: maxRssMb() };
 }
 
 async function main(): Promise<void> {

@@ -64,7 +64,6 @@ export interface StoreBenchFigures {
 
 interface CommandFigures {
   ms: number;
-  exitCode: number | null;
   maxRssMb: number;
   counts: Counted;
   lastLines: string;
@@ -118,7 +117,7 @@ async function runRollupsCommand(
     .join('\n');
   if (exitCode !== 0)
     throw new Error(`npm run rollups -- ${args.join(' ')} exited with ${exitCode}:\n${output}`);
-  return { ms, exitCode, maxRssMb, counts, lastLines };
+  return { ms, maxRssMb, counts, lastLines };
 }
 
 function startChild(env: NodeJS.ProcessEnv, step: ChildStep) {

@@ -8,6 +8,7 @@ import { createLokiEventStore, lokiSettingsFrom } from '../../lib/loki/client';
 import { fill, ORGANISATION } from '../../lib/rollups/fill';
 import { fillDependencies, openRollupStore } from '../../lib/rollups/fill-setup';
 import { DAY_MS } from '../../lib/time';
+import { namespaceFloor } from './floors';
 import { BENCH_ORG } from './org';
 import { formatCount, formatMs, markdownTable } from './stats';
 
@@ -42,17 +43,11 @@ export async function benchRollups(
     const end = BENCH_ORG.end;
     const start = end - days * DAY_MS;
     const year = { start, end };
-    const settings = { ...lokiSettingsFrom(config, { lokiToken: undefined }), dayCacheMaxMb: 0 };
-
-    let started = performance.now();
-    const floor = await createLokiEventStore(settings).fetchEvents({
-      filter: {},
-      ranges: { deployments: year, incidents: year, merges: year },
-    });
-    const floorMs = performance.now() - started;
+    const floor = await namespaceFloor(config, year);
+    const floorMs = floor.ms;
 
     const deps = fillDependencies(config, { lokiToken: undefined }, rollups);
-    started = performance.now();
+    let started = performance.now();
     const report = await fill(deps, {
       from: start,
       to: end - DAY_MS,
@@ -85,14 +80,13 @@ export async function benchRollups(
       coldLokiDays: cold.stats?.days?.loki ?? -1,
       coldStoreDays: cold.stats?.days?.store ?? -1,
     };
-    const floorEvents = floor.deployments.length + floor.incidents.length + floor.merges.length;
     const table = markdownTable(
       ['case', 'time', 'figures'],
       [
         [
           'floor: the reader hands over the days once',
           formatMs(floorMs),
-          `${formatCount(floorEvents)} events`,
+          `${formatCount(floor.events)} events`,
         ],
         [
           `backfill (${config.rollupsFill.concurrency} days at once)`,

@@ -6,12 +6,6 @@ import { describeWithRealLoki } from './real-loki';
 
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
-/**
- * `npm run bench -- --loki=real` end to end, on a small organisation (BENCH_REPOSITORIES=24 and BENCH_DAYS=30
- * instead of 300 and 365, in a namespace of its own) so that it runs in about a minute: it loads both organisations into the
- * suite's Loki, measures every case beside its floors and prints the tables. What it measures is not
- * checked here (timings are the benchmark's business), only that every case is asked and answered.
- */
 function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', ...args], {
@@ -30,6 +24,12 @@ function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
   });
 }
 
+/**
+ * `npm run bench -- --loki=real` end to end, on a small organisation (BENCH_REPOSITORIES=24 and BENCH_DAYS=30
+ * instead of 300 and 365, in a namespace of its own) so that it runs in about a minute: it loads both organisations into the
+ * suite's Loki, measures every case beside its floors and prints the tables. What it measures is not
+ * checked here (timings are the benchmark's business), only that every case is asked and answered.
+ */
 describeWithRealLoki('npm run bench -- --loki=real', (run) => {
   it('loads its organisations, answers every case with 200 and prints a table per organisation', async () => {
     // Arrange
