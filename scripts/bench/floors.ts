@@ -87,6 +87,8 @@ export async function namespaceFloor(
   const reader = createLokiEventStore({
     ...lokiSettingsFrom(config, { lokiToken: undefined }),
     dayCacheMaxMb: 0,
+    // The floor keeps nothing: with the caller's store attached it would fill the store it is measured beside.
+    rollupsUrl: undefined,
   });
   const started = performance.now();
   const events = await reader.fetchEvents({
