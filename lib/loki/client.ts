@@ -38,7 +38,14 @@ import {
   kindsOf,
   type TeamStreams,
 } from './logql';
-import { dedupeIncidents, forEachEntry, incidentLabelSet, type LokiEvent, readEntry } from './parse';
+import {
+  dedupeIncidents,
+  forEachEntry,
+  incidentLabelSet,
+  type LokiEvent,
+  readEntry,
+  type StreamEntry,
+} from './parse';
 import type { EventRequest, EventStore, FetchStats } from './types';
 
 /** Kept for the other readers of ranges (labels, incidents, status): the plan's own splitting. */
@@ -299,22 +306,25 @@ interface FetchContext {
   kindNames: string;
 }
 
-export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = {}): EventStore {
-  const parsedUrl = parseLokiUrl(settings.url);
-  const queryRangeUrl = `${parsedUrl.baseUrl}${QUERY_RANGE_PATH}`;
-  const authorization = authorizationHeader(
-    settings.user ?? parsedUrl.user,
-    settings.token ?? parsedUrl.password,
-  );
-  const headers: Record<string, string> = {
-    accept: 'application/json',
-    ...(authorization ? { authorization } : {}),
-    ...(settings.tenant ? { 'x-scope-orgid': settings.tenant } : {}),
-  };
+/** The production environments' names, lower-cased; undefined when every environment counts. */
+function productionEnvironmentSet(names: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  return names?.length ? new Set(names.map((name) => name.toLowerCase())) : undefined;
+}
+
+/**
+ * How the reader turns one Loki entry of a day into that day's events, kept apart so that the store
+ * benchmark's simulation (scripts/bench/simulated-rollups.ts) writes exactly the days the reader would.
+ */
+export function dayEntryCollector(
+  settings: Pick<LokiSettings, 'productionEnvironments' | 'incidentLabels' | 'repositoryLabel'>,
+): (
+  entry: StreamEntry,
+  kinds: readonly EventKind[],
+  day: DayEvents,
+  stats: Pick<FetchStats, 'lines' | 'skippedLines'>,
+) => void {
   const incidentLabels = incidentLabelSet(settings.incidentLabels);
-  const productionEnvironments = settings.productionEnvironments?.length
-    ? new Set(settings.productionEnvironments.map((name) => name.toLowerCase()))
-    : undefined;
+  const productionEnvironments = productionEnvironmentSet(settings.productionEnvironments);
   /**
    * A deployment whose environment label names another environment is counted but never parsed. The
    * query usually leaves those in Loki already (`productionCondition` in logql.ts); this covers the names it
@@ -330,6 +340,38 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       productionEnvironments.has(environment.toLowerCase())
     );
   };
+  // The labels a filter selects on, kept beside each event (`filterLabels`).
+  const labelNames = filterLabelNames(settings);
+  return (entry, kinds, day, stats) => {
+    for (const kind of kinds) {
+      if (kind === 'deployments' && !mayBeProduction(entry.labels)) {
+        stats.lines += 1;
+        continue;
+      }
+      const event = readEntry(kind, entry, incidentLabels, stats);
+      if (event === undefined) continue;
+      const labels = filterLabels(entry.labels, event.repository, labelNames);
+      (day[kind] as Array<DayEntry<LokiEvent>>).push(
+        labels === undefined ? [entry.timestampNs, event] : [entry.timestampNs, event, labels],
+      );
+    }
+  };
+}
+
+export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = {}): EventStore {
+  const parsedUrl = parseLokiUrl(settings.url);
+  const queryRangeUrl = `${parsedUrl.baseUrl}${QUERY_RANGE_PATH}`;
+  const authorization = authorizationHeader(
+    settings.user ?? parsedUrl.user,
+    settings.token ?? parsedUrl.password,
+  );
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(authorization ? { authorization } : {}),
+    ...(settings.tenant ? { 'x-scope-orgid': settings.tenant } : {}),
+  };
+  const collectDayEntry = dayEntryCollector(settings);
+  const productionEnvironments = productionEnvironmentSet(settings.productionEnvironments);
   const sleep = hooks.sleep ?? defaultSleep;
   const retryBaseDelayMs = settings.retryBaseDelayMs ?? 250;
   const pageLimit = Math.min(settings.pageLimit, LOKI_MAX_LIMIT);
@@ -342,7 +384,6 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const closedDays = new ClosedDays(dayCache, rollups);
   // The labels a filter selects on, kept beside each event (`filterLabels`), and the namespace's own
   // query for every kind: its days serve every filtered request (closed-days.ts).
-  const labelNames = filterLabelNames(settings);
   const namespaceQuery = buildEventsQuery(KINDS, {}, settings);
   const namespaceStoreKey = storeSelection(namespaceQuery, settings);
   const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
@@ -510,19 +551,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       if (kinds.length === 0) return;
       const day = context.days.get(Math.floor(nsToMs(entry.timestampNs) / DAY_MS) * DAY_MS);
       if (day === undefined) return;
-      const { stats } = context;
-      for (const kind of kinds) {
-        if (kind === 'deployments' && !mayBeProduction(entry.labels)) {
-          stats.lines += 1;
-          continue;
-        }
-        const event = readEntry(kind, entry, incidentLabels, stats);
-        if (event === undefined) continue;
-        const labels = filterLabels(entry.labels, event.repository, labelNames);
-        (day.events[kind] as Array<DayEntry<LokiEvent>>).push(
-          labels === undefined ? [entry.timestampNs, event] : [entry.timestampNs, event, labels],
-        );
-      }
+      collectDayEntry(entry, kinds, day.events, context.stats);
     });
     return { count, lastNs, seenAtLast };
   }
