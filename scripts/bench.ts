@@ -34,6 +34,8 @@ import type { UpstreamsReady } from './bench/upstreams';
  * --out=FILE (instead of bench-results/latest.json), --rollups (fill the store of closed days and read it back,
  * scripts/bench/rollups.ts). --loki=real: against a real Loki instead (scripts/bench/real.ts); with --rollups, the
  * store of closed days on that Loki and a real S3-compatible server (scripts/bench/real-rollups.ts).
+ * --rollups --simulate[=REPOSITORIES]: the store's reads for an organisation written straight into s3rver,
+ * 5,000 repositories unless given (scripts/bench/simulated-rollups.ts).
  */
 
 const args = new Set(process.argv.slice(2));
@@ -210,18 +212,30 @@ async function probeMemory(
 
 const pct = (share: number) => (Number.isFinite(share) ? `${Math.round(share * 100)} %` : '-');
 
+/** The report and its figures as JSON, to --out or else to bench-results/`defaultName`. */
+function writeFigures(defaultName: string, report: string, figures: unknown): void {
+  const out = path.resolve(argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', defaultName));
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), report, figures }, null, 2)}\n`);
+  console.log(`Figures: ${path.relative(process.cwd(), out)}`);
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  const simulate = args.has('--simulate') ? 5000 : argValue('simulate');
+  if (args.has('--rollups') && simulate !== undefined) {
+    const { runSimulatedRollupsBench } =
+      require('./bench/simulated-rollups') as typeof import('./bench/simulated-rollups');
+    const { report, figures } = await runSimulatedRollupsBench({ repositories: Number(simulate) });
+    console.log(`\n${report}\n\nFinished in ${formatMs(Date.now() - startedAt)}.`);
+    writeFigures('simulated-rollups.json', report, figures);
+    return;
+  }
   if (argValue('loki') === 'real' && args.has('--rollups')) {
     const { runRealRollupsBench } = require('./bench/real-rollups') as typeof import('./bench/real-rollups');
     const { report, figures } = await runRealRollupsBench();
     console.log(`\n${report}\n\nFinished in ${formatMs(Date.now() - startedAt)}.`);
-    const out = path.resolve(
-      argValue('out') ?? path.join(PROJECT_ROOT, 'bench-results', 'real-rollups.json'),
-    );
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), report, figures }, null, 2)}\n`);
-    console.log(`Figures: ${path.relative(process.cwd(), out)}`);
+    writeFigures('real-rollups.json', report, figures);
     return;
   }
   if (argValue('loki') === 'real') {

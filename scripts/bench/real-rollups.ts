@@ -36,8 +36,8 @@ import { formatBytes, formatCount, formatMs, markdownTable, median } from './sta
  * Children run with the V8 heap of the functions' memory setting (1,024 MB, serverless.yml).
  */
 
-const BUCKET = 'dora-bench-rollups';
-const FUNCTION_MEMORY_MB = 1024;
+export const BUCKET = 'dora-bench-rollups';
+export const FUNCTION_MEMORY_MB = 1024;
 /** S3 Standard list prices, us-east-1 (docs/deployment.md): per request. */
 const S3_PRICE = { GET: 0.0004 / 1000, PUT: 0.005 / 1000, LIST: 0.005 / 1000 } as const;
 const PROJECT_ROOT = path.resolve(__dirname, '../..');
@@ -69,14 +69,14 @@ interface CommandFigures {
   lastLines: string;
 }
 
-function s3Cost(counts: ProxyCounts): number {
+export function s3Cost(counts: ProxyCounts): number {
   return Object.entries(S3_PRICE).reduce(
     (sum, [kind, price]) => sum + (counts.requests[kind] ?? 0) * price,
     0,
   );
 }
 
-const countsText = (counts: ProxyCounts) =>
+export const countsText = (counts: ProxyCounts) =>
   Object.entries(counts.requests)
     .map(([kind, n]) => `${formatCount(n)} ${kind}`)
     .join(', ') || 'none';
@@ -121,7 +121,14 @@ async function runRollupsCommand(
 }
 
 function startChild(env: NodeJS.ProcessEnv, step: ChildStep) {
-  const child = forkScript('real-rollups-child.ts', env, lambdaHeapFlags(FUNCTION_MEMORY_MB));
+  // BENCH_CPU_PROF=DIR: each child writes a V8 CPU profile there (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = forkScript('real-rollups-child.ts', env, [
+    ...lambdaHeapFlags(FUNCTION_MEMORY_MB),
+    ...profile,
+  ]);
   const messages: ChildMessage[] = [];
   const waiters: Array<(message: ChildMessage) => void> = [];
   child.on('message', (message: ChildMessage) => {
@@ -151,7 +158,7 @@ async function measureFloor(
   return message.answer;
 }
 
-async function measureRead(
+export async function measureRead(
   env: NodeJS.ProcessEnv,
   step: ReadStep,
   proxies: { loki: CountingProxy; s3: CountingProxy },
@@ -172,7 +179,7 @@ async function measureRead(
   return { step, cold: cold.answer, coldCounts, warm: warm.answers, warmCounts };
 }
 
-async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>>) {
+export async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>>) {
   let objects = 0;
   let bytes = 0;
   let token: string | undefined;
@@ -187,6 +194,16 @@ async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>>) {
     token = page.NextContinuationToken;
   } while (token !== undefined);
   return { objects, bytes };
+}
+
+/** The reads both store benchmarks measure, over the year [firstDay, lastDay]. */
+export function readSteps(firstDay: string, lastDay: string): ReadStep[] {
+  return [
+    { kind: 'read', route: 'summary', firstDay, lastDay },
+    { kind: 'read', route: 'metrics', firstDay, lastDay },
+    { kind: 'read', route: 'data', team: BENCH_TEAM, firstDay, lastDay },
+    { kind: 'read', route: 'summary', team: BENCH_TEAM, firstDay, lastDay },
+  ];
 }
 
 const say = (message: string) => console.log(`[store bench] ${message}`);
@@ -257,14 +274,8 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
     const backfillAround = await runRollupsCommand(['backfill', '--from', aroundFrom], env, proxies);
     say(`  ${formatMs(backfillAround.ms)}`);
 
-    const readSteps: ReadStep[] = [
-      { kind: 'read', route: 'summary', firstDay, lastDay },
-      { kind: 'read', route: 'metrics', firstDay, lastDay },
-      { kind: 'read', route: 'data', team: BENCH_TEAM, firstDay, lastDay },
-      { kind: 'read', route: 'summary', team: BENCH_TEAM, firstDay, lastDay },
-    ];
     const reads: StoreBenchFigures['reads'] = [];
-    for (const step of readSteps) {
+    for (const step of readSteps(firstDay, lastDay)) {
       const read = await measureRead(env, step, proxies);
       say(
         `  ${readLabel(step)}: cold ${formatMs(read.cold.ms)} (${read.cold.statusCode}, ${read.cold.rollups ?? '-'}), warm ${formatMs(median(read.warm.map((w) => w.ms)))}`,
@@ -288,12 +299,42 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
   }
 }
 
-function readLabel(step: ReadStep): string {
+export function readLabel(step: ReadStep): string {
   const scope = step.team ? `team ${step.team}` : 'organisation';
   const route = { summary: 'GET /metrics/summary', metrics: 'GET /metrics (weekly)', data: 'POST /data' }[
     step.route
   ];
   return `${route}, ${scope}, ${step.firstDay}..${step.lastDay}`;
+}
+
+/** Each read's cold and warm figures, with what Loki and S3 were asked. */
+export function readsTable(reads: StoreBenchFigures['reads']): string {
+  return markdownTable(
+    [
+      'request',
+      'cold (new process)',
+      'cold: X-Rollups',
+      'cold: Loki',
+      'cold: S3',
+      'cold: S3 cost',
+      'warm (median of 3)',
+      'warm: Loki, S3',
+      'peak RSS',
+      'answer',
+    ],
+    reads.map((read) => [
+      readLabel(read.step),
+      `${formatMs(read.cold.ms)} (${read.cold.statusCode})`,
+      read.cold.rollups ?? '-',
+      countsText(read.coldCounts.loki),
+      `${countsText(read.coldCounts.s3)}, ${formatBytes(read.coldCounts.s3.answeredBytes)}`,
+      `$${s3Cost(read.coldCounts.s3).toFixed(5)}`,
+      formatMs(median(read.warm.map((w) => w.ms))),
+      `${countsText(read.warmCounts.loki)}; ${countsText(read.warmCounts.s3)}`,
+      `${Math.max(...read.warm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
+      read.cold.detail ? `${read.cold.detail.slice(0, 80)}` : formatBytes(read.cold.bytes),
+    ]),
+  );
 }
 
 function reportOf(figures: StoreBenchFigures): string {
@@ -328,32 +369,7 @@ function reportOf(figures: StoreBenchFigures): string {
       ],
     ],
   );
-  const readTable = markdownTable(
-    [
-      'request',
-      'cold (new process)',
-      'cold: X-Rollups',
-      'cold: Loki',
-      'cold: S3',
-      'cold: S3 cost',
-      'warm (median of 3)',
-      'warm: Loki, S3',
-      'peak RSS',
-      'answer',
-    ],
-    reads.map((read) => [
-      readLabel(read.step),
-      `${formatMs(read.cold.ms)} (${read.cold.statusCode})`,
-      read.cold.rollups ?? '-',
-      countsText(read.coldCounts.loki),
-      `${countsText(read.coldCounts.s3)}, ${formatBytes(read.coldCounts.s3.answeredBytes)}`,
-      `$${s3Cost(read.coldCounts.s3).toFixed(5)}`,
-      formatMs(median(read.warm.map((w) => w.ms))),
-      `${countsText(read.warmCounts.loki)}; ${countsText(read.warmCounts.s3)}`,
-      `${Math.max(...read.warm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
-      read.cold.detail ? `${read.cold.detail.slice(0, 80)}` : formatBytes(read.cold.bytes),
-    ]),
-  );
+  const readTable = readsTable(reads);
   return [
     `Store of closed days on a real Loki and s3rver: ${LARGE_ORG.name} (\`${LARGE_ORG.serviceNamespace}\`), ${machine.cores} cores, load average ${machine.loadAtStart
       .map((n) => n.toFixed(1))
