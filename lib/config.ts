@@ -189,7 +189,9 @@ export const environmentSchema = z.object({
     .int()
     .min(0)
     .default(300)
-    .describe('How long POST /data answers are cached in memory, in seconds (0 turns the cache off).'),
+    .describe(
+      'How long answers are kept in memory, in seconds: the events of POST /data answers and the computed answers of GET /metrics and /metrics/summary (a few kB each, outside DATA_CACHE_MAX_MB); 0 turns the caches off.',
+    ),
   DATA_CACHE_MAX_ENTRIES: positiveInt(200).describe('How many distinct requests the data cache keeps.'),
   DATA_CACHE_MAX_MB: z.coerce
     .number()

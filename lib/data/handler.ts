@@ -40,6 +40,6 @@ export async function postData({
     team === undefined ? toRecord : (deployment: ProductionDeployment) => ({ ...toRecord(deployment), team });
   return jsonListResponse(event, 'records', loaded.deployments, write, {
     'X-Cache': loaded.cached ? 'hit' : 'miss',
-    ...rollupsHeaders(loaded.stats),
+    ...rollupsHeaders(loaded),
   });
 }

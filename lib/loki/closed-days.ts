@@ -275,8 +275,15 @@ export function rollupsHeaderValue(sources: DaySources | undefined): string | un
   return `${counts}${namespace}${stored}${sources.storeFailures > 0 ? ' fallback' : ''}`;
 }
 
-/** The X-Rollups header of an answer built from these fetch stats, when they say where the days came from. */
-export function rollupsHeaders(stats: { days?: DaySources | undefined } | undefined): Record<string, string> {
-  const value = rollupsHeaderValue(stats?.days);
+/**
+ * The X-Rollups header of an answer built from these fetch stats, when they say where the days came from;
+ * none for an answer from the cache, which read no day.
+ */
+export function rollupsHeaders(loaded: {
+  cached: boolean;
+  stats?: { days?: DaySources | undefined } | undefined;
+}): Record<string, string> {
+  if (loaded.cached) return {};
+  const value = rollupsHeaderValue(loaded.stats?.days);
   return value === undefined ? {} : { 'X-Rollups': value };
 }

@@ -11,6 +11,7 @@ import type { RouteRequest } from '../http/route';
 import { rollupsHeaders } from '../loki/closed-days';
 import { type ReadAsk, recordsPlan } from '../plan/read-plan';
 import type { ContextWithSecrets } from '../secrets';
+import { cachedAnswer } from './answers';
 import { type MetricsQuery, resolvePeriod, type SummaryQuery } from './query';
 
 /**
@@ -39,6 +40,25 @@ async function loadPeriod(
   );
 }
 
+/** Everything a computed answer depends on: the route, the resolved period, the query but `no_cache`. */
+function answerKey(
+  route: 'metrics' | 'summary',
+  range: TimeRange,
+  query: { no_cache?: boolean | undefined },
+) {
+  return JSON.stringify({
+    route,
+    start: range.start,
+    end: range.end,
+    query: { ...query, no_cache: undefined },
+  });
+}
+
+/** How fresh an answer is: a kept computed answer, or one computed from kept events, is a hit. */
+function freshnessHeaders(loaded: Parameters<typeof rollupsHeaders>[0]): Record<string, string> {
+  return { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded) };
+}
+
 /** The request's `exclude_authors`, else EXCLUDE_AUTHORS, applied with the documented default scope. */
 function withoutExcludedAuthors(
   loaded: Parameters<typeof excludeAuthors>[0],
@@ -57,17 +77,19 @@ export async function getMetrics({
 }: RouteRequest<MetricsQuery>): Promise<HttpResponse> {
   const range = resolvePeriod(query, Date.now(), config.maxRangeMs);
 
-  const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
-  const kept = withoutExcludedAuthors(loaded, query, config, range);
-  const series = computeMetric(query.metric, {
-    ...kept,
-    range,
-    interval: query.interval,
-  });
-  return jsonResponse(200, series, {
-    'X-Cache': loaded.cached ? 'hit' : 'miss',
-    ...rollupsHeaders(loaded.stats),
-  });
+  const answer = await cachedAnswer(
+    getDataService(config, context.secrets),
+    config,
+    answerKey('metrics', range, query),
+    query.no_cache ?? false,
+    async () => {
+      const loaded = await loadPeriod({ route: 'metrics', period: range }, query, config, context);
+      const kept = withoutExcludedAuthors(loaded, query, config, range);
+      const series = computeMetric(query.metric, { ...kept, range, interval: query.interval });
+      return { body: series, headers: freshnessHeaders(loaded) };
+    },
+  );
+  return jsonResponse(200, answer.body, answer.cached ? freshnessHeaders(answer) : answer.headers);
 }
 
 /** `GET /metrics/summary`: the five metrics of the period with DORA levels and the trend. */
@@ -79,37 +101,43 @@ export async function getMetricsSummary({
   const current = resolvePeriod(query, Date.now(), config.maxRangeMs);
   const previous = previousPeriod(current);
 
-  // One load covers both periods (and the look-around before the previous one).
-  const loaded = await loadPeriod({ route: 'summary', period: current }, query, config, context);
-  const levels = levelTable(config.doraLevels.preset, config.doraLevels.thresholds);
-  const summaryOf = (events: Parameters<typeof excludeAuthors>[0]) => {
-    const { excludedChanges, ...kept } = withoutExcludedAuthors(events, query, config, current);
-    const summary = summarize({
-      current: { ...kept, range: current },
-      previous: { ...kept, range: previous },
-      levels,
-    });
-    return { summary, excludedChanges };
-  };
-  const { summary, excludedChanges } = summaryOf(loaded);
-  // Split in memory from the same load: a repository's records never depend on another's.
-  const repositories =
-    query.group_by === 'repository'
-      ? [...splitByRepository(loaded)]
-          .map(([repository, events]) => {
-            const part = summaryOf(events);
-            return repositorySummary(repository, events, part.summary, part.excludedChanges);
-          })
-          .sort(compareAttention)
-      : undefined;
-  return jsonResponse(
-    200,
-    {
-      ...summary,
-      excluded_authors: query.exclude_authors ?? config.excludeAuthors,
-      excluded_changes: excludedChanges,
-      ...(repositories === undefined ? {} : { repositories }),
+  const answer = await cachedAnswer(
+    getDataService(config, context.secrets),
+    config,
+    answerKey('summary', current, query),
+    query.no_cache ?? false,
+    async () => {
+      // One load covers both periods (and the look-around before the previous one).
+      const loaded = await loadPeriod({ route: 'summary', period: current }, query, config, context);
+      const levels = levelTable(config.doraLevels.preset, config.doraLevels.thresholds);
+      const summaryOf = (events: Parameters<typeof excludeAuthors>[0]) => {
+        const { excludedChanges, ...kept } = withoutExcludedAuthors(events, query, config, current);
+        const summary = summarize({
+          current: { ...kept, range: current },
+          previous: { ...kept, range: previous },
+          levels,
+        });
+        return { summary, excludedChanges };
+      };
+      const { summary, excludedChanges } = summaryOf(loaded);
+      // Split in memory from the same load: a repository's records never depend on another's.
+      const repositories =
+        query.group_by === 'repository'
+          ? [...splitByRepository(loaded)]
+              .map(([repository, events]) => {
+                const part = summaryOf(events);
+                return repositorySummary(repository, events, part.summary, part.excludedChanges);
+              })
+              .sort(compareAttention)
+          : undefined;
+      const body = {
+        ...summary,
+        excluded_authors: query.exclude_authors ?? config.excludeAuthors,
+        excluded_changes: excludedChanges,
+        ...(repositories === undefined ? {} : { repositories }),
+      };
+      return { body, headers: freshnessHeaders(loaded) };
     },
-    { 'X-Cache': loaded.cached ? 'hit' : 'miss', ...rollupsHeaders(loaded.stats) },
   );
+  return jsonResponse(200, answer.body, answer.cached ? freshnessHeaders(answer) : answer.headers);
 }

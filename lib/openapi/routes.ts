@@ -57,7 +57,7 @@ export interface RouteDescription extends RouteSpec {
 
 /** The X-Rollups header of the routes that read events (lib/loki/closed-days.ts). */
 const rollupsHeader =
-  'Where the days of the answer came from: `memory=N store=N loki=N open=N` (closed days from memory, from the store of closed days, read from Loki, and days not closed yet; `store=off` without ROLLUPS_URL), then `namespace=N` when N of the closed days from memory and the store were the days of the whole namespace narrowed to the filter of the request, `stored=N` when days were written to the store and `fallback` when the store failed and Loki answered instead';
+  'Where the days of the answer came from: `memory=N store=N loki=N open=N` (closed days from memory, from the store of closed days, read from Loki, and days not closed yet; `store=off` without ROLLUPS_URL), then `namespace=N` when N of the closed days from memory and the store were the days of the whole namespace narrowed to the filter of the request, `stored=N` when days were written to the store and `fallback` when the store failed and Loki answered instead. Absent on an answer kept in memory (`X-Cache: hit` with no day read)';
 
 const table = [
   {
