@@ -199,7 +199,7 @@ async function main(): Promise<number> {
     const seconds = (Date.now() - report.startedAt) / 1000;
     say(
       `Done: ${report.filled} day(s) read from Loki and stored, ${report.present} already stored, ` +
-        `${report.events} events, ${seconds.toFixed(1)} s` +
+        `${report.events} events, ${report.compactedMonths} month(s) compacted, ${seconds.toFixed(1)} s` +
         (report.filled > 0 ? ` (${(report.filled / Math.max(seconds, 0.001)).toFixed(2)} days/s)` : ''),
     );
     return 0;

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import type { TimeRange } from '../dora/types';
 import type { EventFilter, EventStore } from '../loki/types';
 import { DAY_MS } from '../time';
+import { compactMonths } from './compact';
 import type { RollupStore } from './store';
 
 /**
@@ -69,6 +70,8 @@ export interface FillProgress {
 }
 
 export interface FillReport extends FillProgress {
+  /** Closed months whose days are now all stored, compacted into one object each by this run (compact.ts). */
+  compactedMonths: number;
   /** Days left to fill because `stopStartingAt` came first; 0 when the range is complete. */
   remaining: number;
   /** The first day not yet filled, when some are left. */
@@ -222,8 +225,26 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
     work.filter((item) => done.has(item)),
   );
   const left = work.filter((item) => !done.has(item));
+  let compactedMonths = 0;
+  for (const selection of options.selections) {
+    compactedMonths += await compactMonths(deps.rollups, deps.selectionKey(selection.filter), {
+      range,
+      closedBefore: deps.closedBefore,
+      rewrite: options.rebuild ?? false,
+      stopStartingAt: options.stopStartingAt,
+    }).catch((error: unknown) => {
+      const reason = error instanceof Error ? `: ${error.message}` : '';
+      throw new FillError(
+        `the store at ${deps.rollups.description} failed while compacting months${reason}`,
+        {
+          cause: error,
+        },
+      );
+    });
+  }
   return {
     ...progress,
+    compactedMonths,
     remaining: left.length,
     resumeFrom: left[0]?.day,
     range,

@@ -91,6 +91,7 @@ export async function scheduledRollup(context: JobContext): Promise<FillReport> 
     to: formatDay(last),
     filled: report.filled,
     present: report.present,
+    compactedMonths: report.compactedMonths,
     remaining: report.remaining,
     through: formatDay(through),
   });
@@ -159,6 +160,7 @@ export async function backfillChunk(
     selection: selection.name,
     filled: report.filled,
     present: report.present,
+    compactedMonths: report.compactedMonths,
     remaining: report.remaining,
   });
   if (report.resumeFrom !== undefined) {

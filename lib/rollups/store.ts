@@ -3,6 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { logger } from '../logger';
 import type { DayEvents } from '../loki/day-cache';
 import type { ObjectStore } from '../store/object-store';
+import { DAY_MS } from '../time';
 
 /**
  * A persistent store of closed days, the durable sibling of `DayCache`: one object per selection and UTC day,
@@ -12,6 +13,12 @@ import type { ObjectStore } from '../store/object-store';
  * new format never reads an old object, and a month's days list under one prefix. Objects are validated on
  * read; an invalid or other-version object reads as absent, so its day is fetched again and rewritten.
  * Where the bytes live (a directory, S3) is the ObjectStore's business: this is only the codec and the keys.
+ *
+ * A closed month whose days are all stored is also kept whole, compacted into one object beside their
+ * folder (`<yyyy-mm>.month.json.gz`, written by the fill: lib/rollups/compact.ts). Days stay the unit of
+ * writing; a month object is only a copy of its days read in one GET, which a cold year needs 13 of
+ * instead of 365 (S3 charges and waits per request, and the SDK spends ~1 ms of CPU on each). It is
+ * written only from the stored days, and again whenever one of them is rebuilt.
  */
 
 /**
@@ -130,18 +137,70 @@ const EVENT_KEYS = ['deployments', 'incidents', 'merges'];
 const hasExactly = (value: Record<string, unknown>, keys: readonly string[]) =>
   Object.keys(value).sort().join() === keys.join();
 
-/** The events of a parsed object when it is a valid object of this format for this selection and day. */
-function validDay(value: unknown, selection: string, dayStart: number): DayEvents | undefined {
-  if (!isPlainObject(value) || !hasExactly(value, OBJECT_KEYS)) return undefined;
-  if (value.format !== ROLLUP_FORMAT || value.selection !== selection || value.dayStart !== dayStart)
-    return undefined;
-  const events = value.events;
+/** The events of one day when they are valid events of this format. */
+function validEvents(events: unknown): DayEvents | undefined {
   if (!isPlainObject(events) || !hasExactly(events, EVENT_KEYS)) return undefined;
   const valid =
     entriesOf(events.deployments, deploymentShape) &&
     entriesOf(events.incidents, incidentShape) &&
     entriesOf(events.merges, mergeShape);
   return valid ? (events as unknown as DayEvents) : undefined;
+}
+
+/** The events of a parsed object when it is a valid object of this format for this selection and day. */
+function validDay(value: unknown, selection: string, dayStart: number): DayEvents | undefined {
+  if (!isPlainObject(value) || !hasExactly(value, OBJECT_KEYS)) return undefined;
+  if (value.format !== ROLLUP_FORMAT || value.selection !== selection || value.dayStart !== dayStart)
+    return undefined;
+  return validEvents(value.events);
+}
+
+const MONTH_KEYS = ['days', 'format', 'monthStart', 'selection'];
+
+/**
+ * The days of a parsed month object when it is a valid object of this format for this selection and
+ * month, holding every day of the month once, in order, each valid.
+ */
+function validMonth(
+  value: unknown,
+  selection: string,
+  monthStart: number,
+): Map<number, DayEvents> | undefined {
+  if (!isPlainObject(value) || !hasExactly(value, MONTH_KEYS)) return undefined;
+  if (value.format !== ROLLUP_FORMAT || value.selection !== selection || value.monthStart !== monthStart)
+    return undefined;
+  const expected = daysOfMonth(monthStart);
+  const { days } = value;
+  if (!Array.isArray(days) || days.length !== expected.length) return undefined;
+  const month = new Map<number, DayEvents>();
+  for (const [index, dayStart] of expected.entries()) {
+    const entry: unknown = days[index];
+    if (!Array.isArray(entry) || entry.length !== 2 || entry[0] !== dayStart) return undefined;
+    const events = validEvents(entry[1]);
+    if (events === undefined) return undefined;
+    month.set(dayStart, events);
+  }
+  return month;
+}
+
+/** The start of the UTC month of `epochMs`. */
+export function monthOf(epochMs: number): number {
+  const date = new Date(epochMs);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+/** The start of the UTC month after the one starting at `monthStart`. */
+export function nextMonth(monthStart: number): number {
+  const date = new Date(monthStart);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+}
+
+/** The starts of every day of the UTC month starting at `monthStart`. */
+export function daysOfMonth(monthStart: number): number[] {
+  const next = nextMonth(monthStart);
+  const days: number[] = [];
+  for (let day = monthStart; day < next; day += DAY_MS) days.push(day);
+  return days;
 }
 
 /** The key prefix of one selection's days (of this format). */
@@ -153,6 +212,38 @@ export function selectionPrefix(selection: string): string {
 export function dayKey(selection: string, dayStart: number): string {
   const day = new Date(dayStart).toISOString().slice(0, 10);
   return `${selectionPrefix(selection)}${day.slice(0, 7)}/${day}.json.gz`;
+}
+
+/** A month's object sits beside the folder of its days: `v<FORMAT>/<selection hash>/<yyyy-mm>.month.json.gz`. */
+export function monthKey(selection: string, monthStart: number): string {
+  return `${selectionPrefix(selection)}${new Date(monthStart).toISOString().slice(0, 7)}.month.json.gz`;
+}
+
+export function encodeMonth(
+  selection: string,
+  monthStart: number,
+  days: ReadonlyMap<number, DayEvents>,
+): Buffer {
+  const entries = daysOfMonth(monthStart).map((dayStart) => {
+    const events = days.get(dayStart);
+    if (events === undefined)
+      throw new Error(`month ${monthKey(selection, monthStart)} lacks day ${dayStart}`);
+    return [dayStart, events];
+  });
+  return gzipSync(JSON.stringify({ format: ROLLUP_FORMAT, selection, monthStart, days: entries }));
+}
+
+/** Every day of the month, or undefined when the bytes are not a valid month object of this format. */
+export function decodeMonth(
+  bytes: Buffer,
+  selection: string,
+  monthStart: number,
+): Map<number, DayEvents> | undefined {
+  try {
+    return validMonth(JSON.parse(gunzipSync(bytes).toString('utf8')), selection, monthStart);
+  } catch {
+    return undefined;
+  }
 }
 
 export function encodeDay(selection: string, dayStart: number, events: DayEvents): Buffer {
@@ -190,6 +281,28 @@ export class RollupStore {
   /** Replaces the day's object whole (the ObjectStore's put is atomic), so racing writers never tear it. */
   async set(selection: string, dayStart: number, events: DayEvents): Promise<void> {
     await this.objects.put(dayKey(selection, dayStart), encodeDay(selection, dayStart, events));
+  }
+
+  /** Every day of the stored month, or undefined when absent or not a valid month object (then logged). */
+  async getMonth(selection: string, monthStart: number): Promise<Map<number, DayEvents> | undefined> {
+    const key = monthKey(selection, monthStart);
+    const bytes = await this.objects.get(key);
+    if (bytes === undefined) return undefined;
+    const days = decodeMonth(bytes, selection, monthStart);
+    if (days === undefined)
+      logger.warn('Rollup object ignored: not a valid month of this format', { key, format: ROLLUP_FORMAT });
+    return days;
+  }
+
+  /** Replaces the month's object whole, from the days it holds (every day of the month). */
+  async setMonth(selection: string, monthStart: number, days: ReadonlyMap<number, DayEvents>): Promise<void> {
+    await this.objects.put(monthKey(selection, monthStart), encodeMonth(selection, monthStart, days));
+  }
+
+  /** The months (`yyyy-mm`) compacted for a selection in this format, ascending. */
+  async months(selection: string): Promise<string[]> {
+    const keys = await this.objects.list(selectionPrefix(selection));
+    return keys.flatMap((key) => /\/(\d{4}-\d{2})\.month\.json\.gz$/.exec(key)?.[1] ?? []);
   }
 
   /** The days (`yyyy-mm-dd`) stored for a selection in this format, ascending. */

@@ -1,12 +1,23 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { z } from 'zod';
-import type { DayEvents } from '../../lib/loki/day-cache';
-import { dayKey, decodeDay, encodeDay, ROLLUP_FORMAT, RollupStore } from '../../lib/rollups/store';
+import { type DayEvents, emptyDay } from '../../lib/loki/day-cache';
+import {
+  dayKey,
+  daysOfMonth,
+  decodeDay,
+  encodeDay,
+  encodeMonth,
+  monthKey,
+  monthOf,
+  ROLLUP_FORMAT,
+  RollupStore,
+} from '../../lib/rollups/store';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
+import { DAY_MS } from '../../lib/time';
 import { type S3Server, startS3Server } from '../helpers/s3';
 
 const selection = '{service_namespace="acme"}';
@@ -170,6 +181,69 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
     await store.set('{service_namespace="other"}', dayStart, events);
     expect(await store.days(selection)).toEqual(['2026-01-15', '2026-02-01']);
   });
+
+  it('keeps a whole month in one object and reads every day of it back', async () => {
+    // Arrange: January 2026, the 15th with events, the other days empty.
+    const month = januaryWith(events);
+
+    // Act
+    await store.setMonth(selection, JANUARY, month);
+
+    // Assert
+    const read = await store.getMonth(selection, JANUARY);
+    expect(read?.size).toBe(31);
+    expect(read?.get(dayStart)).toEqual(events);
+    expect(read?.get(Date.UTC(2026, 0, 31))).toEqual(emptyDay());
+    expect(await store.months(selection)).toEqual(['2026-01']);
+    // A month object is no day: the listing of days is the days' own.
+    expect(await store.days(selection)).toEqual([]);
+  });
+
+  it('reads a month never compacted, corrupt, of another selection or lacking a day as absent', async () => {
+    // Arrange
+    await store.setMonth(selection, JANUARY, januaryWith(events));
+    const key = monthKey(selection, JANUARY);
+    const stored = (await objects.get(key)) as Buffer;
+    const parsed = JSON.parse(gunzipSync(stored).toString('utf8'));
+
+    // Act, assert
+    expect(await store.getMonth(selection, Date.UTC(2026, 1, 1))).toBeUndefined();
+    expect(await store.getMonth('{service_namespace="other"}', JANUARY)).toBeUndefined();
+    await objects.put(key, gzipSync(JSON.stringify({ ...parsed, days: parsed.days.slice(1) })));
+    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+    await objects.put(key, gzipSync(JSON.stringify({ ...parsed, format: ROLLUP_FORMAT - 1 })));
+    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+    const badEvent = structuredClone(parsed);
+    badEvent.days[14][1].deployments[0][1].createdAt = 'yesterday';
+    await objects.put(key, gzipSync(JSON.stringify(badEvent)));
+    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+    await objects.put(key, Buffer.from('not gzip'));
+    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+  });
+});
+
+const JANUARY = Date.UTC(2026, 0, 1);
+
+/** Every day of January 2026, empty but `dayStart`, which holds `day`. */
+function januaryWith(day: DayEvents): Map<number, DayEvents> {
+  const month = new Map<number, DayEvents>();
+  for (let index = 0; index < 31; index += 1) month.set(JANUARY + index * DAY_MS, emptyDay());
+  month.set(dayStart, day);
+  return month;
+}
+
+it('refuses to compact a month that lacks a day', () => {
+  const month = januaryWith(events);
+  month.delete(Date.UTC(2026, 0, 31));
+  expect(() => encodeMonth(selection, JANUARY, month)).toThrow(/lacks day/);
+});
+
+it('keeps a month beside the folder of its days', () => {
+  expect(monthKey(selection, JANUARY)).toMatch(
+    new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01\\.month\\.json\\.gz$`),
+  );
+  expect(daysOfMonth(Date.UTC(2024, 1, 1))).toHaveLength(29);
+  expect(monthOf(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2026, 11, 1));
 });
 
 it('puts the format version, the month and the day in the key', () => {
