@@ -5,9 +5,10 @@ import { parseConfig } from '../../lib/config';
 import { dayEntryCollector, lokiSettingsFrom } from '../../lib/loki/client';
 import { type DayEvents, emptyDay, eventCount } from '../../lib/loki/day-cache';
 import { kindsOf } from '../../lib/loki/logql';
+import { compactMonths } from '../../lib/rollups/compact';
 import { formatDay } from '../../lib/rollups/fill';
 import { selectionKeyFor } from '../../lib/rollups/fill-setup';
-import { dayKey, encodeDay } from '../../lib/rollups/store';
+import { dayKey, encodeDay, RollupStore } from '../../lib/rollups/store';
 import { generateEntries } from '../../lib/sample/generator';
 import { DAY_MS, NS_PER_MS } from '../../lib/time';
 import { startS3Server } from '../../test/helpers/s3';
@@ -53,7 +54,10 @@ export interface SimulatedStoreFigures {
   events: number;
   writeMs: number;
   store: { objects: number; bytes: number };
+  /** The reads with one object per day, then after the months were compacted. */
   reads: StoreBenchFigures['reads'];
+  compaction: { months: number; ms: number };
+  monthReads: StoreBenchFigures['reads'];
   failures: Array<{ label: string; error: string }>;
 }
 
@@ -146,23 +150,38 @@ export async function runSimulatedRollupsBench(organisation: {
 
     const firstDay = formatDay(end - options.days * DAY_MS);
     const lastDay = formatDay(end - DAY_MS);
-    const reads: StoreBenchFigures['reads'] = [];
     const failures: SimulatedStoreFigures['failures'] = [];
-    for (const step of readSteps(firstDay, lastDay)) {
-      const label = readLabel(step);
-      try {
-        const read = await measureRead(env, step, proxies);
-        say(
-          `  ${label}: cold ${formatMs(read.cold.ms)} (${read.cold.statusCode}, ${read.cold.rollups ?? '-'}), peak RSS ${Math.max(read.cold.maxRssMb, ...read.warm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
-        );
-        reads.push(read);
-      } catch (error) {
-        // A child that ran out of its heap is a figure of this benchmark, not the end of it.
-        const message = error instanceof Error ? error.message : String(error);
-        say(`  ${label}: failed: ${message}`);
-        failures.push({ label, error: message });
+    const measureReads = async (layout: string) => {
+      const reads: StoreBenchFigures['reads'] = [];
+      for (const step of readSteps(firstDay, lastDay)) {
+        const label = `${readLabel(step)} (${layout})`;
+        try {
+          const read = await measureRead(env, step, proxies);
+          say(
+            `  ${label}: cold ${formatMs(read.cold.ms)} (${read.cold.statusCode}, ${read.cold.rollups ?? '-'}), peak RSS ${Math.max(read.cold.maxRssMb, ...read.warm.map((w) => w.maxRssMb)).toFixed(0)} MB`,
+          );
+          reads.push(read);
+        } catch (error) {
+          // A child that ran out of its heap is a figure of this benchmark, not the end of it.
+          const message = error instanceof Error ? error.message : String(error);
+          say(`  ${label}: failed: ${message}`);
+          failures.push({ label, error: message });
+        }
       }
-    }
+      return reads;
+    };
+    say('reads of the days, one object each...');
+    const dayReads = await measureReads('days');
+    say('compacting the closed months (lib/rollups/compact.ts)...');
+    const compactStarted = performance.now();
+    const rollups = new RollupStore(store);
+    const months = await compactMonths(rollups, selection, {
+      range: { start: firstWritten, end: lastClosed + DAY_MS },
+      closedBefore: lastClosed + DAY_MS,
+    });
+    const compactMs = performance.now() - compactStarted;
+    say(`  ${months} months in ${formatMs(compactMs)}; reads again...`);
+    const monthReads = await measureReads('months');
     const figures: SimulatedStoreFigures = {
       machine: { cores: cpus().length, loadAtStart, loadAtEnd: loadavg() },
       repositories,
@@ -170,7 +189,9 @@ export async function runSimulatedRollupsBench(organisation: {
       events,
       writeMs,
       store: contents,
-      reads,
+      reads: dayReads,
+      compaction: { months, ms: compactMs },
+      monthReads,
       failures,
     };
     return { report: reportOf(figures), figures };
@@ -183,14 +204,21 @@ export async function runSimulatedRollupsBench(organisation: {
 }
 
 function reportOf(figures: SimulatedStoreFigures): string {
-  const { machine, repositories, days, events, writeMs, store, reads, failures } = figures;
+  const { machine, repositories, days, events, writeMs, store, reads, compaction, monthReads, failures } =
+    figures;
   const perRepositoryYear = store.bytes / repositories / (days / 365);
   return [
     `Store of closed days, simulated: ${formatCount(repositories)} repositories, ${days} days written directly into s3rver (no Loki), ${machine.cores} cores, load average ${machine.loadAtStart[0]?.toFixed(1)} at the start, ${machine.loadAtEnd[0]?.toFixed(1)} at the end; children with a ${FUNCTION_MEMORY_MB} MB function's heap.`,
     '',
     `Written: ${formatCount(events)} events in ${formatCount(store.objects)} objects, ${formatBytes(store.bytes)} (${formatBytes(store.bytes / store.objects)} a day, ${formatBytes(perRepositoryYear)} per repository-year), in ${formatMs(writeMs)}.`,
     '',
+    'Reads, one object per day:',
+    '',
     reads.length > 0 ? readsTable(reads) : 'No read answered.',
+    '',
+    `Compacted ${compaction.months} closed months in ${formatMs(compaction.ms)}. Reads again, a month in one object:`,
+    '',
+    monthReads.length > 0 ? readsTable(monthReads) : 'No read answered.',
     ...failures.map((failure) => `\n${failure.label}: **failed**: ${failure.error}`),
   ].join('\n');
 }
