@@ -8,6 +8,7 @@ import { decodeDay, ROLLUP_FORMAT } from './store';
  */
 
 const DAY_OBJECT = /^v(\d+)\/([0-9a-f]+)\/(\d{4}-\d{2})\/(\d{4}-\d{2}-\d{2})\.json\.gz$/;
+const MONTH_OBJECT = /^v(\d+)\/([0-9a-f]+)\/(\d{4}-\d{2})\.month\.json\.gz$/;
 
 export interface SelectionStatus {
   format: number;
@@ -19,12 +20,14 @@ export interface SelectionStatus {
   last: string;
   /** `YYYY-MM` -> days present. */
   months: Map<string, number>;
+  /** `YYYY-MM` of the months also compacted into one object. */
+  compacted: Set<string>;
 }
 
 export interface StoreStatus {
   currentFormat: number;
   selections: SelectionStatus[];
-  /** Keys that are not day objects (state, other users of the store). */
+  /** Keys that are neither day nor month objects (state, other users of the store). */
   otherObjects: number;
 }
 
@@ -32,10 +35,13 @@ export async function storeStatus(store: ObjectStore): Promise<StoreStatus> {
   const keys = await store.list('');
   const groups = new Map<string, SelectionStatus & { sampleKey: string }>();
   let otherObjects = 0;
+  const monthKeys: RegExpExecArray[] = [];
   for (const key of keys) {
     const match = DAY_OBJECT.exec(key);
     if (!match) {
-      otherObjects += 1;
+      const month = MONTH_OBJECT.exec(key);
+      if (month) monthKeys.push(month);
+      else otherObjects += 1;
       continue;
     }
     const [, format = '', hash = '', month = '', day = ''] = match;
@@ -50,6 +56,7 @@ export async function storeStatus(store: ObjectStore): Promise<StoreStatus> {
         first: day,
         last: day,
         months: new Map(),
+        compacted: new Set(),
         sampleKey: key,
       };
       groups.set(id, group);
@@ -58,6 +65,12 @@ export async function storeStatus(store: ObjectStore): Promise<StoreStatus> {
     if (day < group.first) group.first = day;
     if (day > group.last) group.last = day;
     group.months.set(month, (group.months.get(month) ?? 0) + 1);
+  }
+  // A month is compacted from stored days: one without any day of its selection is another object.
+  for (const [, format = '', hash = '', month = ''] of monthKeys) {
+    const group = groups.get(`${format}/${hash}`);
+    if (group === undefined) otherObjects += 1;
+    else group.compacted.add(month);
   }
   const selections: SelectionStatus[] = [];
   for (const { sampleKey, ...group } of groups.values()) {
@@ -97,7 +110,8 @@ export function formatStatus(status: StoreStatus, names: ReadonlyMap<string, str
       `${name} (v${group.format}, ${current}): ${group.days} day(s), ${group.first} to ${group.last}`,
     );
     for (const [month, days] of [...group.months].sort(([a], [b]) => a.localeCompare(b))) {
-      lines.push(`  ${month}  ${String(days).padStart(2)} of ${daysInMonth(month)} days`);
+      const compacted = group.compacted.has(month) ? ', compacted' : '';
+      lines.push(`  ${month}  ${String(days).padStart(2)} of ${daysInMonth(month)} days${compacted}`);
     }
   }
   if (status.otherObjects > 0) lines.push(`${status.otherObjects} other object(s) (not closed days)`);

@@ -1,6 +1,7 @@
 import { createLokiEventStore } from '../../lib/loki/client';
 import type { EventRequest } from '../../lib/loki/types';
 import { fill, ORGANISATION } from '../../lib/rollups/fill';
+import { formatStatus, storeStatus } from '../../lib/rollups/status';
 import { monthKey, RollupStore } from '../../lib/rollups/store';
 import type { ObjectStore } from '../../lib/store/object-store';
 import { DAY_MS } from '../../lib/time';
@@ -70,6 +71,21 @@ describe('months of the store of closed days', () => {
       isoMonth(monthBefore),
       isoMonth(lastMonth),
     ]);
+  });
+
+  it('are shown by status beside their days', async () => {
+    // Arrange
+    await backfill({ from, to: yesterday });
+
+    // Act
+    const status = await storeStatus(bench.rollups.objects);
+
+    // Assert
+    const lines = formatStatus(status);
+    const lastMonthDays = (monthStart(today, 0) - lastMonth) / DAY_MS;
+    expect(lines).toContain(`  ${isoMonth(lastMonth)}  ${lastMonthDays} of ${lastMonthDays} days, compacted`);
+    expect(lines.filter((line) => line.endsWith(', compacted'))).toHaveLength(2);
+    expect(status.otherObjects).toBe(0);
   });
 
   it('are not written again by the next fill, and written again when a rebuild rewrote their days', async () => {
