@@ -66,8 +66,15 @@ export function noDaySources(storeEnabled: boolean): DaySources {
  * year (365-790 days) quick, while staying far below S3's 5,500 GET/s per prefix.
  */
 const STORE_CONCURRENCY = 32;
-/** Longest wait for the store's days, so that a slow store still leaves Loki the rest of the deadline. */
-const STORE_READ_BUDGET_MS = 5_000;
+/**
+ * A store that has answered none of a request's reads for this long is taken as unavailable, and the days
+ * not read yet come from Loki. Measured from the last answer, not the first read: a cold year of a large
+ * organisation reads from a healthy store for longer than this (5,000 repositories: ~35 days a second),
+ * and Loki could not read those days in the time left anyway.
+ */
+const STORE_IDLE_MS = 5_000;
+/** Share of the time left before a request's deadline that the store may take, leaving Loki the rest. */
+const STORE_DEADLINE_SHARE = 2 / 3;
 /** Longest wait for write-through at the end of a request: the answer does not wait longer for the store. */
 const STORE_WRITE_BUDGET_MS = 3_000;
 
@@ -93,6 +100,30 @@ function monthsWorthReading(dayStarts: readonly number[]): Array<[number, number
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+/**
+ * `promise`, or TIMED_OUT once nothing has progressed for `idleMs` (`lastProgressAt` says when something
+ * last did) or `capMs` have passed in all.
+ */
+function whileProgressing<T>(
+  promise: Promise<T>,
+  idleMs: number,
+  capMs: number,
+  lastProgressAt: () => number,
+): Promise<T | typeof TIMED_OUT> {
+  const startedAt = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<typeof TIMED_OUT>((resolve) => {
+    const check = () => {
+      const due = Math.min(lastProgressAt() + idleMs, startedAt + capMs);
+      const now = Date.now();
+      if (now >= due) resolve(TIMED_OUT);
+      else timer = setTimeout(check, due - now);
+    };
+    check();
+  });
+  return Promise.race([promise, stalled]).finally(() => clearTimeout(timer));
+}
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   let timer: NodeJS.Timeout | undefined;
@@ -183,18 +214,15 @@ export class ClosedDays {
     if (store === undefined || missing.length === 0) return found;
 
     const startedAt = Date.now();
-    const budget = Math.min(
-      STORE_READ_BUDGET_MS,
-      deadline === undefined ? STORE_READ_BUDGET_MS : (deadline - startedAt) / 3,
-    );
+    const cap =
+      deadline === undefined ? Number.POSITIVE_INFINITY : (deadline - startedAt) * STORE_DEADLINE_SHARE;
+    let lastAnswerAt = startedAt;
     let failure: unknown;
     let stopped = false;
-    let narrowedFromStore = 0;
     const keepFromStore = (dayStart: number, whole: DayEvents, narrowed: boolean) => {
       if (narrowed && namespace !== undefined) {
         found.set(dayStart, namespace.narrow(whole));
         sources.namespace += 1;
-        narrowedFromStore += 1;
         this.memory?.set(namespace.memoryKey, dayStart, whole);
       } else {
         found.set(dayStart, whole);
@@ -207,6 +235,7 @@ export class ClosedDays {
         if (stopped || failure !== undefined) return;
         try {
           await read();
+          lastAnswerAt = Date.now();
         } catch (error) {
           failure ??= error;
         }
@@ -243,19 +272,20 @@ export class ClosedDays {
           ),
       );
     const reads = readMonths().then(readDays);
-    const outcome = await within(reads, budget);
-    if (outcome === TIMED_OUT) {
-      stopped = true;
-      // Days that arrive after this are not used: the request has already asked Loki for them.
-      for (const dayStart of missing) found.delete(dayStart);
-      sources.namespace -= narrowedFromStore;
-      sources.store = 0;
-    }
+    const outcome = await whileProgressing(reads, STORE_IDLE_MS, cap, () => lastAnswerAt);
+    // Days that arrive after this are not used (the request asks Loki for them); those that came are.
+    if (outcome === TIMED_OUT) stopped = true;
     if (outcome === TIMED_OUT || failure !== undefined) {
       sources.storeFailures += 1;
+      const stalled = Date.now() - lastAnswerAt >= STORE_IDLE_MS;
       logger.warn('Closed-day store unavailable; reading those days from Loki', {
         store: store.description,
-        reason: outcome === TIMED_OUT ? `no answer within ${Math.round(budget)} ms` : errorText(failure),
+        reason:
+          outcome !== TIMED_OUT
+            ? errorText(failure)
+            : stalled
+              ? `no answer for ${STORE_IDLE_MS} ms`
+              : `not done within ${Math.round(cap)} ms, its share of the time left`,
         daysFromStore: sources.store,
         daysMissing: missing.length - sources.store,
       });

@@ -21,6 +21,8 @@ export interface ReadStep {
   /** First and last day (inclusive), YYYY-MM-DD. */
   firstDay: string;
   lastDay: string;
+  /** The route's function bundled as serverless.yml bundles it (scripts/bench/build.ts); else its source. */
+  handlerFile?: string;
 }
 
 export type ChildStep = { kind: 'floor'; start: number; end: number } | ReadStep;
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
   });
   process.env.GITHUB_API_URL = github.url;
   try {
-    const { handler } = require(FUNCTIONS[step.route]) as { handler: Handler };
+    const { handler } = require(step.handlerFile ?? FUNCTIONS[step.route]) as { handler: Handler };
     process.send?.({ phase: 'cold', answer: await invoke(handler, step) } satisfies ChildMessage);
     await nextMessage();
     const answers: StepAnswer[] = [];

@@ -8,6 +8,7 @@ import { formatDay } from '../../lib/rollups/fill';
 import { generateEntries } from '../../lib/sample/generator';
 import { DAY_MS } from '../../lib/time';
 import { startS3Server } from '../../test/helpers/s3';
+import { buildForProbe } from './build';
 import { exited, forkScript, lambdaHeapFlags } from './children';
 import {
   type CountingProxy,
@@ -20,7 +21,7 @@ import { benchEnvironment } from './invocations';
 import { BENCH_TEAM } from './org';
 import { holds } from './real';
 import { LARGE_ORG } from './real-org';
-import type { ChildMessage, ChildStep, ReadStep, StepAnswer } from './real-rollups-child';
+import type { ChildMessage, ChildStep, ReadRoute, ReadStep, StepAnswer } from './real-rollups-child';
 import { formatBytes, formatCount, formatMs, markdownTable, median } from './stats';
 
 /**
@@ -125,7 +126,9 @@ function startChild(env: NodeJS.ProcessEnv, step: ChildStep) {
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = forkScript('real-rollups-child.ts', env, [
+  // The bundles leave the AWS SDK out, as Lambda's runtime provides it: the project's copy stands in.
+  const childEnv = { ...env, NODE_PATH: path.join(PROJECT_ROOT, 'node_modules') };
+  const child = forkScript('real-rollups-child.ts', childEnv, [
     ...lambdaHeapFlags(FUNCTION_MEMORY_MB),
     ...profile,
   ]);
@@ -196,14 +199,36 @@ export async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>
   return { objects, bytes };
 }
 
-/** The reads both store benchmarks measure, over the year [firstDay, lastDay]. */
-export function readSteps(firstDay: string, lastDay: string): ReadStep[] {
-  return [
+/** The functions of the reads, bundled as serverless.yml bundles them; the caller removes `dir`. */
+export function bundleReadFunctions(): { dir: string; handlers: Record<ReadRoute, string> } {
+  const { dir, handlers } = buildForProbe(['metrics-summary', 'metrics', 'data']);
+  const file = (name: string) => {
+    const found = handlers[name];
+    if (found === undefined) throw new Error(`no bundle of functions/${name}.ts`);
+    return found;
+  };
+  return {
+    dir,
+    handlers: { summary: file('metrics-summary'), metrics: file('metrics'), data: file('data') },
+  };
+}
+
+/**
+ * The reads both store benchmarks measure, over the year [firstDay, lastDay], each run from its function's
+ * bundle: a cold request then spends nothing on compiling TypeScript, as on Lambda.
+ */
+export function readSteps(
+  firstDay: string,
+  lastDay: string,
+  handlers: Record<ReadRoute, string>,
+): ReadStep[] {
+  const steps: Array<Omit<ReadStep, 'handlerFile'>> = [
     { kind: 'read', route: 'summary', firstDay, lastDay },
     { kind: 'read', route: 'metrics', firstDay, lastDay },
     { kind: 'read', route: 'data', team: BENCH_TEAM, firstDay, lastDay },
     { kind: 'read', route: 'summary', team: BENCH_TEAM, firstDay, lastDay },
   ];
+  return steps.map((step) => ({ ...step, handlerFile: handlers[step.route] }));
 }
 
 const say = (message: string) => console.log(`[store bench] ${message}`);
@@ -220,6 +245,7 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
     loki: await startCountingProxy(lokiUrl, lokiRequestKind),
     s3: await startCountingProxy(s3.endpoint, s3RequestKind),
   };
+  const bundles = bundleReadFunctions();
   try {
     say(
       `real Loki at ${lokiUrl}, s3rver at ${s3.endpoint}; ${cpus().length} cores, load ${loadAtStart[0]?.toFixed(1)}`,
@@ -275,7 +301,7 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
     say(`  ${formatMs(backfillAround.ms)}`);
 
     const reads: StoreBenchFigures['reads'] = [];
-    for (const step of readSteps(firstDay, lastDay)) {
+    for (const step of readSteps(firstDay, lastDay, bundles.handlers)) {
       const read = await measureRead(env, step, proxies);
       say(
         `  ${readLabel(step)}: cold ${formatMs(read.cold.ms)} (${read.cold.statusCode}, ${read.cold.rollups ?? '-'}), warm ${formatMs(median(read.warm.map((w) => w.ms)))}`,
@@ -292,6 +318,7 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
     };
     return { report: reportOf(figures), figures };
   } finally {
+    rmSync(bundles.dir, { recursive: true, force: true });
     await proxies.loki.close();
     await proxies.s3.close();
     await s3.close();

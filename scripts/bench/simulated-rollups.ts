@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pLimit from 'p-limit';
 import { startLokiServer } from '../../dev/loki-server';
@@ -17,6 +18,7 @@ import { benchEnvironment } from './invocations';
 import { BENCH_ORG } from './org';
 import {
   BUCKET,
+  bundleReadFunctions,
   FUNCTION_MEMORY_MB,
   measureRead,
   readLabel,
@@ -72,6 +74,7 @@ export async function runSimulatedRollupsBench(organisation: {
   const { repositories } = organisation;
   const options = { ...BENCH_ORG, repositories, days: organisation.days ?? BENCH_ORG.days };
   const serviceNamespace = `bench-sim-${repositories}r`;
+  const bundles = bundleReadFunctions();
   const loki = await startLokiServer();
   const s3 = await startS3Server();
   const proxies = {
@@ -153,7 +156,7 @@ export async function runSimulatedRollupsBench(organisation: {
     const failures: SimulatedStoreFigures['failures'] = [];
     const measureReads = async (layout: string) => {
       const reads: StoreBenchFigures['reads'] = [];
-      for (const step of readSteps(firstDay, lastDay)) {
+      for (const step of readSteps(firstDay, lastDay, bundles.handlers)) {
         const label = `${readLabel(step)} (${layout})`;
         try {
           const read = await measureRead(env, step, proxies);
@@ -196,6 +199,7 @@ export async function runSimulatedRollupsBench(organisation: {
     };
     return { report: reportOf(figures), figures };
   } finally {
+    rmSync(bundles.dir, { recursive: true, force: true });
     await proxies.loki.close();
     await proxies.s3.close();
     await s3.close();
