@@ -67,6 +67,11 @@ export function noDaySources(storeEnabled: boolean): DaySources {
  */
 const STORE_CONCURRENCY = 32;
 /**
+ * Month objects are 30 days each (1 MB at 300 repositories, 17 MB at 5,000) and decoding is the reader's
+ * own CPU, one at a time: a few at once keep the network busy without holding many months' bytes at once.
+ */
+const MONTH_CONCURRENCY = 6;
+/**
  * A store that has answered none of a request's reads for this long is taken as unavailable, and the days
  * not read yet come from Loki. Measured from the last answer, not the first read: a cold year of a large
  * organisation reads from a healthy store for longer than this (5,000 repositories: ~35 days a second),
@@ -166,6 +171,7 @@ export interface NamespaceDays {
 export class ClosedDays {
   // Reads and writes queue apart: one request's write-through never holds up another's reads.
   private readonly reads = pLimit(STORE_CONCURRENCY);
+  private readonly monthReads = pLimit(MONTH_CONCURRENCY);
   private readonly writes = pLimit(STORE_CONCURRENCY);
 
   constructor(
@@ -230,8 +236,8 @@ export class ClosedDays {
       }
       sources.store += 1;
     };
-    const guarded = (read: () => Promise<void>) =>
-      this.reads(async () => {
+    const guarded = (read: () => Promise<void>, limit = this.reads) =>
+      limit(async () => {
         if (stopped || failure !== undefined) return;
         try {
           await read();
@@ -253,7 +259,7 @@ export class ClosedDays {
               const whole = month.get(dayStart);
               if (whole !== undefined) keepFromStore(dayStart, whole, namespace !== undefined);
             }
-          }),
+          }, this.monthReads),
         ),
       );
     const readDays = () =>
