@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { type Config, getConfig } from '../config';
+import { GatewayTimeoutError } from '../errors';
 import type { ContextWithSecrets } from '../secrets';
 import type { ErrorFormat } from './errors';
 import type { HttpResponse } from './response';
@@ -128,6 +129,18 @@ interface RouteInput {
 const inputs = new WeakMap<APIGatewayProxyEventV2, RouteInput>();
 
 /**
+ * When Lambda's time limit comes while a handler still works (building a large answer, not waiting on an
+ * upstream, which has deadlines of its own), middy stops waiting: its own error would answer a bare 500.
+ */
+const ANSWER_BY_TIME_LIMIT = {
+  timeoutEarlyResponse: () => {
+    throw new GatewayTimeoutError(
+      'The answer was not ready before the function’s time limit: ask for a shorter period or fewer repositories',
+    );
+  },
+};
+
+/**
  * The innermost `before` of the stack: the body (as the JSON parser left it) and then the query string,
  * parsed and checked once with the route's schemas; a rejection is the usual 400 with `fields`.
  */
@@ -188,7 +201,7 @@ export function routeHandler<R extends RouteSpec>(
   const [extra, handler] = rest.length === 1 ? [[], rest[0]] : rest;
   const routes: readonly R[] = Array.isArray(served) ? served : [served as R];
   const route = sameOpening(routes);
-  const wired = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>()
+  const wired = middy<APIGatewayProxyEventV2, HttpResponse, Error, Context>(ANSWER_BY_TIME_LIMIT)
     .use(httpStack(stackOptionsOf(route)))
     .use(routeInput(route))
     .use(extra)

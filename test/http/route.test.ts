@@ -189,3 +189,23 @@ describe('the stack a route entry implies', () => {
     expect(() => routeHandler([page, withQuery], echo)).toThrow(/getQ does not open like getPage/);
   });
 });
+
+describe('a route handler still working when the function’s time runs out', () => {
+  it('answers 504 saying the answer was not ready in time, not a bare 500', async () => {
+    // Arrange: a handler that takes longer than the time Lambda has left.
+    const handler = routeHandler(testRoute({}), async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return jsonResponse(200, { late: true });
+    });
+
+    // Act
+    const response = await invoke(handler, { path: '/x' }, 50);
+
+    // Assert
+    expect(response.statusCode).toBe(504);
+    expect(response.json).toMatchObject({
+      status: 504,
+      detail: expect.stringContaining('not ready before the function’s time limit'),
+    });
+  });
+});
