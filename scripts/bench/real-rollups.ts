@@ -53,7 +53,14 @@ export interface StoreBenchFigures {
   floor: StepAnswer;
   backfill: CommandFigures;
   backfillAround: CommandFigures;
-  store: { objects: number; bytes: number; repositories: number; days: number };
+  store: {
+    objects: number;
+    bytes: number;
+    monthObjects: number;
+    monthBytes: number;
+    repositories: number;
+    days: number;
+  };
   reads: Array<{
     step: ReadStep;
     cold: StepAnswer;
@@ -182,9 +189,12 @@ export async function measureRead(
   return { step, cold: cold.answer, coldCounts, warm: warm.answers, warmCounts };
 }
 
+/** The objects of the bucket and their bytes, and of those the compacted months'. */
 export async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>>) {
   let objects = 0;
   let bytes = 0;
+  let monthObjects = 0;
+  let monthBytes = 0;
   let token: string | undefined;
   do {
     const page: ListObjectsV2CommandOutput = await s3.client.send(
@@ -193,10 +203,14 @@ export async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>
     for (const object of page.Contents ?? []) {
       objects += 1;
       bytes += object.Size ?? 0;
+      if (object.Key?.endsWith('.month.json.gz')) {
+        monthObjects += 1;
+        monthBytes += object.Size ?? 0;
+      }
     }
     token = page.NextContinuationToken;
   } while (token !== undefined);
-  return { objects, bytes };
+  return { objects, bytes, monthObjects, monthBytes };
 }
 
 /** The functions of the reads, bundled as serverless.yml bundles them; the caller removes `dir`. */
@@ -408,7 +422,7 @@ function reportOf(figures: StoreBenchFigures): string {
     '',
     `Backfill's last words: ${backfill.lastLines.replace(/\n/g, ' / ')}`,
     '',
-    `The store after the year's backfill: ${formatCount(store.objects)} objects, ${formatBytes(store.bytes)}: ${formatBytes(perRepositoryYear)} per repository-year.`,
+    `The store after the year's backfill: ${formatCount(store.objects)} objects, ${formatBytes(store.bytes)}: ${formatBytes(perRepositoryYear)} per repository-year; of these ${formatCount(store.monthObjects)} compacted months, ${formatBytes(store.monthBytes)} (the days alone: ${formatBytes((store.bytes - store.monthBytes) / store.repositories / (store.days / 365))} per repository-year).`,
     '',
     readTable,
   ].join('\n');

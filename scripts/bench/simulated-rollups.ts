@@ -55,7 +55,7 @@ export interface SimulatedStoreFigures {
   days: number;
   events: number;
   writeMs: number;
-  store: { objects: number; bytes: number };
+  store: { objects: number; bytes: number; monthObjects: number; monthBytes: number };
   /** The reads with one object per day, then after the months were compacted. */
   reads: StoreBenchFigures['reads'];
   compaction: { months: number; ms: number };
