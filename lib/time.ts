@@ -4,3 +4,15 @@
  */
 export const DAY_MS = 86_400_000;
 export const NS_PER_MS = 1_000_000n;
+
+/** The start of the UTC month holding `epochMs`. */
+export function monthStartOf(epochMs: number): number {
+  const date = new Date(epochMs);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+}
+
+/** The start of the UTC month after the one holding `epochMs`. */
+export function nextMonthStart(epochMs: number): number {
+  const date = new Date(epochMs);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+}

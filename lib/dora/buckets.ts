@@ -1,4 +1,4 @@
-import { DAY_MS } from '../time';
+import { DAY_MS, monthStartOf, nextMonthStart } from '../time';
 import type { EpochMs, TimeRange } from './types';
 
 /**
@@ -40,15 +40,13 @@ function unitStart(time: EpochMs, interval: Exclude<Interval, 'all'>): EpochMs {
     const daysSinceMonday = (new Date(day).getUTCDay() + 6) % 7;
     return day - daysSinceMonday * DAY_MS;
   }
-  const date = new Date(day);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  return monthStartOf(day);
 }
 
 function nextUnitStart(unit: EpochMs, interval: Exclude<Interval, 'all'>): EpochMs {
   if (interval === 'daily') return unit + DAY_MS;
   if (interval === 'weekly') return unit + 7 * DAY_MS;
-  const date = new Date(unit);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  return nextMonthStart(unit);
 }
 
 /** Every bucket of the range, in time order, empty ones included. An empty range has no bucket. */

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { logger } from '../logger';
-import { daysOfMonth, monthOf, type RollupStore } from '../rollups/store';
+import { daysOfMonth, type RollupStore } from '../rollups/store';
+import { monthStartOf } from '../time';
 import type { DayCache, DayEvents } from './day-cache';
 
 /**
@@ -94,7 +95,7 @@ const MONTH_READ_MIN_SHARE = 0.5;
 function monthsWorthReading(dayStarts: readonly number[]): Array<[number, number[]]> {
   const byMonth = new Map<number, number[]>();
   for (const dayStart of dayStarts) {
-    const month = monthOf(dayStart);
+    const month = monthStartOf(dayStart);
     const days = byMonth.get(month);
     if (days === undefined) byMonth.set(month, [dayStart]);
     else days.push(dayStart);

@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import type { TimeRange } from '../dora/types';
 import { logger } from '../logger';
 import type { DayEvents } from '../loki/day-cache';
-import { daysOfMonth, monthOf, nextMonth, type RollupStore } from './store';
+import { monthStartOf, nextMonthStart } from '../time';
+import { daysOfMonth, type RollupStore } from './store';
 
 /**
  * Compacting a selection's closed months into one object each (the layout is explained in store.ts): a
@@ -29,7 +30,8 @@ export interface CompactOptions {
 export function monthsOverlapping(range: TimeRange): number[] {
   const months: number[] = [];
   if (range.end <= range.start) return months;
-  for (let month = monthOf(range.start); month < range.end; month = nextMonth(month)) months.push(month);
+  for (let month = monthStartOf(range.start); month < range.end; month = nextMonthStart(month))
+    months.push(month);
   return months;
 }
 
@@ -45,7 +47,7 @@ export async function compactMonths(
   let written = 0;
   for (const monthStart of monthsOverlapping(options.range)) {
     const monthDays = daysOfMonth(monthStart);
-    if (nextMonth(monthStart) > options.closedBefore) continue;
+    if (nextMonthStart(monthStart) > options.closedBefore) continue;
     if (!monthDays.every((day) => stored.has(day))) continue;
     if (compacted.has(monthStart) && !options.rewrite) continue;
     if (options.stopStartingAt !== undefined && Date.now() >= options.stopStartingAt) break;

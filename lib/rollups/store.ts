@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { logger } from '../logger';
 import type { DayEvents } from '../loki/day-cache';
 import type { ObjectStore } from '../store/object-store';
-import { DAY_MS } from '../time';
+import { DAY_MS, nextMonthStart } from '../time';
 
 /**
  * A persistent store of closed days, the durable sibling of `DayCache`: one object per selection and UTC day,
@@ -183,21 +183,9 @@ function validMonth(
   return month;
 }
 
-/** The start of the UTC month of `epochMs`. */
-export function monthOf(epochMs: number): number {
-  const date = new Date(epochMs);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
-}
-
-/** The start of the UTC month after the one starting at `monthStart`. */
-export function nextMonth(monthStart: number): number {
-  const date = new Date(monthStart);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-}
-
 /** The starts of every day of the UTC month starting at `monthStart`. */
 export function daysOfMonth(monthStart: number): number[] {
-  const next = nextMonth(monthStart);
+  const next = nextMonthStart(monthStart);
   const days: number[] = [];
   for (let day = monthStart; day < next; day += DAY_MS) days.push(day);
   return days;

@@ -12,12 +12,11 @@ import {
   encodeDay,
   encodeMonth,
   monthKey,
-  monthOf,
   ROLLUP_FORMAT,
   RollupStore,
 } from '../../lib/rollups/store';
 import { DirectoryObjectStore, type ObjectStore } from '../../lib/store/object-store';
-import { DAY_MS } from '../../lib/time';
+import { DAY_MS, monthStartOf } from '../../lib/time';
 import { type S3Server, startS3Server } from '../helpers/s3';
 
 const selection = '{service_namespace="acme"}';
@@ -243,7 +242,7 @@ it('keeps a month beside the folder of its days', () => {
     new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01\\.month\\.json\\.gz$`),
   );
   expect(daysOfMonth(Date.UTC(2024, 1, 1))).toHaveLength(29);
-  expect(monthOf(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2026, 11, 1));
+  expect(monthStartOf(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2026, 11, 1));
 });
 
 it('puts the format version, the month and the day in the key', () => {
