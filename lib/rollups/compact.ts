@@ -41,7 +41,7 @@ export async function compactMonths(
   selection: string,
   options: CompactOptions,
 ): Promise<number> {
-  const [days, months] = await Promise.all([rollups.days(selection), rollups.months(selection)]);
+  const { days, months } = await rollups.contents(selection);
   const stored = new Set(days.map((day) => Date.parse(`${day}T00:00:00Z`)));
   const compacted = new Set(months.map((month) => Date.parse(`${month}-01T00:00:00Z`)));
   let written = 0;

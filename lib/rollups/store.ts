@@ -287,16 +287,25 @@ export class RollupStore {
     await this.objects.put(monthKey(selection, monthStart), encodeMonth(selection, monthStart, days));
   }
 
+  /**
+   * What one listing of a selection's prefix shows in this format: the days (`yyyy-mm-dd`) stored and the
+   * months (`yyyy-mm`) compacted, each ascending.
+   */
+  async contents(selection: string): Promise<{ days: string[]; months: string[] }> {
+    const keys = await this.objects.list(selectionPrefix(selection));
+    return {
+      days: keys.flatMap((key) => /\/(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(key)?.[1] ?? []),
+      months: keys.flatMap((key) => /\/(\d{4}-\d{2})\.month\.json\.gz$/.exec(key)?.[1] ?? []),
+    };
+  }
+
   /** The months (`yyyy-mm`) compacted for a selection in this format, ascending. */
   async months(selection: string): Promise<string[]> {
-    const keys = await this.objects.list(selectionPrefix(selection));
-    return keys.flatMap((key) => /\/(\d{4}-\d{2})\.month\.json\.gz$/.exec(key)?.[1] ?? []);
+    return (await this.contents(selection)).months;
   }
 
   /** The days (`yyyy-mm-dd`) stored for a selection in this format, ascending. */
   async days(selection: string): Promise<string[]> {
-    const prefix = selectionPrefix(selection);
-    const keys = await this.objects.list(prefix);
-    return keys.flatMap((key) => /\/(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(key)?.[1] ?? []);
+    return (await this.contents(selection)).days;
   }
 }
