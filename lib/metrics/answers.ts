@@ -41,7 +41,7 @@ function cacheOf(service: DataService, config: Config): AnswerCache {
 }
 
 /**
- * The answer kept under `key` (then without headers: those describe how an answer was computed), unless
+ * The answer kept under `key` (then with `X-Cache: hit` only: the other headers describe a computing), unless
  * `noCache` or caching is off; else `compute`'s, which is then kept. `key` must name everything the answer
  * depends on: the route, the resolved period and the query.
  */
@@ -51,12 +51,13 @@ export async function cachedAnswer<T>(
   key: string,
   noCache: boolean,
   compute: () => Promise<{ body: T; headers: Record<string, string> }>,
-): Promise<{ body: T; headers: Record<string, string>; cached: boolean }> {
-  if (config.dataCache.ttlMs <= 0) return { ...(await compute()), cached: false };
+): Promise<{ body: T; headers: Record<string, string> }> {
+  if (config.dataCache.ttlMs <= 0) return compute();
   const cache = cacheOf(service, config);
   const hit = noCache ? undefined : cache.get(key);
-  if (hit !== undefined) return { body: hit.body as T, headers: {}, cached: true };
+  // A kept answer read no day: X-Cache says so, and no X-Rollups describes a reading it did not do.
+  if (hit !== undefined) return { body: hit.body as T, headers: { 'X-Cache': 'hit' } };
   const answer = await compute();
   cache.set(key, { body: answer.body });
-  return { ...answer, cached: false };
+  return answer;
 }
