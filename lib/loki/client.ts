@@ -29,6 +29,7 @@ import { DAY_MS, NS_PER_MS } from '../time';
 import { ClosedDays, type DaySources, type NamespaceDays, noDaySources, storeSelection } from './closed-days';
 import { DayCache, type DayEntry, type DayEvents, emptyDay, narrowDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
+import { defaultMaxRequestEvents, EventBudget, RequestTooLargeError } from './event-budget';
 import {
   buildEventsQuery,
   type EventKind,
@@ -83,6 +84,8 @@ export interface LokiSettings {
   rollupsUrl?: string | undefined;
   /** Retries after the first attempt, on 429, 5xx and network errors only. */
   maxRetries: number;
+  /** Events one request may hold before it is refused with a 422 (lib/loki/event-budget.ts); default from the heap. */
+  maxRequestEvents?: number | undefined;
   /** First retry waits about this long (doubling, with jitter) unless Loki sends Retry-After. */
   retryBaseDelayMs?: number | undefined;
   /** An answer slower than this shows Loki queueing and halves the requests in flight (`AdaptiveLimit`). */
@@ -303,6 +306,8 @@ interface FetchContext {
   days: Map<number, DayPart>;
   /** The one kind asked for, when only one is: its entries need no telling apart. */
   single: readonly EventKind[] | undefined;
+  /** The events the request may hold; a page past it ends the request with a 422. */
+  budget: EventBudget;
   kindNames: string;
 }
 
@@ -387,6 +392,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   const namespaceQuery = buildEventsQuery(KINDS, {}, settings);
   const namespaceStoreKey = storeSelection(namespaceQuery, settings);
   const closedAfterMs = settings.closedAfterMs ?? 2 * 3_600_000;
+  const maxRequestEvents = settings.maxRequestEvents ?? defaultMaxRequestEvents();
   const deadlineMessage = closedDays.keeps ? RESUMABLE_DEADLINE_MESSAGE : DEADLINE_MESSAGE;
 
   function checkDeadline(context: FetchContext): void {
@@ -538,6 +544,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         cause: error,
       });
     }
+    if (!context.budget.take(count)) throw new RequestTooLargeError(context.budget.max);
     const seenAtLast = lastNs === startNs ? seenAtStart : new Set<string>();
     forEachEntry(body, (entry) => {
       const atStart = entry.timestampNs === startNs;
@@ -610,6 +617,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const { kinds, union } = plan;
       const query = buildEventsQuery(kinds, request.filter, settings);
       const parts = dayParts(plan.days);
+      const budget = new EventBudget(maxRequestEvents);
       const selection: Selection = {
         query,
         storeKey: storeSelection(query, settings),
@@ -623,9 +631,10 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
           selection.storeKey,
           closed,
           selection.sources,
-          request.deadline,
+          { deadline: request.deadline, budget },
           namespaceDays(query, kinds, request.filter),
         );
+        budget.check();
         for (const part of parts) {
           const events = kept.get(part.dayStart);
           if (events !== undefined) {
@@ -648,6 +657,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         days: new Map(parts.filter((part) => !part.cached).map((part) => [part.dayStart, part])),
         single: kinds.length === 1 ? kinds : undefined,
         kindNames: kinds.join('+'),
+        budget,
       };
       const found = new Set(parts.filter((part) => part.cached).map((part) => part.dayStart));
       const tasks = missingRanges(plan, found).flatMap((range) =>

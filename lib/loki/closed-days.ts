@@ -2,7 +2,8 @@ import pLimit from 'p-limit';
 import { logger } from '../logger';
 import { daysOfMonth, type RollupStore } from '../rollups/store';
 import { monthStartOf } from '../time';
-import type { DayCache, DayEvents } from './day-cache';
+import { type DayCache, type DayEvents, eventCount } from './day-cache';
+import type { EventBudget } from './event-budget';
 
 /**
  * Where the Loki reader finds closed days before asking Loki: the container's memory (`DayCache`), then
@@ -194,31 +195,35 @@ export class ClosedDays {
    * `memoryKey` and `storeKey` name the selection in each (the store's key also holds what parsing depends on).
    * With `namespace` (a filtered request), each place is asked for the namespace's day first, narrowed,
    * then for the request's own; memory keeps the namespace's day whole, for every other filter.
+   * Reading stops once the days found hold more events than `limits.budget` allows (the caller then
+   * answers its 422): a year of a large organisation would otherwise fill the heap before it is refused.
    */
   async lookup(
     memoryKey: string,
     storeKey: string,
     dayStarts: readonly number[],
     sources: DaySources,
-    deadline: number | undefined,
+    limits: { deadline: number | undefined; budget: EventBudget },
     namespace?: NamespaceDays,
   ): Promise<Map<number, DayEvents>> {
+    const { deadline, budget } = limits;
     const found = new Map<number, DayEvents>();
     const missing: number[] = [];
     for (const dayStart of dayStarts) {
       const whole = namespace && this.memory?.get(namespace.memoryKey, dayStart);
-      if (whole !== undefined && namespace !== undefined) {
-        found.set(dayStart, namespace.narrow(whole));
-        sources.namespace += 1;
+      const day = whole !== undefined && namespace !== undefined ? namespace.narrow(whole) : undefined;
+      if (day !== undefined) sources.namespace += 1;
+      const kept = day ?? this.memory?.get(memoryKey, dayStart);
+      if (kept === undefined) {
+        missing.push(dayStart);
         continue;
       }
-      const kept = this.memory?.get(memoryKey, dayStart);
-      if (kept === undefined) missing.push(dayStart);
-      else found.set(dayStart, kept);
+      found.set(dayStart, kept);
+      if (!budget.take(eventCount(kept))) break;
     }
     sources.memory += found.size;
     const store = this.store;
-    if (store === undefined || missing.length === 0) return found;
+    if (store === undefined || missing.length === 0 || budget.exceeded) return found;
 
     const startedAt = Date.now();
     const cap =
@@ -227,15 +232,17 @@ export class ClosedDays {
     let failure: unknown;
     let stopped = false;
     const keepFromStore = (dayStart: number, whole: DayEvents, narrowed: boolean) => {
+      let day = whole;
       if (narrowed && namespace !== undefined) {
-        found.set(dayStart, namespace.narrow(whole));
+        day = namespace.narrow(whole);
         sources.namespace += 1;
         this.memory?.set(namespace.memoryKey, dayStart, whole);
       } else {
-        found.set(dayStart, whole);
         this.memory?.set(memoryKey, dayStart, whole);
       }
+      found.set(dayStart, day);
       sources.store += 1;
+      if (!budget.take(eventCount(day))) stopped = true;
     };
     const guarded = (read: () => Promise<void>, limit = this.reads) =>
       limit(async () => {
@@ -282,6 +289,7 @@ export class ClosedDays {
     const outcome = await whileProgressing(reads, STORE_IDLE_MS, cap, () => lastAnswerAt);
     // Days that arrive after this are not used (the request asks Loki for them); those that came are.
     if (outcome === TIMED_OUT) stopped = true;
+    if (budget.exceeded) return found;
     if (outcome === TIMED_OUT || failure !== undefined) {
       sources.storeFailures += 1;
       const stalled = Date.now() - lastAnswerAt >= STORE_IDLE_MS;

@@ -228,4 +228,35 @@ describe('closed days from a store on S3', () => {
       }
     }
   });
+  it('refuses with a 422 a request whose stored days hold more events than its budget, without asking Loki', async () => {
+    await createLokiEventStore(settings(loki), { rollups }).fetchEvents(
+      deployments(START, START + 6 * DAY_MS),
+    );
+    const lokiCallsBefore = lokiCalls(loki);
+
+    const refused = createLokiEventStore(settings(loki, { maxRequestEvents: 2 }), { rollups }).fetchEvents(
+      deployments(START, START + 6 * DAY_MS),
+    );
+
+    await expect(refused).rejects.toMatchObject({
+      name: 'RequestTooLargeError',
+      statusCode: 422,
+      message: expect.stringContaining('more than 2 events at once'),
+    });
+    expect(lokiCalls(loki)).toBe(lokiCallsBefore);
+  });
+
+  it('refuses with a 422 a request whose pages from Loki hold more events than its budget', async () => {
+    const small = settings(loki, { maxRequestEvents: 3, pageLimit: 2 });
+
+    const refused = createLokiEventStore(small, { rollups }).fetchEvents(
+      deployments(START, START + 6 * DAY_MS),
+    );
+
+    await expect(refused).rejects.toMatchObject({ name: 'RequestTooLargeError', statusCode: 422 });
+    const within = await createLokiEventStore(settings(loki, { maxRequestEvents: 6 })).fetchEvents(
+      deployments(START, START + 6 * DAY_MS),
+    );
+    expect(ids(within)).toHaveLength(6);
+  });
 });

@@ -1,0 +1,60 @@
+import { getHeapStatistics } from 'node:v8';
+import { HttpError } from '../errors';
+
+/**
+ * How many events one request may hold. A request keeps every event of its period until its records and
+ * metrics are built, so past what the function's heap holds it would end in V8's out-of-memory crash: a
+ * dropped connection, a bare 502 from API Gateway and a cold start for the next request. Simulated with
+ * 5,000 repositories (`npm run bench -- --rollups --simulate`), the organisation's year summary needs
+ * about 8 million events and crashed a 1,024 MB function that way. The request now stops reading once its
+ * events pass the budget and answers a 422 saying what to ask for instead, as an answer too large for
+ * Lambda does (lib/http/response-size.ts).
+ */
+
+/**
+ * Heap per event at the peak of a summary: the day objects (~400 bytes an event, lib/loki/day-cache.ts),
+ * the request's batch, its records and metrics. Measured with the simulation at 300 repositories: an
+ * organisation-year summary of 502,038 events peaked at 341-425 MB of RSS, ~90 MB of which the bundle
+ * and the SDK take before any event.
+ */
+const PEAK_BYTES_PER_EVENT = 700;
+/** The heap left for the answer cache, the day cache's other days and the SDK's buffers. */
+const REQUEST_HEAP_SHARE = 0.75;
+
+/** The budget of a function with this heap limit (V8's, which Lambda sets from the memory setting). */
+export function defaultMaxRequestEvents(heapLimitBytes = getHeapStatistics().heap_size_limit): number {
+  return Math.floor((heapLimitBytes * REQUEST_HEAP_SHARE) / PEAK_BYTES_PER_EVENT);
+}
+
+export class RequestTooLargeError extends HttpError {
+  override name = 'RequestTooLargeError';
+
+  constructor(readonly maxEvents: number) {
+    super(
+      422,
+      `This request needs more than ${maxEvents.toLocaleString('en-US')} events at once, more than this function's memory holds: ask for a team, fewer repositories or a shorter period (or give the function more memory)`,
+    );
+  }
+}
+
+/** The events one request holds so far, against its budget. */
+export class EventBudget {
+  private held = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Counts `count` more events held; false once the request holds more than its budget. */
+  take(count: number): boolean {
+    this.held += count;
+    return this.held <= this.max;
+  }
+
+  get exceeded(): boolean {
+    return this.held > this.max;
+  }
+
+  /** Throws the 422 when the budget is exceeded. */
+  check(): void {
+    if (this.exceeded) throw new RequestTooLargeError(this.max);
+  }
+}
