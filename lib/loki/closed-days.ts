@@ -219,7 +219,7 @@ export class ClosedDays {
         continue;
       }
       found.set(dayStart, kept);
-      if (!budget.take(eventCount(kept))) break;
+      if (!budget.takeDay(eventCount(kept), found.size, dayStarts.length)) break;
     }
     sources.memory += found.size;
     const store = this.store;
@@ -242,7 +242,7 @@ export class ClosedDays {
       }
       found.set(dayStart, day);
       sources.store += 1;
-      if (!budget.take(eventCount(day))) stopped = true;
+      if (!budget.takeDay(eventCount(day), found.size, dayStarts.length)) stopped = true;
     };
     const guarded = (read: () => Promise<void>, limit = this.reads) =>
       limit(async () => {
@@ -257,19 +257,23 @@ export class ClosedDays {
     // The namespace's compacted months first (its own months for a request of the whole namespace), then
     // the days they did not hold, one object each: the namespace's day, narrowed, else the request's own.
     const monthKey = namespace?.storeKey ?? storeKey;
-    const readMonths = () =>
-      Promise.all(
-        monthsWorthReading(missing).map(([monthStart, days]) =>
-          guarded(async () => {
-            const month = await store.getMonth(monthKey, monthStart);
-            if (month === undefined || stopped) return;
-            for (const dayStart of days) {
-              const whole = month.get(dayStart);
-              if (whole !== undefined) keepFromStore(dayStart, whole, namespace !== undefined);
-            }
-          }, this.monthReads),
-        ),
-      );
+    const readMonth = ([monthStart, days]: [number, number[]]) =>
+      guarded(async () => {
+        const month = await store.getMonth(monthKey, monthStart);
+        if (month === undefined || stopped) return;
+        for (const dayStart of days) {
+          const whole = month.get(dayStart);
+          if (whole !== undefined) keepFromStore(dayStart, whole, namespace !== undefined);
+        }
+      }, this.monthReads);
+    // The first month alone: its events tell the budget what the request will hold before several months
+    // are decoded at once (six months of 5,000 repositories are ~2.6 million events, more than the heap).
+    const readMonths = async () => {
+      const [first, ...others] = monthsWorthReading(missing);
+      if (first === undefined) return;
+      await readMonth(first);
+      await Promise.all(others.map(readMonth));
+    };
     const readDays = () =>
       Promise.all(
         missing

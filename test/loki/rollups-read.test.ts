@@ -259,4 +259,27 @@ describe('closed days from a store on S3', () => {
     );
     expect(ids(within)).toHaveLength(6);
   });
+  it('refuses at once a request whose first stored days, extrapolated to all it needs, would hold more than twice its budget', async () => {
+    loki.add(
+      Array.from({ length: 30 }, (_, day) => deploymentEntry(START + (10 + day) * DAY_MS + 3_600_000)),
+    );
+    const stored = deployments(START, START + 40 * DAY_MS);
+    await createLokiEventStore(settings(loki), { rollups }).fetchEvents(stored);
+    const lokiCallsBefore = lokiCalls(loki);
+    const needed = deployments(START, START + 100 * DAY_MS);
+
+    const refused = createLokiEventStore(settings(loki, { maxRequestEvents: 40 }), { rollups }).fetchEvents(
+      needed,
+    );
+    await expect(refused).rejects.toMatchObject({
+      statusCode: 422,
+      message: expect.stringContaining('extrapolated from its first days'),
+    });
+    const answered = await createLokiEventStore(settings(loki, { maxRequestEvents: 90 }), {
+      rollups,
+    }).fetchEvents(needed);
+
+    expect(ids(answered)).toHaveLength(36);
+    expect(lokiCalls(loki)).toBeGreaterThan(lokiCallsBefore);
+  });
 });
