@@ -29,6 +29,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A parameter is missing or wrong; `errors` names each one',
   401: 'Missing, expired or forged bearer token (with a `WWW-Authenticate: Bearer` challenge)',
   413: 'The body is larger than MAX_BODY_BYTES (or the limit the route names)',
+  422: "The answer would be larger than AWS Lambda can return, or its events more than the function's memory holds; the detail says what to ask for instead",
   500: 'An unexpected error; the detail is generic, the request id leads to the log line',
   502: 'Loki or GitHub answered with an error (the detail names which and its status)',
   503: 'An upstream is unavailable or not configured (may carry Retry-After)',
@@ -40,6 +41,7 @@ function errorStatuses(route: RouteDescription): number[] {
     400,
     ...(route.auth || route.optionalAuth ? [401] : []),
     ...(route.body ? [413] : []),
+    ...(route.readsEvents ? [422] : []),
     500,
     ...(route.upstream ? [502, 503, 504] : []),
   ];

@@ -53,6 +53,8 @@ export interface RouteDescription extends RouteSpec {
   successStatus?: number;
   /** Answers besides the success and the shared errors; `problem` ones are problem+json with that schema. */
   otherResponses?: Record<number, { description: string; schema: z.ZodType; problem?: boolean }>;
+  /** Builds its answer from Loki's events: it may answer 422 when they or the answer cannot fit the function. */
+  readsEvents?: boolean;
 }
 
 /** The X-Rollups header of the routes that read events (lib/loki/closed-days.ts). */
@@ -107,6 +109,7 @@ const table = [
       'X-Rollups': rollupsHeader,
     },
     upstream: true,
+    readsEvents: true,
   },
   {
     method: 'get',
@@ -154,6 +157,7 @@ const table = [
     responseDescription: 'The series of the metric',
     responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
+    readsEvents: true,
   },
   {
     method: 'get',
@@ -169,6 +173,7 @@ const table = [
     responseDescription: 'The summary of the period against the previous one',
     responseHeaders: { 'X-Cache': '`hit` or `miss`', 'X-Rollups': rollupsHeader },
     upstream: true,
+    readsEvents: true,
   },
   {
     method: 'post',

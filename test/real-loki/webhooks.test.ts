@@ -2,8 +2,7 @@ import { uniqueServiceNamespace } from '../../dev/real-loki';
 import type { handler as DataHandler } from '../../functions/data';
 import type { handler as MetricsHandler } from '../../functions/metrics';
 import type { handler as WebhookFunction } from '../../functions/webhooks-github';
-import { createLokiWriter } from '../../lib/loki/push';
-import type { LokiEntry } from '../../lib/loki/types';
+import { collect, collectorStatements, otlpLogs, readCollectorConfig } from '../helpers/collector';
 import { setEnv } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 import { recordsOf, wholeSecondsNow } from '../helpers/records';
@@ -63,46 +62,30 @@ describeWithRealLoki('webhook deliveries round trip through the real Loki', (run
     return response.json as { status: string };
   }
 
-  /** The same events as the collector writes them: its labels, `source="webhookevent"`, the payload as the line. */
-  function collectorEntries(where: Where, events: Array<{ event: string; payload: Payload }>): LokiEntry[] {
-    return events.map(({ event, payload }) => {
-      const base = {
-        service_name: where.repository,
-        service_namespace: namespace,
-        source: 'webhookevent',
-        receiver: 'webhookevent',
-        vcs_repository_name: where.repository,
-        vcs_repository_owner: where.owner,
-        vcs_repository_url_full: `https://github.com/${where.owner}/${where.repository}`,
-      };
-      if (event === 'deployment_status') {
-        return {
-          labels: {
-            ...base,
-            event_name: 'deployment_created',
-            deployment_environment_name: payload.deployment_status.environment,
-            deployment_id: String(payload.deployment.id),
-            deployment_status: payload.deployment_status.state,
-            vcs_repository_ref_revision: payload.deployment.sha,
-          },
-          // The collector stores an event at the time it received it: a little after it happened.
-          timestampNs: `${BigInt(Date.parse(payload.deployment_status.created_at) + 1500) * 1_000_000n}`,
-          line: JSON.stringify(payload),
-        };
-      }
-      return {
-        labels: {
-          ...base,
-          event_name: 'change_closed',
-          merged_at: payload.pull_request.merged_at,
-          merge_sha: payload.pull_request.merge_commit_sha,
-          vcs_repository_change_title: payload.pull_request.title,
-        },
-        timestampNs: `${BigInt(Date.parse(payload.pull_request.merged_at) + 1500) * 1_000_000n}`,
-        line: JSON.stringify(payload),
-      };
+  /**
+   * The same events as the collector sends them with deploy/collector/otelcol-config.yaml: its transform's
+   * records, posted to the real Loki's OTLP endpoint as the otlphttp exporter posts them, each stamped a
+   * little after the event happened (the collector receives it then).
+   */
+  async function sendThroughCollector(events: Array<{ payload: Payload; at: number }>): Promise<void> {
+    const statements = collectorStatements(readCollectorConfig(), namespace);
+    const records = events.map(({ payload, at }) => ({
+      record: collect(statements, payload),
+      timeNs: `${BigInt(at + 1500) * 1_000_000n}`,
+    }));
+    const response = await fetch(`${run().url}/otlp/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(otlpLogs(records)),
     });
+    expect(response.status).toBe(204);
   }
+
+  /** When GitHub sent a delivery: the status's, the merge's or the issue's own time. */
+  const sentAt = (payload: Payload): number =>
+    Date.parse(
+      payload.deployment_status?.created_at ?? payload.pull_request?.merged_at ?? payload.issue?.updated_at,
+    );
 
   async function metric(name: string, repository: string, from: number) {
     const response = await invoke(metrics, {
@@ -120,7 +103,7 @@ describeWithRealLoki('webhook deliveries round trip through the real Loki', (run
     return (response.json as Array<Record<string, unknown>>)[0];
   }
 
-  it('gives a deployment the same lead time through the receiver as through the collector lines of the same events', async () => {
+  it("gives a deployment the same lead time through the receiver as through the collector configuration and Loki's OTLP endpoint", async () => {
     const deployedAt = wholeSecondsNow() - 50 * MINUTE;
     const events = (where: Where) => [
       {
@@ -165,14 +148,7 @@ describeWithRealLoki('webhook deliveries round trip through the real Loki', (run
     const answers = [];
     for (const { event, payload } of events(viaReceiver))
       answers.push((await deliver(event, payload)).status);
-    await createLokiWriter({
-      url: run().url,
-      user: undefined,
-      token: undefined,
-      tenant: undefined,
-      timeoutMs: 30_000,
-      maxRetries: 0,
-    }).push(collectorEntries(viaCollector, events(viaCollector)));
+    await sendThroughCollector(events(viaCollector).map(({ payload }) => ({ payload, at: sentAt(payload) })));
     const received = await metric('lead_time_for_changes', viaReceiver.repository, deployedAt);
     const collected = await metric('lead_time_for_changes', viaCollector.repository, deployedAt);
     const frequency = await metric('deployment_frequency', viaReceiver.repository, deployedAt);
@@ -212,6 +188,36 @@ describeWithRealLoki('webhook deliveries round trip through the real Loki', (run
         failed_at: githubTime(openedAt),
         fixed_at: githubTime(closedAt),
         issue_url: `https://github.com/${ORG}/${where.repository}/issues/5`,
+      }),
+    ]);
+  });
+
+  it('reads a deployment and an incident sent by the collector configuration as a failed deployment fixed when the incident closed', async () => {
+    const where = { owner: ORG, repository: 'billing-collector' };
+    const deployedAt = wholeSecondsNow() - 40 * MINUTE;
+    const openedAt = deployedAt + 5 * MINUTE;
+    const closedAt = openedAt + 15 * MINUTE;
+    const deployment = deploymentStatus(where, {
+      sha: '5'.repeat(40),
+      state: 'success',
+      environment: 'production',
+      createdAt: deployedAt,
+    });
+    const opened = incidentIssue(where, { action: 'opened', number: 6, createdAt: openedAt });
+    const closed = incidentIssue(where, { action: 'closed', number: 6, createdAt: openedAt, closedAt });
+
+    await sendThroughCollector(
+      [deployment, opened, closed].map((payload) => ({ payload, at: sentAt(payload) })),
+    );
+    const records = await recordsOf(data, where.repository, deployedAt - MINUTE, deployedAt + MINUTE);
+
+    expect(records).toEqual([
+      expect.objectContaining({
+        sha: '5'.repeat(40),
+        status: true,
+        failed_at: githubTime(openedAt),
+        fixed_at: githubTime(closedAt),
+        issue_url: `https://github.com/${ORG}/${where.repository}/issues/6`,
       }),
     ]);
   });
