@@ -18,19 +18,12 @@ import { startSampleLoki } from '../dev/sample-loki';
 import { ConfigError, parseConfig } from '../lib/config';
 import { LokiError } from '../lib/errors';
 import { logger } from '../lib/logger';
-import {
-  FillError,
-  type FillReport,
-  fill,
-  formatDay,
-  lastClosedDay,
-  ORGANISATION,
-  parseDay,
-} from '../lib/rollups/fill';
+import { FillError, type FillReport, fill, lastClosedDay, ORGANISATION, parseDay } from '../lib/rollups/fill';
 import { fillDependencies, openRollupStore, selectionKeyFor } from '../lib/rollups/fill-setup';
 import { formatStatus, storeStatus } from '../lib/rollups/status';
 import type { RollupStore } from '../lib/rollups/store';
 import { secretsFrom } from '../lib/secrets';
+import { isoDay } from '../lib/time';
 import { progressView } from './rollups/progress';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -160,7 +153,7 @@ async function main(): Promise<number> {
     const from = command.from ?? 0;
     const to = Math.min(command.to ?? Number.POSITIVE_INFINITY, lastClosedDay(deps.closedBefore));
     say(
-      `${command.name === 'rebuild' ? 'Rebuilding' : 'Filling'} closed days ${formatDay(from)} to ${formatDay(to)} ` +
+      `${command.name === 'rebuild' ? 'Rebuilding' : 'Filling'} closed days ${isoDay(from)} to ${isoDay(to)} ` +
         `of service namespace "${config.serviceNamespace}" into ${rollups.description}, ${concurrency} day(s) at once`,
     );
     const controller = new AbortController();

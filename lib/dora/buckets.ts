@@ -1,4 +1,4 @@
-import { DAY_MS, monthStartOf, nextMonthStart } from '../time';
+import { DAY_MS, isoDay, monthStartOf, nextMonthStart, startOfUtcDay } from '../time';
 import type { EpochMs, TimeRange } from './types';
 
 /**
@@ -23,14 +23,6 @@ export interface Bucket {
 }
 
 /** `YYYY-MM-DD` of an instant, in UTC. */
-export function isoDay(time: EpochMs): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
-
-function startOfUtcDay(time: EpochMs): EpochMs {
-  return Math.floor(time / DAY_MS) * DAY_MS;
-}
-
 /** Start of the calendar unit holding `time`. */
 function unitStart(time: EpochMs, interval: Exclude<Interval, 'all'>): EpochMs {
   const day = startOfUtcDay(time);

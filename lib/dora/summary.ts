@@ -1,4 +1,4 @@
-import { isoDay } from './buckets';
+import { isoDay } from '../time';
 import { type Level, type LevelPreset, type LevelTable, type LevelThresholds, levelOf } from './levels';
 import { computeMetric, METRIC_UNITS, METRICS, type MetricName, type MetricPoint } from './metrics';
 import type { MergeEvent, ProductionDeployment, TimeRange } from './types';

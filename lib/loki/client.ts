@@ -25,7 +25,7 @@ import { type DayRead, KINDS, missingRanges, readPlan, splitRange } from '../pla
 import { RollupStore } from '../rollups/store';
 import type { Secrets } from '../secrets';
 import { openObjectStore } from '../store/open';
-import { DAY_MS, NS_PER_MS } from '../time';
+import { NS_PER_MS, startOfUtcDay } from '../time';
 import { ClosedDays, type DaySources, type NamespaceDays, noDaySources, storeSelection } from './closed-days';
 import { DayCache, type DayEntry, type DayEvents, emptyDay, narrowDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
@@ -556,7 +556,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       }
       const kinds = context.single ?? kindsOf(entry.labels);
       if (kinds.length === 0) return;
-      const day = context.days.get(Math.floor(nsToMs(entry.timestampNs) / DAY_MS) * DAY_MS);
+      const day = context.days.get(startOfUtcDay(nsToMs(entry.timestampNs)));
       if (day === undefined) return;
       collectDayEntry(entry, kinds, day.events, context.stats);
     });
@@ -590,7 +590,7 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
       const { count, lastNs, seenAtLast } = await fetchPage(params, startNs, seenAtStart, context);
 
       if (count < limit) return;
-      onDaysComplete(Math.floor(nsToMs(lastNs) / DAY_MS) * DAY_MS);
+      onDaysComplete(startOfUtcDay(nsToMs(lastNs)));
       if (lastNs === startNs) {
         // A whole page on one timestamp: only a bigger page can get past it.
         if (limit >= LOKI_MAX_LIMIT) {

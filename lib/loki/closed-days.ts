@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { logger } from '../logger';
 import { daysOfMonth, type RollupStore } from '../rollups/store';
-import { monthStartOf } from '../time';
+import { isoDay, monthStartOf } from '../time';
 import { type DayCache, type DayEvents, eventCount } from './day-cache';
 import type { EventBudget } from './event-budget';
 
@@ -337,7 +337,7 @@ export class ClosedDays {
           sources.storeFailures += 1;
           logger.warn('Closed day not written to the store', {
             store: store.description,
-            day: new Date(dayStart).toISOString().slice(0, 10),
+            day: isoDay(dayStart),
             reason: errorText(error),
           });
         },

@@ -13,7 +13,7 @@ import {
   serviceFilter,
   teamFilter,
 } from '../http/validation';
-import { DAY_MS } from '../time';
+import { DAY_MS, startOfUtcDay } from '../time';
 
 /**
  * Query strings of `GET /metrics` and `GET /metrics/summary`. The period is either calendar days
@@ -148,9 +148,7 @@ export function resolvePeriod(query: PeriodQuery, now: number, maxRangeMs: numbe
     }
   } else {
     const end =
-      query.end_date === undefined
-        ? Math.floor(now / DAY_MS) * DAY_MS + DAY_MS
-        : dayStart(query.end_date) + DAY_MS;
+      query.end_date === undefined ? startOfUtcDay(now) + DAY_MS : dayStart(query.end_date) + DAY_MS;
     range = {
       start: query.start_date === undefined ? end - DEFAULT_DAYS * DAY_MS : dayStart(query.start_date),
       end,

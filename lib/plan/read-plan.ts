@@ -1,7 +1,7 @@
 import { previousPeriod } from '../dora/summary';
 import type { TimeRange } from '../dora/types';
 import type { EventKind } from '../loki/logql';
-import { DAY_MS } from '../time';
+import { DAY_MS, startOfUtcDay } from '../time';
 
 /**
  * What a request reads and from where, decided here and only here; the readers (lib/metrics/handler.ts,
@@ -153,7 +153,7 @@ export function readPlan(
   const closedBefore = now - settings.closedAfterMs;
   const days: DayRead[] = [];
   if (!empty) {
-    for (let dayStart = Math.floor(start / DAY_MS) * DAY_MS; dayStart < end; dayStart += DAY_MS) {
+    for (let dayStart = startOfUtcDay(start); dayStart < end; dayStart += DAY_MS) {
       const range = { start: Math.max(start, dayStart), end: Math.min(end, dayStart + DAY_MS) };
       const whole = range.start === dayStart && range.end === dayStart + DAY_MS;
       days.push({ dayStart, range, closed: whole && range.end <= closedBefore });

@@ -2,9 +2,9 @@ import { LokiError } from '../errors';
 import { StoreFillingError } from '../http/errors';
 import { logger } from '../logger';
 import type { EventFilter, EventRequest, EventStore } from '../loki/types';
-import { DAY_MS } from '../time';
+import { DAY_MS, isoDay } from '../time';
 import type { BackgroundFill } from './background';
-import { formatDay, servedDays } from './fill';
+import { servedDays } from './fill';
 import type { RollupStore } from './store';
 
 /**
@@ -157,7 +157,7 @@ export function withBacklogGuard(events: EventStore, guard: BacklogGuard): Event
     const last = decision.missing.at(-1) ?? first;
     const name = request.filter.team ? `team ${request.filter.team}` : 'request';
     await guard.background
-      .start({ from: formatDay(first), to: formatDay(last), selection: { name, filter: request.filter } })
+      .start({ from: isoDay(first), to: isoDay(last), selection: { name, filter: request.filter } })
       .catch((error: unknown) => {
         logger.error('Background fill of closed days not started', {
           reason: error instanceof Error ? error.message : String(error),

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { TimeRange } from '../dora/types';
 import type { EventFilter, EventStore } from '../loki/types';
-import { DAY_MS } from '../time';
+import { DAY_MS, isoDay, startOfUtcDay } from '../time';
 import { compactMonths } from './compact';
 import type { RollupStore } from './store';
 
@@ -84,34 +84,26 @@ export class FillError extends Error {
   override readonly name = 'FillError';
 }
 
-export function utcDay(epochMs: number): number {
-  return Math.floor(epochMs / DAY_MS) * DAY_MS;
-}
-
 /** `YYYY-MM-DD` as the epoch ms of that UTC day's start; a FillError for anything else. */
 export function parseDay(text: string): number {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   const day = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
-  if (!match || Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== text)
+  if (!match || Number.isNaN(day) || isoDay(day) !== text)
     throw new FillError(`not a day (YYYY-MM-DD): ${JSON.stringify(text)}`);
   return day;
-}
-
-export function formatDay(dayStart: number): string {
-  return new Date(dayStart).toISOString().slice(0, 10);
 }
 
 /** The starts of the closed UTC days from `from`'s day to `to`'s day (both included). */
 export function closedDays(from: number, to: number, closedBefore: number): number[] {
   const days: number[] = [];
-  for (let day = utcDay(from); day <= utcDay(to) && day + DAY_MS <= closedBefore; day += DAY_MS)
+  for (let day = startOfUtcDay(from); day <= startOfUtcDay(to) && day + DAY_MS <= closedBefore; day += DAY_MS)
     days.push(day);
   return days;
 }
 
 /** The last day that has closed before `closedBefore`. */
 export function lastClosedDay(closedBefore: number): number {
-  return utcDay(closedBefore) - DAY_MS;
+  return startOfUtcDay(closedBefore) - DAY_MS;
 }
 
 /**
@@ -156,8 +148,8 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   const to = options.to ?? lastClosedDay(deps.closedBefore);
   const days = closedDays(options.from, to, deps.closedBefore);
   const range = {
-    start: days[0] ?? utcDay(options.from),
-    end: (days.at(-1) ?? utcDay(options.from) - DAY_MS) + DAY_MS,
+    start: days[0] ?? startOfUtcDay(options.from),
+    end: (days.at(-1) ?? startOfUtcDay(options.from) - DAY_MS) + DAY_MS,
   };
   const progress: FillProgress = { total: 0, present: 0, filled: 0, events: 0, startedAt: Date.now() };
   const work: Work[] = [];
@@ -200,7 +192,7 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
           // The reader never fails a request for the store; a fill that could not store its day has failed.
           if ((batch.stats.days?.storeFailures ?? 0) > 0)
             throw new FillError(
-              `the store at ${deps.rollups.description} failed while ${formatDay(item.day)} was being stored (see the log)`,
+              `the store at ${deps.rollups.description} failed while ${isoDay(item.day)} was being stored (see the log)`,
             );
           done.add(item);
           progress.filled += 1;
@@ -274,7 +266,7 @@ async function checkWritten(deps: FillDependencies, filled: readonly Work[]): Pr
     if (missing.length > 0) {
       throw new FillError(
         `${missing.length} day(s) read from Loki are not in the store at ${deps.rollups.description} ` +
-          `(first ${formatDay(missing[0] ?? 0)}): the store did not keep what was written`,
+          `(first ${isoDay(missing[0] ?? 0)}): the store did not keep what was written`,
       );
     }
   }

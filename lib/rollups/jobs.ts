@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { logger } from '../logger';
-import { DAY_MS } from '../time';
+import { DAY_MS, isoDay } from '../time';
 import type { BackfillRequest, BackgroundFill } from './background';
 import {
   type FillDependencies,
   type FillReport,
   type FillSelection,
   fill,
-  formatDay,
   lastClosedDay,
   ORGANISATION,
   parseDay,
@@ -84,16 +83,16 @@ export async function scheduledRollup(context: JobContext): Promise<FillReport> 
   });
   const through = report.resumeFrom === undefined ? last : report.resumeFrom - DAY_MS;
   if (state === undefined || through > state.through) {
-    await store.put(SCHEDULE_STATE_KEY, Buffer.from(JSON.stringify({ through: formatDay(through) })));
+    await store.put(SCHEDULE_STATE_KEY, Buffer.from(JSON.stringify({ through: isoDay(through) })));
   }
   logger.info('Scheduled roll-up of closed days', {
-    from: formatDay(from),
-    to: formatDay(last),
+    from: isoDay(from),
+    to: isoDay(last),
     filled: report.filled,
     present: report.present,
     compactedMonths: report.compactedMonths,
     remaining: report.remaining,
-    through: formatDay(through),
+    through: isoDay(through),
   });
   return report;
 }
@@ -170,7 +169,7 @@ export async function backfillChunk(
     }
     await context.background.start({
       ...request,
-      from: formatDay(report.resumeFrom),
+      from: isoDay(report.resumeFrom),
       chunk: chunk + 1,
     });
   }

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { logger } from '../logger';
 import type { DayEvents } from '../loki/day-cache';
 import type { ObjectStore } from '../store/object-store';
-import { DAY_MS, nextMonthStart } from '../time';
+import { DAY_MS, isoDay, nextMonthStart } from '../time';
 
 /**
  * A persistent store of closed days, the durable sibling of `DayCache`: one object per selection and UTC day,
@@ -198,7 +198,7 @@ export function selectionPrefix(selection: string): string {
 }
 
 export function dayKey(selection: string, dayStart: number): string {
-  const day = new Date(dayStart).toISOString().slice(0, 10);
+  const day = isoDay(dayStart);
   return `${selectionPrefix(selection)}${day.slice(0, 7)}/${day}.json.gz`;
 }
 

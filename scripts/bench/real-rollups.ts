@@ -4,9 +4,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { loadIntoLoki, type RealLoki, startRealLoki, waitUntilReady } from '../../dev/real-loki';
-import { formatDay } from '../../lib/rollups/fill';
+
 import { generateEntries } from '../../lib/sample/generator';
-import { DAY_MS } from '../../lib/time';
+import { DAY_MS, isoDay } from '../../lib/time';
 import { startS3Server } from '../../test/helpers/s3';
 import { buildForProbe } from './build';
 import { exited, forkScript, lambdaHeapFlags } from './children';
@@ -291,8 +291,8 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
     const end = organisation.options.end;
     const days = organisation.options.days;
     const year = { start: end - days * DAY_MS, end };
-    const firstDay = formatDay(year.start);
-    const lastDay = formatDay(end - DAY_MS);
+    const firstDay = isoDay(year.start);
+    const lastDay = isoDay(end - DAY_MS);
 
     say(`floor: the namespace's ${days} days from Loki once, no store...`);
     const floor = await measureFloor(env, year);
@@ -309,7 +309,7 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
 
     // A year's summary also compares with the year before and looks around both: those days are empty here
     // but must be stored too for the summary to ask Loki nothing about closed days.
-    const aroundFrom = formatDay(year.start - (days + 40) * DAY_MS);
+    const aroundFrom = isoDay(year.start - (days + 40) * DAY_MS);
     say(`npm run rollups -- backfill --from ${aroundFrom} (to the last closed day)...`);
     const backfillAround = await runRollupsCommand(['backfill', '--from', aroundFrom], env, proxies);
     say(`  ${formatMs(backfillAround.ms)}`);

@@ -7,11 +7,11 @@ import { dayEntryCollector, lokiSettingsFrom } from '../../lib/loki/client';
 import { type DayEvents, emptyDay, eventCount } from '../../lib/loki/day-cache';
 import { kindsOf } from '../../lib/loki/logql';
 import { compactMonths } from '../../lib/rollups/compact';
-import { formatDay } from '../../lib/rollups/fill';
+
 import { selectionKeyFor } from '../../lib/rollups/fill-setup';
 import { dayKey, encodeDay, RollupStore } from '../../lib/rollups/store';
 import { generateEntries } from '../../lib/sample/generator';
-import { DAY_MS, NS_PER_MS } from '../../lib/time';
+import { DAY_MS, isoDay, NS_PER_MS } from '../../lib/time';
 import { startS3Server } from '../../test/helpers/s3';
 import { lokiRequestKind, s3RequestKind, startCountingProxy } from './counting-proxy';
 import { benchEnvironment } from './invocations';
@@ -145,14 +145,14 @@ export async function runSimulatedRollupsBench(organisation: {
       }
       await putDays(days);
       say(
-        `  ${formatDay(windowStart)}..${formatDay(windowEnd - DAY_MS)}: ${written} of ${totalDays} days, ${formatCount(events)} events, ${formatMs(performance.now() - started)}`,
+        `  ${isoDay(windowStart)}..${isoDay(windowEnd - DAY_MS)}: ${written} of ${totalDays} days, ${formatCount(events)} events, ${formatMs(performance.now() - started)}`,
       );
     }
     const writeMs = performance.now() - started;
     const contents = await storeContents(s3);
 
-    const firstDay = formatDay(end - options.days * DAY_MS);
-    const lastDay = formatDay(end - DAY_MS);
+    const firstDay = isoDay(end - options.days * DAY_MS);
+    const lastDay = isoDay(end - DAY_MS);
     const failures: SimulatedStoreFigures['failures'] = [];
     const measureReads = async (layout: string) => {
       const reads: StoreBenchFigures['reads'] = [];

@@ -1,6 +1,5 @@
-import { isoDay } from '../../lib/dora/buckets';
 import { generateSample } from '../../lib/sample/generator';
-import { DAY_MS } from '../../lib/time';
+import { DAY_MS, isoDay } from '../../lib/time';
 import { useMetricsRoutes } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 

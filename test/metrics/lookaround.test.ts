@@ -1,7 +1,8 @@
 import { getConfig } from '../../lib/config';
-import { isoDay } from '../../lib/dora/buckets';
+
 import { METRICS } from '../../lib/dora/metrics';
 import { generateSample } from '../../lib/sample/generator';
+import { isoDay } from '../../lib/time';
 import { useMetricsRoutes } from '../helpers/environment';
 import { invoke } from '../helpers/lambda';
 import { answersReadingALookaroundFurtherBack, daysAsked } from '../helpers/lookaround';

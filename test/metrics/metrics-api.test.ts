@@ -1,4 +1,4 @@
-import { bucketsOf, isoDay } from '../../lib/dora/buckets';
+import { bucketsOf } from '../../lib/dora/buckets';
 import { levelTable } from '../../lib/dora/levels';
 import { computeMetric, METRICS, type MetricName, type MetricPoint } from '../../lib/dora/metrics';
 import { buildDeployments } from '../../lib/dora/records';
@@ -7,6 +7,7 @@ import type { EventBatch, TimeRange } from '../../lib/dora/types';
 import { eventsFromEntries } from '../../lib/loki/parse';
 import type { LokiEntry } from '../../lib/loki/types';
 import { generateSample } from '../../lib/sample/generator';
+import { isoDay } from '../../lib/time';
 import { useMetricsRoutes } from '../helpers/environment';
 import { expectBadRequestNaming, invoke } from '../helpers/lambda';
 

@@ -1,6 +1,6 @@
 import { createLokiEventStore } from '../../lib/loki/client';
 import type { BackfillRequest } from '../../lib/rollups/background';
-import { type FillDependencies, formatDay, presentDays } from '../../lib/rollups/fill';
+import { type FillDependencies, presentDays } from '../../lib/rollups/fill';
 import {
   BackfillRequestError,
   backfillChunk,
@@ -9,7 +9,7 @@ import {
   STOP_STARTING_BEFORE_END_MS,
   scheduledRollup,
 } from '../../lib/rollups/jobs';
-import { DAY_MS } from '../../lib/time';
+import { DAY_MS, isoDay } from '../../lib/time';
 import { useSampleLokiAndStore } from '../helpers/rollups';
 
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
@@ -23,7 +23,7 @@ describe('the deployed fill jobs', () => {
     selectionKey,
     closedBefore,
   });
-  const stored = async () => [...(await presentDays(bench.rollups, selectionKey({})))].sort().map(formatDay);
+  const stored = async () => [...(await presentDays(bench.rollups, selectionKey({})))].sort().map(isoDay);
 
   describe('scheduledRollup', () => {
     it('rolls up the day that closed last on its first run, then every day closed since', async () => {
@@ -35,11 +35,11 @@ describe('the deployed fill jobs', () => {
       const stateAfterFirst = (await bench.rollups.objects.get(SCHEDULE_STATE_KEY))?.toString();
       await scheduledRollup({ deps: depsAt(laterRun), concurrency: 2, remainingMs: 900_000 });
 
-      expect(afterFirst).toEqual([formatDay(today - 6 * DAY_MS)]);
-      expect(stateAfterFirst).toBe(JSON.stringify({ through: formatDay(today - 6 * DAY_MS) }));
-      expect(await stored()).toEqual([5, 4, 3, 2].map((ago) => formatDay(today - (ago + 1) * DAY_MS)));
+      expect(afterFirst).toEqual([isoDay(today - 6 * DAY_MS)]);
+      expect(stateAfterFirst).toBe(JSON.stringify({ through: isoDay(today - 6 * DAY_MS) }));
+      expect(await stored()).toEqual([5, 4, 3, 2].map((ago) => isoDay(today - (ago + 1) * DAY_MS)));
       expect(JSON.parse((await bench.rollups.objects.get(SCHEDULE_STATE_KEY))?.toString() ?? '')).toEqual({
-        through: formatDay(today - 3 * DAY_MS),
+        through: isoDay(today - 3 * DAY_MS),
       });
     });
 
@@ -67,7 +67,7 @@ describe('the deployed fill jobs', () => {
           remainingMs: 900_000,
           background: { start: async (request) => void handedOn.push(request) },
         },
-        { from: formatDay(today - 10 * DAY_MS), to: formatDay(today - 3 * DAY_MS) },
+        { from: isoDay(today - 10 * DAY_MS), to: isoDay(today - 3 * DAY_MS) },
       );
 
       expect(report).toMatchObject({ filled: 8, remaining: 0 });
@@ -86,7 +86,7 @@ describe('the deployed fill jobs', () => {
           remainingMs: STOP_STARTING_BEFORE_END_MS + 1_000,
           background: { start: async (request) => void handedOn.push(request) },
         },
-        { from: formatDay(today - 10 * DAY_MS), to: formatDay(today - 3 * DAY_MS), chunk: 4 },
+        { from: isoDay(today - 10 * DAY_MS), to: isoDay(today - 3 * DAY_MS), chunk: 4 },
       );
       const days = await stored();
 
@@ -95,8 +95,8 @@ describe('the deployed fill jobs', () => {
       expect(days).toHaveLength(report.filled);
       expect(handedOn).toEqual([
         {
-          from: formatDay(today - (10 - report.filled) * DAY_MS),
-          to: formatDay(today - 3 * DAY_MS),
+          from: isoDay(today - (10 - report.filled) * DAY_MS),
+          to: isoDay(today - 3 * DAY_MS),
           chunk: 5,
         },
       ]);
