@@ -1,4 +1,4 @@
-/** Small helpers the record builder and the metrics share. */
+/** Small helpers the record builder, the metrics and the readers share. */
 
 /** Code-unit order, the same on every machine (localeCompare is not). */
 export function compareText(a: string, b: string): number {
@@ -6,8 +6,8 @@ export function compareText(a: string, b: string): number {
 }
 
 /** Groups items by key in one pass, keeping their order within a group. */
-export function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
+export function groupBy<T, K = string>(items: Iterable<T>, keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
   for (const item of items) {
     const key = keyOf(item);
     const group = groups.get(key);

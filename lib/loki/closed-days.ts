@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import { groupBy } from '../dora/collections';
 import { logger } from '../logger';
 import { daysOfMonth, type RollupStore } from '../rollups/store';
 import { isoDay, monthStartOf } from '../time';
@@ -94,14 +95,7 @@ const MONTH_READ_MIN_SHARE = 0.5;
 
 /** The months of `dayStarts` worth reading whole, each with the days of it that are asked for. */
 function monthsWorthReading(dayStarts: readonly number[]): Array<[number, number[]]> {
-  const byMonth = new Map<number, number[]>();
-  for (const dayStart of dayStarts) {
-    const month = monthStartOf(dayStart);
-    const days = byMonth.get(month);
-    if (days === undefined) byMonth.set(month, [dayStart]);
-    else days.push(dayStart);
-  }
-  return [...byMonth].filter(
+  return [...groupBy(dayStarts, monthStartOf)].filter(
     ([monthStart, days]) => days.length >= daysOfMonth(monthStart).length * MONTH_READ_MIN_SHARE,
   );
 }
