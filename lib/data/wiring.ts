@@ -4,6 +4,7 @@ import { getTeamDirectory } from '../github/directory';
 import type { TeamDirectory } from '../github/types';
 import { getEventStore } from '../loki/client';
 import type { EventStore } from '../loki/types';
+import { pairMemo } from '../memo';
 import { guardedEventStore } from '../rollups/handlers';
 import type { Secrets } from '../secrets';
 import { DataService } from './service';
@@ -16,7 +17,7 @@ export function deadlineOf(context: Pick<Context, 'getRemainingTimeInMillis'>): 
   return Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
 }
 
-const services = new WeakMap<EventStore, Map<TeamDirectory | undefined, DataService>>();
+const services = pairMemo<EventStore, TeamDirectory | undefined, DataService>();
 
 /**
  * The data service of this container: built once per event store and team directory (which are
@@ -26,15 +27,5 @@ export function getDataService(config: Config, secrets: Secrets): DataService {
   // With a store of closed days, a request missing more of them than it can read answers 503 (lib/rollups/backlog.ts).
   const events = guardedEventStore(getEventStore(config, secrets), config, secrets);
   const teams = getTeamDirectory(config, secrets);
-  let byDirectory = services.get(events);
-  if (byDirectory === undefined) {
-    byDirectory = new Map();
-    services.set(events, byDirectory);
-  }
-  let service = byDirectory.get(teams);
-  if (service === undefined) {
-    service = new DataService({ events, teams, config });
-    byDirectory.set(teams, service);
-  }
-  return service;
+  return services(events, teams, () => new DataService({ events, teams, config }));
 }

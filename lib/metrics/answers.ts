@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../config';
 import type { DataService } from '../data/service';
+import { pairMemo } from '../memo';
 
 /**
  * The computed answers of `GET /metrics` and `GET /metrics/summary`, kept as long as the data cache keeps
@@ -19,25 +20,21 @@ const MAX_ANSWER_CHARS = 16_000_000;
 
 type AnswerCache = LRUCache<string, { body: unknown }>;
 
-const caches = new WeakMap<Config, WeakMap<DataService, AnswerCache>>();
+// Per configuration, then per data service (the few one configuration has).
+const answerCaches = pairMemo<Config, DataService, AnswerCache>();
 
-function cacheOf(service: DataService, config: Config): AnswerCache {
-  let byService = caches.get(config);
-  if (byService === undefined) {
-    byService = new WeakMap();
-    caches.set(config, byService);
-  }
-  let cache = byService.get(service);
-  if (cache === undefined) {
-    cache = new LRUCache<string, { body: unknown }>({
-      max: config.dataCache.maxEntries,
-      ttl: config.dataCache.ttlMs,
-      maxSize: MAX_ANSWER_CHARS,
-      sizeCalculation: (answer) => Math.max(1, JSON.stringify(answer.body).length),
-    });
-    byService.set(service, cache);
-  }
-  return cache;
+function cacheOf(config: Config, service: DataService): AnswerCache {
+  return answerCaches(
+    config,
+    service,
+    () =>
+      new LRUCache<string, { body: unknown }>({
+        max: config.dataCache.maxEntries,
+        ttl: config.dataCache.ttlMs,
+        maxSize: MAX_ANSWER_CHARS,
+        sizeCalculation: (answer) => Math.max(1, JSON.stringify(answer.body).length),
+      }),
+  );
 }
 
 /**
@@ -53,7 +50,7 @@ export async function cachedAnswer<T>(
   compute: () => Promise<{ body: T; headers: Record<string, string> }>,
 ): Promise<{ body: T; headers: Record<string, string> }> {
   if (config.dataCache.ttlMs <= 0) return compute();
-  const cache = cacheOf(service, config);
+  const cache = cacheOf(config, service);
   const hit = noCache ? undefined : cache.get(key);
   // A kept answer read no day: X-Cache says so, and no X-Rollups describes a reading it did not do.
   if (hit !== undefined) return { body: hit.body as T, headers: { 'X-Cache': 'hit' } };
