@@ -9,15 +9,16 @@ import { daysOfMonth, type RollupStore } from './store';
  * Compacting a selection's closed months into one object each (the layout is explained in store.ts): a
  * month is written once every one of its days is stored, from those stored days, so it never holds
  * anything the days do not; again when a rebuild rewrote days of it. The fill compacts the months its run
- * touched, after its days are written (lib/rollups/fill.ts).
+ * touched, after its days are written (lib/rollups/fill.ts); the scheduled roll-up also every complete month
+ * of the stored days not compacted yet (lib/rollups/jobs.ts), as days stored by requests alone make some.
  */
 
 /** Days of a month read at once to compact it. */
 const READ_CONCURRENCY = 8;
 
 export interface CompactOptions {
-  /** The months overlapping this range are compacted (when complete). */
-  range: TimeRange;
+  /** The months overlapping this range are compacted (when complete); absent: every month of the stored days. */
+  range?: TimeRange | undefined;
   /** Epoch ms before which every day has closed. */
   closedBefore: number;
   /** Write the month again even when it is compacted already (its days were rebuilt). */
@@ -44,8 +45,10 @@ export async function compactMonths(
   const { days, months } = await rollups.contents(selection);
   const stored = new Set(days.map((day) => Date.parse(`${day}T00:00:00Z`)));
   const compacted = new Set(months.map((month) => Date.parse(`${month}-01T00:00:00Z`)));
+  const firstStored = Math.min(...stored);
+  const range = options.range ?? { start: firstStored, end: options.closedBefore };
   let written = 0;
-  for (const monthStart of monthsOverlapping(options.range)) {
+  for (const monthStart of monthsOverlapping(range)) {
     const monthDays = daysOfMonth(monthStart);
     if (nextMonthStart(monthStart) > options.closedBefore) continue;
     if (!monthDays.every((day) => stored.has(day))) continue;

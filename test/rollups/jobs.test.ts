@@ -1,4 +1,5 @@
 import { createLokiEventStore } from '../../lib/loki/client';
+import { emptyDay } from '../../lib/loki/day-cache';
 import type { BackfillRequest } from '../../lib/rollups/background';
 import { type FillDependencies, presentDays } from '../../lib/rollups/fill';
 import {
@@ -41,6 +42,21 @@ describe('the deployed fill jobs', () => {
       expect(JSON.parse((await bench.rollups.objects.get(SCHEDULE_STATE_KEY))?.toString() ?? '')).toEqual({
         through: isoDay(today - 3 * DAY_MS),
       });
+    });
+
+    it('compacts a complete closed month whose days requests stored, though no fill covered it', async () => {
+      const monthStart = Date.UTC(2025, 1, 1);
+      for (let day = monthStart; day < Date.UTC(2025, 2, 1); day += DAY_MS)
+        await bench.rollups.set(selectionKey({}), day, emptyDay());
+
+      const report = await scheduledRollup({
+        deps: depsAt(Date.now()),
+        concurrency: 2,
+        remainingMs: 900_000,
+      });
+
+      expect(await bench.rollups.months(selectionKey({}))).toContain('2025-02');
+      expect(report.compactedMonths).toBeGreaterThanOrEqual(1);
     });
 
     it('starts over from the last closed day when its state is not valid', async () => {
