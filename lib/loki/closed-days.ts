@@ -1,4 +1,4 @@
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { groupBy } from '../dora/collections';
 import { logger } from '../logger';
 import { daysOfMonth, type RollupStore } from '../rollups/store';
@@ -74,6 +74,11 @@ const STORE_CONCURRENCY = 32;
  * own CPU, one at a time: a few at once keep the network busy without holding many months' bytes at once.
  */
 const MONTH_CONCURRENCY = 6;
+/**
+ * Months decoded at once take at most 1 / MONTH_HEADROOM of the request's event budget: the rest is for
+ * the days the request keeps.
+ */
+const MONTH_HEADROOM = 4;
 /**
  * A store that has answered none of a request's reads for this long is taken as unavailable, and the days
  * not read yet come from Loki. Measured from the last answer, not the first read: a cold year of a large
@@ -251,22 +256,37 @@ export class ClosedDays {
     // The namespace's compacted months first (its own months for a request of the whole namespace), then
     // the days they did not hold, one object each: the namespace's day, narrowed, else the request's own.
     const monthKey = namespace?.storeKey ?? storeKey;
-    const readMonth = ([monthStart, days]: [number, number[]]) =>
+    /** Events of the largest month decoded so far, whole (before any narrowing). */
+    let monthEvents = 0;
+    const readMonth = (
+      [monthStart, days]: [number, number[]],
+      limit: LimitFunction = this.monthReads,
+    ): Promise<void> =>
       guarded(async () => {
         const month = await store.getMonth(monthKey, monthStart);
         if (month === undefined || stopped) return;
+        let decoded = 0;
+        for (const whole of month.values()) decoded += eventCount(whole);
+        monthEvents = Math.max(monthEvents, decoded);
         for (const dayStart of days) {
           const whole = month.get(dayStart);
           if (whole !== undefined) keepFromStore(dayStart, whole, namespace !== undefined);
         }
-      }, this.monthReads);
-    // The first month alone: its events tell the budget what the request will hold before several months
-    // are decoded at once (six months of 5,000 repositories are ~2.6 million events, more than the heap).
+      }, limit);
+    // The first month alone: its events tell the budget what the request will hold, and how many months
+    // may be decoded at once. A month is decoded whole even when a filter keeps a few of its events: at
+    // 5,000 repositories a month is ~435,000 events, and six at once (~2.6 million) filled a team's
+    // request's 1,024 MB heap while its narrowed events stayed far inside its budget.
     const readMonths = async () => {
       const [first, ...others] = monthsWorthReading(missing);
       if (first === undefined) return;
       await readMonth(first);
-      await Promise.all(others.map(readMonth));
+      const atOnce = Math.max(
+        1,
+        Math.min(MONTH_CONCURRENCY, Math.floor(budget.max / (MONTH_HEADROOM * Math.max(1, monthEvents)))),
+      );
+      const limit = pLimit(atOnce);
+      await Promise.all(others.map((month) => limit(() => readMonth(month))));
     };
     const readDays = () =>
       Promise.all(
