@@ -19,9 +19,10 @@ import { HttpError } from '../errors';
  */
 const PEAK_BYTES_PER_EVENT = 700;
 /**
- * The rest is for the answer cache, the day cache's other days, the SDK's buffers and the garbage of
- * decoding. With 5,000 repositories simulated and three quarters, a refused organisation-year summary
- * had reached 1,025 MB of RSS in a 1,024 MB function and spent 14 s collecting garbage before its 422.
+ * The share of the heap a request's events may take; the rest is for the answer cache, the day cache's
+ * other days, the SDK's buffers and the garbage of decoding. With three quarters, a refused 5,000-repository
+ * organisation-year summary had reached 1,025 MB of RSS in a 1,024 MB function and took 14 s to its 422;
+ * with half (and the extrapolation below), 492 MB and 5.3 s.
  */
 const REQUEST_HEAP_SHARE = 0.5;
 /**
