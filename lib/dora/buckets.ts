@@ -22,7 +22,6 @@ export interface Bucket {
   end: EpochMs;
 }
 
-/** `YYYY-MM-DD` of an instant, in UTC. */
 /** Start of the calendar unit holding `time`. */
 function unitStart(time: EpochMs, interval: Exclude<Interval, 'all'>): EpochMs {
   const day = startOfUtcDay(time);

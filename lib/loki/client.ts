@@ -29,7 +29,7 @@ import { NS_PER_MS, startOfUtcDay } from '../time';
 import { ClosedDays, type DaySources, type NamespaceDays, noDaySources, storeSelection } from './closed-days';
 import { DayCache, type DayEntry, type DayEvents, emptyDay, narrowDay } from './day-cache';
 import { DEADLINE_MESSAGE, RESUMABLE_DEADLINE_MESSAGE } from './deadline';
-import { defaultMaxRequestEvents, EventBudget, RequestTooLargeError } from './event-budget';
+import { defaultMaxRequestEvents, EventBudget } from './event-budget';
 import {
   buildEventsQuery,
   type EventKind,
@@ -544,7 +544,8 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
         cause: error,
       });
     }
-    if (!context.budget.take(count)) throw new RequestTooLargeError(context.budget.max);
+    context.budget.take(count);
+    context.budget.check();
     const seenAtLast = lastNs === startNs ? seenAtStart : new Set<string>();
     forEachEntry(body, (entry) => {
       const atStart = entry.timestampNs === startNs;

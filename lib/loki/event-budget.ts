@@ -66,10 +66,9 @@ export class EventBudget {
 
   constructor(readonly max: number) {}
 
-  /** Counts `count` more events held; false once the request holds more than its budget. */
-  take(count: number): boolean {
+  /** Counts `count` more events held. */
+  take(count: number): void {
     this.held += count;
-    return !this.exceeded;
   }
 
   /**
