@@ -9,7 +9,7 @@ import { daysOfMonth, type RollupStore } from './store';
  * Compacting a selection's closed months into one object each (the layout is explained in store.ts): a
  * month is written once every one of its days is stored, from those stored days, so it never holds
  * anything the days do not; again when a rebuild rewrote days of it. The fill compacts the months its run
- * touched, after its days are written (lib/rollups/fill.ts); the scheduled roll-up also every complete month
+ * touched, after its days are written (lib/rollups/fill.ts); the scheduled roll-up's fill every complete month
  * of the stored days not compacted yet (lib/rollups/jobs.ts), as days stored by requests alone make some.
  */
 
@@ -45,8 +45,7 @@ export async function compactMonths(
   const { days, months } = await rollups.contents(selection);
   const stored = new Set(days.map((day) => Date.parse(`${day}T00:00:00Z`)));
   const compacted = new Set(months.map((month) => Date.parse(`${month}-01T00:00:00Z`)));
-  const firstStored = Math.min(...stored);
-  const range = options.range ?? { start: firstStored, end: options.closedBefore };
+  const range = options.range ?? { start: Math.min(...stored), end: options.closedBefore };
   let written = 0;
   for (const monthStart of monthsOverlapping(range)) {
     const monthDays = daysOfMonth(monthStart);

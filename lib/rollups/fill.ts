@@ -49,6 +49,11 @@ export interface FillOptions {
   concurrency: number;
   /** Read every day from Loki again and overwrite what is stored (history in Loki was corrected). */
   rebuild?: boolean;
+  /**
+   * Compact every complete closed month of the stored days, not only those of the range: months whose
+   * days requests stored (write-through) are complete without a fill having run over them.
+   */
+  compactStoredMonths?: boolean;
   signal?: AbortSignal | undefined;
   /** No new day starts after this epoch ms (days in flight still finish); the report says what is left. */
   stopStartingAt?: number | undefined;
@@ -220,7 +225,7 @@ export async function fill(deps: FillDependencies, options: FillOptions): Promis
   let compactedMonths = 0;
   for (const selection of options.selections) {
     compactedMonths += await compactMonths(deps.rollups, deps.selectionKey(selection.filter), {
-      range,
+      range: options.compactStoredMonths ? undefined : range,
       closedBefore: deps.closedBefore,
       rewrite: options.rebuild ?? false,
       stopStartingAt: options.stopStartingAt,

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { logger } from '../logger';
 import { DAY_MS, isoDay } from '../time';
 import type { BackfillRequest, BackgroundFill } from './background';
-import { compactMonths } from './compact';
 import {
   type FillDependencies,
   type FillReport,
@@ -81,16 +80,8 @@ export async function scheduledRollup(context: JobContext): Promise<FillReport> 
     concurrency: context.concurrency,
     stopStartingAt,
     deadline,
+    compactStoredMonths: true,
   });
-  // Months whose days requests stored (write-through) are complete without a fill having run over them.
-  const olderMonths = await compactMonths(
-    context.deps.rollups,
-    context.deps.selectionKey(ORGANISATION.filter),
-    {
-      closedBefore: context.deps.closedBefore,
-      stopStartingAt,
-    },
-  );
   const through = report.resumeFrom === undefined ? last : report.resumeFrom - DAY_MS;
   if (state === undefined || through > state.through) {
     await store.put(SCHEDULE_STATE_KEY, Buffer.from(JSON.stringify({ through: isoDay(through) })));
@@ -100,11 +91,11 @@ export async function scheduledRollup(context: JobContext): Promise<FillReport> 
     to: isoDay(last),
     filled: report.filled,
     present: report.present,
-    compactedMonths: report.compactedMonths + olderMonths,
+    compactedMonths: report.compactedMonths,
     remaining: report.remaining,
     through: isoDay(through),
   });
-  return { ...report, compactedMonths: report.compactedMonths + olderMonths };
+  return report;
 }
 
 const requestSchema = z.object({
