@@ -159,68 +159,61 @@ describeWithRealLoki('webhook deliveries round trip through the real Loki', (run
     expect(frequency).toMatchObject({ count: 1 });
   });
 
-  it('reads incidents opened and closed through the receiver as a failed deployment fixed when the incident closed', async () => {
-    const where = { owner: ORG, repository: 'billing-webhooks' };
-    const deployedAt = wholeSecondsNow() - 40 * MINUTE;
-    const openedAt = deployedAt + 5 * MINUTE;
-    const closedAt = openedAt + 15 * MINUTE;
-
-    await deliver(
-      'deployment_status',
-      deploymentStatus(where, {
-        sha: '3'.repeat(40),
-        state: 'success',
-        environment: 'production',
-        createdAt: deployedAt,
-      }),
-    );
-    await deliver('issues', incidentIssue(where, { action: 'opened', number: 5, createdAt: openedAt }));
-    await deliver(
-      'issues',
-      incidentIssue(where, { action: 'closed', number: 5, createdAt: openedAt, closedAt }),
-    );
-    const records = await recordsOf(data, where.repository, deployedAt - MINUTE, deployedAt + MINUTE);
-
-    expect(records).toEqual([
-      expect.objectContaining({
-        sha: '3'.repeat(40),
-        status: true,
-        failed_at: githubTime(openedAt),
-        fixed_at: githubTime(closedAt),
-        issue_url: `https://github.com/${ORG}/${where.repository}/issues/5`,
-      }),
-    ]);
-  });
-
-  it('reads a deployment and an incident sent by the collector configuration as a failed deployment fixed when the incident closed', async () => {
-    const where = { owner: ORG, repository: 'billing-collector' };
-    const deployedAt = wholeSecondsNow() - 40 * MINUTE;
-    const openedAt = deployedAt + 5 * MINUTE;
-    const closedAt = openedAt + 15 * MINUTE;
-    const deployment = deploymentStatus(where, {
+  it.each([
+    {
+      path: 'the receiver',
+      repository: 'billing-webhooks',
+      sha: '3'.repeat(40),
+      number: 5,
+      send: async (events: Array<{ event: string; payload: Payload }>) => {
+        for (const { event, payload } of events) await deliver(event, payload);
+      },
+    },
+    {
+      path: 'the collector configuration',
+      repository: 'billing-collector',
       sha: '5'.repeat(40),
-      state: 'success',
-      environment: 'production',
-      createdAt: deployedAt,
-    });
-    const opened = incidentIssue(where, { action: 'opened', number: 6, createdAt: openedAt });
-    const closed = incidentIssue(where, { action: 'closed', number: 6, createdAt: openedAt, closedAt });
+      number: 6,
+      send: (events: Array<{ event: string; payload: Payload }>) =>
+        sendThroughCollector(events.map(({ payload }) => ({ payload, at: sentAt(payload) }))),
+    },
+  ])(
+    'reads a deployment and an incident opened and closed through $path as a failed deployment fixed when the incident closed',
+    async ({ repository, sha, number, send }) => {
+      const where = { owner: ORG, repository };
+      const deployedAt = wholeSecondsNow() - 40 * MINUTE;
+      const openedAt = deployedAt + 5 * MINUTE;
+      const closedAt = openedAt + 15 * MINUTE;
 
-    await sendThroughCollector(
-      [deployment, opened, closed].map((payload) => ({ payload, at: sentAt(payload) })),
-    );
-    const records = await recordsOf(data, where.repository, deployedAt - MINUTE, deployedAt + MINUTE);
+      await send([
+        {
+          event: 'deployment_status',
+          payload: deploymentStatus(where, {
+            sha,
+            state: 'success',
+            environment: 'production',
+            createdAt: deployedAt,
+          }),
+        },
+        { event: 'issues', payload: incidentIssue(where, { action: 'opened', number, createdAt: openedAt }) },
+        {
+          event: 'issues',
+          payload: incidentIssue(where, { action: 'closed', number, createdAt: openedAt, closedAt }),
+        },
+      ]);
+      const records = await recordsOf(data, where.repository, deployedAt - MINUTE, deployedAt + MINUTE);
 
-    expect(records).toEqual([
-      expect.objectContaining({
-        sha: '5'.repeat(40),
-        status: true,
-        failed_at: githubTime(openedAt),
-        fixed_at: githubTime(closedAt),
-        issue_url: `https://github.com/${ORG}/${where.repository}/issues/6`,
-      }),
-    ]);
-  });
+      expect(records).toEqual([
+        expect.objectContaining({
+          sha,
+          status: true,
+          failed_at: githubTime(openedAt),
+          fixed_at: githubTime(closedAt),
+          issue_url: `https://github.com/${ORG}/${where.repository}/issues/${number}`,
+        }),
+      ]);
+    },
+  );
 
   it('counts a redelivery once, also after Loki flushed the first one to its store', async () => {
     const where = { owner: ORG, repository: 'search-webhooks' };
