@@ -715,7 +715,12 @@ export function createLokiEventStore(settings: LokiSettings, hooks: LokiHooks = 
   ): NamespaceDays | undefined {
     if (query === namespaceQuery || kinds.length !== KINDS.length) return undefined;
     const keep = eventPredicate(filter, settings);
-    return { memoryKey: namespaceQuery, storeKey: namespaceStoreKey, narrow: (day) => narrowDay(day, keep) };
+    return {
+      memoryKey: namespaceQuery,
+      storeKey: namespaceStoreKey,
+      keep,
+      narrow: (day) => narrowDay(day, keep),
+    };
   }
 
   /** Keeps the closed whole days read inside `within` (a complete chunk, or the whole request). */

@@ -5,6 +5,7 @@ import { daysOfMonth, type RollupStore } from '../rollups/store';
 import { isoDay, monthStartOf } from '../time';
 import { type DayCache, type DayEvents, eventCount } from './day-cache';
 import type { EventBudget } from './event-budget';
+import type { EventPredicate } from './logql';
 
 /**
  * Where the Loki reader finds closed days before asking Loki: the container's memory (`DayCache`), then
@@ -24,7 +25,9 @@ import type { EventBudget } from './event-budget';
  *   (300 repositories: 228,000 for a summary; 5,000: 3.8 million, ~$1.50 and minutes a cold summary) to
  *   save bytes only filtered requests read, while a GET costs a round trip whatever its size.
  * - Narrowing is cheap beside a GET: one predicate per event, measured 0.02-0.03 ms a day at 300
- *   repositories (~870 events a day), ~1 ms a day at 5,000 (~14,500 events; 0.3-0.5 s a year).
+ *   repositories (~870 events a day), ~1 ms a day at 5,000 (~14,500 events; 0.3-0.5 s a year). What
+ *   costs is decoding the events a filter then drops; a month object is in sections by what a filter
+ *   reads (store.ts, MONTH_LAYOUT), so a filtered request decodes only its sections of a month.
  * - The namespace is the one of SERVICE_NAME: a deployment reads one. Several would each keep their own
  *   objects (the namespace is in the selection, so in the key), and a request over several would be the
  *   union of their days, day by day; nothing in the layout needs to change for that.
@@ -166,6 +169,8 @@ export function storeSelection(
 export interface NamespaceDays {
   memoryKey: string;
   storeKey: string;
+  /** The filter's predicate (undefined: it keeps every event), by which month objects skip sections. */
+  keep: EventPredicate | undefined;
   narrow(day: DayEvents): DayEvents;
 }
 
@@ -230,15 +235,20 @@ export class ClosedDays {
     let lastAnswerAt = startedAt;
     let failure: unknown;
     let stopped = false;
-    const keepFromStore = (dayStart: number, whole: DayEvents, narrowed: boolean) => {
-      let day = whole;
-      if (narrowed && namespace !== undefined) {
-        day = namespace.narrow(whole);
-        sources.namespace += 1;
-        this.memory?.set(namespace.memoryKey, dayStart, whole);
+    /**
+     * `whole`: the namespace's whole day, narrowed here and kept whole in memory for every other filter;
+     * `narrowed`: the namespace's day already narrowed (the wanted sections of a month), kept in memory
+     * as the request's own day, which it is; `own`: a day of the request's own selection.
+     */
+    const keepFromStore = (dayStart: number, read: DayEvents, kind: 'whole' | 'narrowed' | 'own') => {
+      let day = read;
+      if (kind === 'whole' && namespace !== undefined) {
+        day = namespace.narrow(read);
+        this.memory?.set(namespace.memoryKey, dayStart, read);
       } else {
-        this.memory?.set(memoryKey, dayStart, whole);
+        this.memory?.set(memoryKey, dayStart, read);
       }
+      if (kind !== 'own') sources.namespace += 1;
       found.set(dayStart, day);
       sources.store += 1;
       if (!budget.takeDay(eventCount(day), found.size, dayStarts.length)) stopped = true;
@@ -256,27 +266,28 @@ export class ClosedDays {
     // The namespace's compacted months first (its own months for a request of the whole namespace), then
     // the days they did not hold, one object each: the namespace's day, narrowed, else the request's own.
     const monthKey = namespace?.storeKey ?? storeKey;
-    /** Events of the largest month decoded so far, whole (before any narrowing). */
+    /** Events of the largest month decoded so far (of the sections read). */
     let monthEvents = 0;
     const readMonth = (
       [monthStart, days]: [number, number[]],
       limit: LimitFunction = this.monthReads,
     ): Promise<void> =>
       guarded(async () => {
-        const month = await store.getMonth(monthKey, monthStart);
+        // A filtered request decodes only the sections of the month its filter keeps.
+        const month = await store.getMonth(monthKey, monthStart, namespace?.keep);
         if (month === undefined || stopped) return;
         let decoded = 0;
-        for (const whole of month.values()) decoded += eventCount(whole);
+        for (const day of month.values()) decoded += eventCount(day);
         monthEvents = Math.max(monthEvents, decoded);
+        const kind = namespace === undefined ? 'own' : namespace.keep === undefined ? 'whole' : 'narrowed';
         for (const dayStart of days) {
-          const whole = month.get(dayStart);
-          if (whole !== undefined) keepFromStore(dayStart, whole, namespace !== undefined);
+          const day = month.get(dayStart);
+          if (day !== undefined) keepFromStore(dayStart, day, kind);
         }
       }, limit);
     // The first month alone: its events tell the budget what the request will hold, and how many months
-    // may be decoded at once. A month is decoded whole even when a filter keeps a few of its events: at
-    // 5,000 repositories a month is ~435,000 events, and six at once (~2.6 million) filled a team's
-    // request's 1,024 MB heap while its narrowed events stayed far inside its budget.
+    // may be decoded at once (at 5,000 repositories a month is ~435,000 events: six at once, ~2.6 million,
+    // would fill a 1,024 MB heap).
     const readMonths = async () => {
       const [first, ...others] = monthsWorthReading(missing);
       if (first === undefined) return;
@@ -296,10 +307,10 @@ export class ClosedDays {
             guarded(async () => {
               const whole = namespace && (await store.get(namespace.storeKey, dayStart));
               if (stopped) return;
-              if (whole !== undefined) return keepFromStore(dayStart, whole, true);
+              if (whole !== undefined) return keepFromStore(dayStart, whole, 'whole');
               const events = await store.get(storeKey, dayStart);
               if (events === undefined || stopped) return;
-              keepFromStore(dayStart, events, false);
+              keepFromStore(dayStart, events, 'own');
             }),
           ),
       );

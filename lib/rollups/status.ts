@@ -8,7 +8,7 @@ import { decodeDay, ROLLUP_FORMAT } from './store';
  */
 
 const DAY_OBJECT = /^v(\d+)\/([0-9a-f]+)\/(\d{4}-\d{2})\/(\d{4}-\d{2}-\d{2})\.json\.gz$/;
-const MONTH_OBJECT = /^v(\d+)\/([0-9a-f]+)\/(\d{4}-\d{2})\.month\.json\.gz$/;
+const MONTH_OBJECT = /^v(\d+)\/([0-9a-f]+)\/(\d{4}-\d{2})\.month\.bin$/;
 
 export interface SelectionStatus {
   format: number;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { logger } from '../logger';
-import type { DayEvents } from '../loki/day-cache';
+import { type DayEntry, type DayEvents, emptyDay } from '../loki/day-cache';
+import type { FilteredEvent, FilterLabels } from '../loki/logql';
 import type { ObjectStore } from '../store/object-store';
 import { DAY_MS, isoDay, nextMonthStart } from '../time';
 
@@ -15,7 +16,7 @@ import { DAY_MS, isoDay, nextMonthStart } from '../time';
  * Where the bytes live (a directory, S3) is the ObjectStore's business: this is only the codec and the keys.
  *
  * A closed month whose days are all stored is also kept whole, compacted into one object beside their
- * folder (`<yyyy-mm>.month.json.gz`, written by the fill: lib/rollups/compact.ts). Days stay the unit of
+ * folder (`<yyyy-mm>.month.bin`, written by the fill: lib/rollups/compact.ts). Days stay the unit of
  * writing; a month object is only a copy of its days read in one GET, which a cold year needs 13 of
  * instead of 365 (S3 charges and waits per request, and the SDK spends ~1 ms of CPU on each). It is
  * written only from the stored days, and again whenever one of them is rebuilt.
@@ -155,34 +156,6 @@ function validDay(value: unknown, selection: string, dayStart: number): DayEvent
   return validEvents(value.events);
 }
 
-const MONTH_KEYS = ['days', 'format', 'monthStart', 'selection'];
-
-/**
- * The days of a parsed month object when it is a valid object of this format for this selection and
- * month, holding every day of the month once, in order, each valid.
- */
-function validMonth(
-  value: unknown,
-  selection: string,
-  monthStart: number,
-): Map<number, DayEvents> | undefined {
-  if (!isPlainObject(value) || !hasExactly(value, MONTH_KEYS)) return undefined;
-  if (value.format !== ROLLUP_FORMAT || value.selection !== selection || value.monthStart !== monthStart)
-    return undefined;
-  const expected = daysOfMonth(monthStart);
-  const { days } = value;
-  if (!Array.isArray(days) || days.length !== expected.length) return undefined;
-  const month = new Map<number, DayEvents>();
-  for (const [index, dayStart] of expected.entries()) {
-    const entry: unknown = days[index];
-    if (!Array.isArray(entry) || entry.length !== 2 || entry[0] !== dayStart) return undefined;
-    const events = validEvents(entry[1]);
-    if (events === undefined) return undefined;
-    month.set(dayStart, events);
-  }
-  return month;
-}
-
 /** The starts of every day of the UTC month starting at `monthStart`. */
 export function daysOfMonth(monthStart: number): number[] {
   const next = nextMonthStart(monthStart);
@@ -202,9 +175,73 @@ export function dayKey(selection: string, dayStart: number): string {
   return `${selectionPrefix(selection)}${day.slice(0, 7)}/${day}.json.gz`;
 }
 
-/** A month's object sits beside the folder of its days: `v<FORMAT>/<selection hash>/<yyyy-mm>.month.json.gz`. */
+/**
+ * A month's object sits beside the folder of its days: `v<FORMAT>/<selection hash>/<yyyy-mm>.month.bin`.
+ * Its layout is versioned apart from the days' format: a new layout is compacted again from the stored
+ * days by the next fill, never read from Loki again. Layout 1 (`<yyyy-mm>.month.json.gz`) is no longer read.
+ */
 export function monthKey(selection: string, monthStart: number): string {
+  return `${selectionPrefix(selection)}${new Date(monthStart).toISOString().slice(0, 7)}.month.bin`;
+}
+
+/** The key of the month in layout 1, removed when the month is compacted again. */
+export function legacyMonthKey(selection: string, monthStart: number): string {
   return `${selectionPrefix(selection)}${new Date(monthStart).toISOString().slice(0, 7)}.month.json.gz`;
+}
+
+/**
+ * Month objects, layout 2: the month's events in sections, one per value of what a filter reads of an
+ * event (`FilteredEvent` and its labels in lib/loki/logql.ts: the repository, the team label, the labels
+ * differing from the repository), so that a filtered request decodes only the sections its filter keeps.
+ * A filter answers the same for every event of a section, so deciding once per section is exact. Layout 1
+ * held a month as one JSON document: at 5,000 repositories a team's request decoded all ~435,000 events
+ * of each month to keep an eighth of them, and a repository's quarter some 1.3 million to keep a few hundred.
+ *
+ * Bytes: a 4-byte big-endian length, the gzipped header (JSON: format, layout, selection, month, where
+ * each block and each section is), then the blocks, each gzipped on its own. A block holds consecutive
+ * sections' JSON up to BLOCK_BYTES: a gzip per section would cost the organisation's reads one inflate per
+ * section (thousands a month), one per month would make a filtered read inflate all of it. Sections are
+ * ordered by repository, so one repository's sections share blocks. Each row keeps its position in its
+ * day, so days come back in their original order whichever sections are read. Nothing is used unchecked:
+ * the header, every section read and every event of it, which must belong to its section.
+ */
+export const MONTH_LAYOUT = 2;
+const BLOCK_BYTES = 64 * 1024;
+const KINDS = ['deployments', 'incidents', 'merges'] as const;
+type Kind = (typeof KINDS)[number];
+const SHAPES: Record<Kind, Shape> = {
+  deployments: deploymentShape,
+  incidents: incidentShape,
+  merges: mergeShape,
+};
+
+/** What a filter reads of an event, the key of a section. */
+export interface SectionKey {
+  repository: string;
+  team: string | null;
+  labels: FilterLabels | undefined;
+}
+
+/** Decides whether a section's events are wanted (a filter's predicate: the same for all of them). */
+export type SectionFilter = (event: FilteredEvent, labels: FilterLabels | undefined) => boolean;
+
+/** One event of a section: its day, its position among its day's events of its kind, its timestamp, it. */
+type SectionRow = [dayStart: number, position: number, timestampNs: string, event: unknown];
+type SectionBody = Record<Kind, SectionRow[]>;
+/** A section in the header: its key, then its block and its byte range in the inflated block. */
+type SectionPlace = [
+  repository: string,
+  team: string | null,
+  labels: FilterLabels | null,
+  block: number,
+  start: number,
+  end: number,
+];
+
+function sectionId(repository: string, team: string | null, labels: FilterLabels | undefined): string {
+  const sortedLabels =
+    labels === undefined ? null : Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([repository, team, sortedLabels]);
 }
 
 export function encodeMonth(
@@ -212,23 +249,206 @@ export function encodeMonth(
   monthStart: number,
   days: ReadonlyMap<number, DayEvents>,
 ): Buffer {
-  const entries = daysOfMonth(monthStart).map((dayStart) => {
+  const sections = new Map<string, { key: SectionKey; body: SectionBody }>();
+  for (const dayStart of daysOfMonth(monthStart)) {
     const events = days.get(dayStart);
     if (events === undefined)
       throw new Error(`month ${monthKey(selection, monthStart)} lacks day ${dayStart}`);
-    return [dayStart, events];
+    for (const kind of KINDS) {
+      const entries: ReadonlyArray<DayEntry<FilteredEvent>> = events[kind];
+      entries.forEach(([timestampNs, event, labels], position) => {
+        const id = sectionId(event.repository, event.team, labels);
+        let section = sections.get(id);
+        if (section === undefined) {
+          section = {
+            key: { repository: event.repository, team: event.team, labels },
+            body: { deployments: [], incidents: [], merges: [] },
+          };
+          sections.set(id, section);
+        }
+        section.body[kind].push([dayStart, position, timestampNs, event]);
+      });
+    }
+  }
+  const blocks: Buffer[] = [];
+  const places: SectionPlace[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    blocks.push(gzipSync(Buffer.concat(pending)));
+    pending = [];
+    pendingBytes = 0;
+  };
+  for (const id of [...sections.keys()].sort()) {
+    const { key, body } = sections.get(id) as { key: SectionKey; body: SectionBody };
+    const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+    places.push([
+      key.repository,
+      key.team,
+      key.labels ?? null,
+      blocks.length,
+      pendingBytes,
+      pendingBytes + bytes.length,
+    ]);
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (pendingBytes >= BLOCK_BYTES) flush();
+  }
+  flush();
+  let offset = 0;
+  const blockPlaces = blocks.map((block) => {
+    const place = [offset, block.length];
+    offset += block.length;
+    return place;
   });
-  return gzipSync(JSON.stringify({ format: ROLLUP_FORMAT, selection, monthStart, days: entries }));
+  const header = gzipSync(
+    JSON.stringify({
+      format: ROLLUP_FORMAT,
+      layout: MONTH_LAYOUT,
+      selection,
+      monthStart,
+      blocks: blockPlaces,
+      sections: places,
+    }),
+  );
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(header.length);
+  return Buffer.concat([length, header, ...blocks]);
 }
 
-/** Every day of the month, or undefined when the bytes are not a valid month object of this format. */
+const HEADER_KEYS = ['blocks', 'format', 'layout', 'monthStart', 'sections', 'selection'];
+const isOffset = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+interface MonthHeader {
+  blocks: Array<[offset: number, length: number]>;
+  sections: SectionPlace[];
+}
+
+function validHeader(
+  value: unknown,
+  selection: string,
+  monthStart: number,
+  bodyBytes: number,
+): MonthHeader | undefined {
+  if (!isPlainObject(value) || !hasExactly(value, HEADER_KEYS)) return undefined;
+  if (
+    value.format !== ROLLUP_FORMAT ||
+    value.layout !== MONTH_LAYOUT ||
+    value.selection !== selection ||
+    value.monthStart !== monthStart
+  )
+    return undefined;
+  const { blocks, sections } = value;
+  if (!Array.isArray(blocks) || !Array.isArray(sections)) return undefined;
+  for (const block of blocks) {
+    if (!Array.isArray(block) || block.length !== 2 || !isOffset(block[0]) || !isOffset(block[1]))
+      return undefined;
+    if (block[0] + block[1] > bodyBytes) return undefined;
+  }
+  for (const place of sections) {
+    if (!Array.isArray(place) || place.length !== 6) return undefined;
+    const [repository, team, labels, block, start, end] = place;
+    if (!isText(repository) || !isNullableText(team) || (labels !== null && !isFilterLabels(labels)))
+      return undefined;
+    if (!isOffset(block) || block >= blocks.length || !isOffset(start) || !isOffset(end) || end < start)
+      return undefined;
+  }
+  return { blocks: blocks as MonthHeader['blocks'], sections: sections as SectionPlace[] };
+}
+
+/**
+ * The rows of one section's JSON as day entries, each checked and belonging to the section, or undefined.
+ * `add` receives each entry with its day and position.
+ */
+function readSection(
+  text: string,
+  key: SectionKey,
+  monthDays: ReadonlySet<number>,
+  add: (kind: Kind, dayStart: number, position: number, entry: DayEntry<unknown>) => void,
+): boolean {
+  const body: unknown = JSON.parse(text);
+  if (!isPlainObject(body) || !hasExactly(body, EVENT_KEYS)) return false;
+  for (const kind of KINDS) {
+    const rows = body[kind];
+    if (!Array.isArray(rows)) return false;
+    const shape = SHAPES[kind];
+    const required = requiredFields(shape);
+    for (const row of rows) {
+      if (!Array.isArray(row) || row.length !== 4) return false;
+      const [dayStart, position, timestampNs, event] = row;
+      if (!monthDays.has(dayStart) || !isOffset(position)) return false;
+      if (typeof timestampNs !== 'string' || !TIMESTAMP.test(timestampNs)) return false;
+      if (!hasShape(event, shape, required)) return false;
+      const { repository, team } = event as unknown as FilteredEvent;
+      if (repository !== key.repository || team !== key.team) return false;
+      add(
+        kind,
+        dayStart,
+        position,
+        key.labels === undefined ? [timestampNs, event] : [timestampNs, event, key.labels],
+      );
+    }
+  }
+  return true;
+}
+
+/**
+ * Every day of the month, holding the events of the sections `wanted` keeps (all when absent), or
+ * undefined when the bytes are not a valid month object of this format and layout.
+ */
 export function decodeMonth(
   bytes: Buffer,
   selection: string,
   monthStart: number,
+  wanted?: SectionFilter,
 ): Map<number, DayEvents> | undefined {
   try {
-    return validMonth(JSON.parse(gunzipSync(bytes).toString('utf8')), selection, monthStart);
+    if (bytes.length < 4) return undefined;
+    const headerBytes = bytes.readUInt32BE(0);
+    const bodyStart = 4 + headerBytes;
+    if (bodyStart > bytes.length) return undefined;
+    const header = validHeader(
+      JSON.parse(gunzipSync(bytes.subarray(4, bodyStart)).toString('utf8')),
+      selection,
+      monthStart,
+      bytes.length - bodyStart,
+    );
+    if (header === undefined) return undefined;
+    const monthDays = daysOfMonth(monthStart);
+    const daySet = new Set(monthDays);
+    const rows = new Map<number, Record<Kind, Array<[number, DayEntry<unknown>]>>>();
+    for (const dayStart of monthDays) rows.set(dayStart, { deployments: [], incidents: [], merges: [] });
+    const add = (kind: Kind, dayStart: number, position: number, entry: DayEntry<unknown>) =>
+      rows.get(dayStart)?.[kind].push([position, entry]);
+    const inflated = new Map<number, Buffer>();
+    for (const [repository, team, labelsOrNull, block, start, end] of header.sections) {
+      const key: SectionKey = { repository, team, labels: labelsOrNull ?? undefined };
+      if (wanted !== undefined && !wanted(key, key.labels)) continue;
+      let blockBytes = inflated.get(block);
+      if (blockBytes === undefined) {
+        const [offset, length] = header.blocks[block] as [number, number];
+        blockBytes = gunzipSync(bytes.subarray(bodyStart + offset, bodyStart + offset + length));
+        inflated.set(block, blockBytes);
+      }
+      if (end > blockBytes.length) return undefined;
+      if (!readSection(blockBytes.subarray(start, end).toString('utf8'), key, daySet, add)) return undefined;
+    }
+    const month = new Map<number, DayEvents>();
+    for (const [dayStart, kinds] of rows) {
+      const day = emptyDay() as unknown as Record<Kind, Array<DayEntry<unknown>>>;
+      for (const kind of KINDS) {
+        const placed = kinds[kind].sort((a, b) => a[0] - b[0]);
+        // Positions are unique in a day; all of them, 0 to n - 1, when every section was read.
+        for (const [index, [position, entry]] of placed.entries()) {
+          if (wanted === undefined ? position !== index : index > 0 && placed[index - 1]?.[0] === position)
+            return undefined;
+          day[kind].push(entry);
+        }
+      }
+      month.set(dayStart, day as unknown as DayEvents);
+    }
+    return month;
   } catch {
     return undefined;
   }
@@ -271,20 +491,35 @@ export class RollupStore {
     await this.objects.put(dayKey(selection, dayStart), encodeDay(selection, dayStart, events));
   }
 
-  /** Every day of the stored month, or undefined when absent or not a valid month object (then logged). */
-  async getMonth(selection: string, monthStart: number): Promise<Map<number, DayEvents> | undefined> {
+  /**
+   * Every day of the stored month, or undefined when absent or not a valid month object (then logged);
+   * with `wanted`, each day holds only the events of the sections it keeps (see MONTH_LAYOUT).
+   */
+  async getMonth(
+    selection: string,
+    monthStart: number,
+    wanted?: SectionFilter,
+  ): Promise<Map<number, DayEvents> | undefined> {
     const key = monthKey(selection, monthStart);
     const bytes = await this.objects.get(key);
     if (bytes === undefined) return undefined;
-    const days = decodeMonth(bytes, selection, monthStart);
+    const days = decodeMonth(bytes, selection, monthStart, wanted);
     if (days === undefined)
-      logger.warn('Rollup object ignored: not a valid month of this format', { key, format: ROLLUP_FORMAT });
+      logger.warn('Rollup object ignored: not a valid month of this format', {
+        key,
+        format: ROLLUP_FORMAT,
+        layout: MONTH_LAYOUT,
+      });
     return days;
   }
 
-  /** Replaces the month's object whole, from the days it holds (every day of the month). */
+  /**
+   * Replaces the month's object whole, from the days it holds (every day of the month), and removes the
+   * month's object of the previous layout, which nothing reads.
+   */
   async setMonth(selection: string, monthStart: number, days: ReadonlyMap<number, DayEvents>): Promise<void> {
     await this.objects.put(monthKey(selection, monthStart), encodeMonth(selection, monthStart, days));
+    await this.objects.delete(legacyMonthKey(selection, monthStart));
   }
 
   /**
@@ -295,7 +530,7 @@ export class RollupStore {
     const keys = await this.objects.list(selectionPrefix(selection));
     return {
       days: keys.flatMap((key) => /\/(\d{4}-\d{2}-\d{2})\.json\.gz$/.exec(key)?.[1] ?? []),
-      months: keys.flatMap((key) => /\/(\d{4}-\d{2})\.month\.json\.gz$/.exec(key)?.[1] ?? []),
+      months: keys.flatMap((key) => /\/(\d{4}-\d{2})\.month\.bin$/.exec(key)?.[1] ?? []),
     };
   }
 

@@ -18,6 +18,8 @@ export interface ReadStep {
   kind: 'read';
   route: ReadRoute;
   team?: string;
+  /** One repository's request (POST /data only). */
+  repository?: string;
   /** First and last day (inclusive), YYYY-MM-DD. */
   firstDay: string;
   lastDay: string;
@@ -64,6 +66,7 @@ function eventOf(step: ReadStep) {
         start: `${step.firstDay}T00:00:00.000Z`,
         end: `${step.lastDay}T23:59:59.999Z`,
         ...(step.team ? { team: step.team } : {}),
+        ...(step.repository ? { repositories: [step.repository] } : {}),
       },
     });
   }

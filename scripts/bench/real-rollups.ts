@@ -18,7 +18,7 @@ import {
   startCountingProxy,
 } from './counting-proxy';
 import { benchEnvironment } from './invocations';
-import { BENCH_TEAM } from './org';
+import { BENCH_REPOSITORY, BENCH_TEAM } from './org';
 import { holds } from './real';
 import { LARGE_ORG } from './real-org';
 import type { ChildMessage, ChildStep, ReadRoute, ReadStep, StepAnswer } from './real-rollups-child';
@@ -203,7 +203,7 @@ export async function storeContents(s3: Awaited<ReturnType<typeof startS3Server>
     for (const object of page.Contents ?? []) {
       objects += 1;
       bytes += object.Size ?? 0;
-      if (object.Key?.endsWith('.month.json.gz')) {
+      if (object.Key?.endsWith('.month.bin')) {
         monthObjects += 1;
         monthBytes += object.Size ?? 0;
       }
@@ -241,6 +241,7 @@ export function readSteps(
     { kind: 'read', route: 'metrics', firstDay, lastDay },
     { kind: 'read', route: 'data', team: BENCH_TEAM, firstDay, lastDay },
     { kind: 'read', route: 'summary', team: BENCH_TEAM, firstDay, lastDay },
+    { kind: 'read', route: 'data', repository: BENCH_REPOSITORY, firstDay, lastDay },
   ];
   return steps.map((step) => ({ ...step, handlerFile: handlers[step.route] }));
 }
@@ -341,7 +342,11 @@ export async function runRealRollupsBench(): Promise<{ report: string; figures: 
 }
 
 export function readLabel(step: ReadStep): string {
-  const scope = step.team ? `team ${step.team}` : 'organisation';
+  const scope = step.team
+    ? `team ${step.team}`
+    : step.repository
+      ? `repository ${step.repository}`
+      : 'organisation';
   const route = { summary: 'GET /metrics/summary', metrics: 'GET /metrics (weekly)', data: 'POST /data' }[
     step.route
   ];

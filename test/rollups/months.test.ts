@@ -30,7 +30,7 @@ function countingGets(objects: ObjectStore) {
   const counted: ObjectStore = {
     description: objects.description,
     get: (key) => {
-      if (key.endsWith('.month.json.gz')) counts.months += 1;
+      if (key.endsWith('.month.bin')) counts.months += 1;
       else counts.days += 1;
       return objects.get(key);
     },
@@ -128,6 +128,35 @@ describe('months of the store of closed days', () => {
     const { stats: _days, ...eventsFromDays } = fromDays;
     expect(eventsFromMonths).toEqual(eventsFromDays);
     expect(eventsFromMonths.deployments.length).toBeGreaterThan(0);
+  });
+
+  it("serve a repository's request from the sections its filter keeps, the same events as its days", async () => {
+    // Arrange: the namespace's days and months, then one of its repositories asked for.
+    await backfill({ from, to: yesterday });
+    const selection = selectionKey({});
+    const whole = await reader(bench.rollups).fetchEvents(wholeRange);
+    const repository = whole.deployments[0]?.repository ?? 'none';
+    const oneRepository: EventRequest = { ...wholeRange, filter: { repositories: [repository] } };
+    const withMonths = countingGets(bench.rollups.objects);
+
+    // Act
+    const fromMonths = await reader(new RollupStore(withMonths.counted)).fetchEvents(oneRepository);
+    for (const month of [monthBefore, lastMonth])
+      await bench.rollups.objects.delete(monthKey(selection, month));
+    const fromDays = await reader(bench.rollups).fetchEvents(oneRepository);
+
+    // Assert
+    expect(withMonths.counts.months).toBe(2);
+    const closedDays = (today - from) / DAY_MS;
+    expect(fromMonths.stats.days).toMatchObject({ store: closedDays, namespace: closedDays, loki: 0 });
+    const { stats: _months, ...eventsFromMonths } = fromMonths;
+    const { stats: _days, ...eventsFromDays } = fromDays;
+    expect(eventsFromMonths).toEqual(eventsFromDays);
+    expect(eventsFromMonths.deployments.length).toBeGreaterThan(0);
+    expect(eventsFromMonths.deployments.length).toBeLessThan(whole.deployments.length);
+    expect(new Set(eventsFromMonths.deployments.map((event) => event.repository))).toEqual(
+      new Set([repository]),
+    );
   });
 
   it('are ignored when one does not read back valid, its days then read one by one', async () => {

@@ -4,13 +4,18 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { type DayEvents, emptyDay } from '../../lib/loki/day-cache';
+import { type DayEvents, emptyDay, narrowDay } from '../../lib/loki/day-cache';
+import { eventPredicate } from '../../lib/loki/logql';
+import type { EventFilter } from '../../lib/loki/types';
 import {
   dayKey,
   daysOfMonth,
   decodeDay,
+  decodeMonth,
   encodeDay,
   encodeMonth,
+  legacyMonthKey,
+  MONTH_LAYOUT,
   monthKey,
   ROLLUP_FORMAT,
   RollupStore,
@@ -198,26 +203,64 @@ describe.each(adapters)('the rollup store on $name', (adapter) => {
     expect(await store.days(selection)).toEqual([]);
   });
 
-  it('reads a month never compacted, corrupt, of another selection or lacking a day as absent', async () => {
+  it('reads a month never compacted, corrupt, of another selection, layout or format as absent', async () => {
     // Arrange
     await store.setMonth(selection, JANUARY, januaryWith(events));
     const key = monthKey(selection, JANUARY);
     const stored = (await objects.get(key)) as Buffer;
-    const parsed = JSON.parse(gunzipSync(stored).toString('utf8'));
+    const { header, blocks } = monthParts(stored);
+    const rewritten = async (change: (parts: { header: MonthHeader; blocks: string[] }) => void) => {
+      const parts = structuredClone({ header, blocks });
+      change(parts);
+      await objects.put(key, monthBytes(parts.header, parts.blocks));
+      return store.getMonth(selection, JANUARY);
+    };
 
     // Act, assert
+    expect(await store.getMonth(selection, JANUARY)).toEqual(januaryWith(events));
     expect(await store.getMonth(selection, Date.UTC(2026, 1, 1))).toBeUndefined();
     expect(await store.getMonth('{service_namespace="other"}', JANUARY)).toBeUndefined();
-    await objects.put(key, gzipSync(JSON.stringify({ ...parsed, days: parsed.days.slice(1) })));
-    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
-    await objects.put(key, gzipSync(JSON.stringify({ ...parsed, format: ROLLUP_FORMAT - 1 })));
-    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
-    const badEvent = structuredClone(parsed);
-    badEvent.days[14][1].deployments[0][1].createdAt = 'yesterday';
-    await objects.put(key, gzipSync(JSON.stringify(badEvent)));
-    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+    expect(await rewritten(() => {})).toEqual(januaryWith(events));
+    expect(
+      await rewritten(({ header }) => Object.assign(header, { format: ROLLUP_FORMAT - 1 })),
+    ).toBeUndefined();
+    expect(
+      await rewritten(({ header }) => Object.assign(header, { layout: MONTH_LAYOUT - 1 })),
+    ).toBeUndefined();
+    // An event in another repository's section, a day outside the month, a range past its block.
+    expect(
+      await rewritten(({ blocks }) => (blocks[0] = blocks[0]?.replace('"api"', '"web"') ?? '')),
+    ).toBeUndefined();
+    const firstSection = (header: MonthHeader) => header.sections[0] as unknown[];
+    expect(
+      await rewritten(
+        ({ blocks }) =>
+          (blocks[0] = blocks[0]?.replace(String(dayStart), String(Date.UTC(2026, 1, 1))) ?? ''),
+      ),
+    ).toBeUndefined();
+    expect(await rewritten(({ header }) => (firstSection(header)[5] = 10_000_000))).toBeUndefined();
+    // The same section twice: its events would count twice.
+    expect(await rewritten(({ header }) => header.sections.push([...firstSection(header)]))).toBeUndefined();
+    const badEvent = await rewritten(
+      ({ blocks }) => (blocks[0] = blocks[0]?.replace('1768435200000,', '"yesterday",') ?? ''),
+    );
+    expect(badEvent).toBeUndefined();
     await objects.put(key, Buffer.from('not gzip'));
     expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+    await objects.put(key, stored.subarray(0, stored.length - 10));
+    expect(await store.getMonth(selection, JANUARY)).toBeUndefined();
+  });
+
+  it('removes the month object of the previous layout when it compacts the month again', async () => {
+    // Arrange
+    await objects.put(legacyMonthKey(selection, JANUARY), gzipSync('{}'));
+
+    // Act
+    await store.setMonth(selection, JANUARY, januaryWith(events));
+
+    // Assert
+    expect(await objects.get(legacyMonthKey(selection, JANUARY))).toBeUndefined();
+    expect(await store.months(selection)).toEqual(['2026-01']);
   });
 });
 
@@ -239,7 +282,7 @@ it('refuses to compact a month that lacks a day', () => {
 
 it('keeps a month beside the folder of its days', () => {
   expect(monthKey(selection, JANUARY)).toMatch(
-    new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01\\.month\\.json\\.gz$`),
+    new RegExp(`^v${ROLLUP_FORMAT}/[0-9a-f]{16}/2026-01\\.month\\.bin$`),
   );
   expect(daysOfMonth(Date.UTC(2024, 1, 1))).toHaveLength(29);
   expect(monthStartOf(Date.UTC(2026, 11, 31, 23, 59))).toBe(Date.UTC(2026, 11, 1));
@@ -376,5 +419,102 @@ describe('the check of a stored day', () => {
     );
     // Valid objects, and not only empty ones, are among those tried.
     expect(valid).toBeGreaterThan(200);
+  });
+});
+
+interface MonthHeader {
+  sections: unknown[][];
+  blocks: number[][];
+  [field: string]: unknown;
+}
+
+/** A month object's header and its blocks inflated, to change one thing and write it back. */
+function monthParts(bytes: Buffer): { header: MonthHeader; blocks: string[] } {
+  const length = bytes.readUInt32BE(0);
+  const header = JSON.parse(gunzipSync(bytes.subarray(4, 4 + length)).toString('utf8')) as MonthHeader;
+  const body = bytes.subarray(4 + length);
+  const blocks = header.blocks.map(([offset = 0, size = 0]) =>
+    gunzipSync(body.subarray(offset, offset + size)).toString('utf8'),
+  );
+  return { header, blocks };
+}
+
+/** The bytes of a month object of these parts (block places recomputed, section ranges kept). */
+function monthBytes(header: MonthHeader, blocks: string[]): Buffer {
+  const zipped = blocks.map((block) => gzipSync(block));
+  let offset = 0;
+  const places = zipped.map((block) => {
+    const place = [offset, block.length];
+    offset += block.length;
+    return place;
+  });
+  const zippedHeader = gzipSync(JSON.stringify({ ...header, blocks: places }));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(zippedHeader.length);
+  return Buffer.concat([length, zippedHeader, ...zipped]);
+}
+
+describe('a month object in sections', () => {
+  const [deploymentEntry] = events.deployments;
+  const [incidentEntry] = events.incidents;
+  const [mergeEntry] = events.merges;
+  if (deploymentEntry === undefined || incidentEntry === undefined || mergeEntry === undefined)
+    throw new Error('sample events missing');
+  // Events that differ in everything a filter reads, interleaved in each day, some at the same instant.
+  const who = fc.record({
+    repository: fc.constantFrom('api', 'web', 'db', 'ops'),
+    team: fc.constantFrom(null, 'payments', 'search'),
+    labels: fc.constantFrom(undefined, { service_name: 'api-eu' }, { vcs_repository_name: '' }),
+    at: fc.integer({ min: 0, max: 5 }),
+  });
+  const entriesLike = <E extends object>(template: E) =>
+    fc.array(who, { maxLength: 6 }).map((all) =>
+      all.map(({ repository, team, labels, at }) => {
+        const event = { ...template, repository, team };
+        const timestamp = String(1768435200000000000n + BigInt(at));
+        return labels === undefined ? [timestamp, event] : [timestamp, event, labels];
+      }),
+    );
+  const day = fc.record({
+    deployments: entriesLike(deploymentEntry[1]),
+    incidents: entriesLike(incidentEntry[1]),
+    merges: entriesLike(mergeEntry[1]),
+  }) as unknown as fc.Arbitrary<DayEvents>;
+  const month = fc
+    .array(day, { minLength: 31, maxLength: 31 })
+    .map((days) => new Map(days.map((events, index) => [JANUARY + index * DAY_MS, events])));
+  const filters: EventFilter[] = [
+    { repositories: ['api'] },
+    { repositories: ['web', 'db'] },
+    { team: 'payments' },
+    { team: 'search', teamRepositories: ['ops'] },
+    { services: ['api-eu'] },
+    { services: ['api'], team: 'payments' },
+  ];
+  const options = { repositoryLabel: 'service_name', teamStreams: 'owned' } as const;
+
+  it('reads back every day of the month, each event in its place', () => {
+    fc.assert(
+      fc.property(month, (days) => {
+        expect(decodeMonth(encodeMonth(selection, JANUARY, days), selection, JANUARY)).toEqual(days);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each(filters)('reads for %j exactly the events narrowing the whole days keeps', (filter) => {
+    const keep = eventPredicate(filter, options);
+    let kept = 0;
+    fc.assert(
+      fc.property(month, (days) => {
+        const read = decodeMonth(encodeMonth(selection, JANUARY, days), selection, JANUARY, keep);
+        const narrowed = new Map([...days].map(([start, events]) => [start, narrowDay(events, keep)]));
+        expect(read).toEqual(narrowed);
+        for (const events of narrowed.values()) kept += events.deployments.length;
+      }),
+      { numRuns: 100 },
+    );
+    // The filter kept some events and not all of them.
+    expect(kept).toBeGreaterThan(0);
   });
 });

@@ -14,8 +14,8 @@ describe('the store simulation of the benchmark', () => {
     expect(figures.failures).toEqual([]);
     expect(figures.events).toBeGreaterThan(0);
     expect(figures.store.objects).toBe(figures.days);
-    expect(figures.reads).toHaveLength(4);
-    expect(figures.monthReads).toHaveLength(4);
+    expect(figures.reads).toHaveLength(5);
+    expect(figures.monthReads).toHaveLength(5);
     expect(figures.compaction.months).toBeGreaterThanOrEqual(2);
     for (const read of [...figures.reads, ...figures.monthReads]) {
       expect(read.cold.statusCode).toBe(200);
