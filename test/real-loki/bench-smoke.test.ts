@@ -66,7 +66,7 @@ describeWithRealLoki('npm run bench -- --loki=real', (run) => {
         };
       };
       expect(figures.store.objects).toBe(30);
-      expect(figures.reads.map((read) => read.cold.statusCode)).toEqual([200, 200, 200, 200]);
+      expect(figures.reads.map((read) => read.cold.statusCode)).toEqual([200, 200, 200, 200, 200]);
       for (const read of figures.reads) expect(read.cold.rollups).toMatch(/ loki=0 /);
     } finally {
       rmSync(outDir, { recursive: true, force: true });
